@@ -1,0 +1,46 @@
+"""Actuals valued at list price: hand-computed."""
+
+import pandas as pd
+
+from sop_core.overview import actuals_by_family, trailing_revenue
+
+PRODUCTS = pd.DataFrame(
+    {"sku": ["A", "B", "C"], "family": ["F1", "F1", "F2"], "unit_price": [10.0, 20.0, 5.0]}
+)
+
+
+def _actuals(n_months: int) -> pd.DataFrame:
+    months = [f"2025-{m:02d}" for m in range(1, 13)] + [f"2026-{m:02d}" for m in range(1, 13)]
+    rows = []
+    for i, month in enumerate(months[:n_months]):
+        rows += [(month, "A", 1.0 + i), (month, "B", 2.0), (month, "C", 4.0)]
+    return pd.DataFrame(rows, columns=["month", "sku", "units"])
+
+
+def test_actuals_by_family_values_at_list_price():
+    out = actuals_by_family(PRODUCTS, _actuals(1))
+    # F1: A 1 x 10 + B 2 x 20 = 50 ; F2: C 4 x 5 = 20
+    assert out.to_dict("records") == [
+        {"month": "2025-01", "family": "F1", "units": 3.0, "revenue": 50.0},
+        {"month": "2025-01", "family": "F2", "units": 4.0, "revenue": 20.0},
+    ]
+
+
+def test_trailing_revenue_last_12_against_previous_12():
+    out = trailing_revenue(PRODUCTS, _actuals(24), 12)
+    # month i: A (1+i) x 10 + 40 + 20 = 70 + 10 i ; last 12: i = 12..23 -> 12*70 + 10*(12+...+23) = 840 + 2100
+    assert out["revenue"] == 2940.0
+    # previous 12: i = 0..11 -> 840 + 10*66 = 1500
+    assert out["previous"] == 1500.0
+    assert (out["first_month"], out["last_month"]) == ("2026-01", "2026-12")
+
+
+def test_trailing_revenue_short_history_has_no_previous():
+    out = trailing_revenue(PRODUCTS, _actuals(5), 12)
+    assert out["previous"] is None
+    assert out["revenue"] == sum(70 + 10 * i for i in range(5))
+
+
+def test_trailing_revenue_empty():
+    empty = pd.DataFrame(columns=["month", "sku", "units"])
+    assert trailing_revenue(PRODUCTS, empty)["revenue"] == 0.0

@@ -1,0 +1,128 @@
+"""Shared state of the app: the store connection, cached reads, and the sidebar (cycle, family, user)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from sop_core.bootstrap import ensure_store
+from sop_core.errors import SopError
+from sop_core.plandata import current_cycle, list_cycles, load_plan_data
+from sop_core.store import Store, default_db_path
+
+__all__ = [
+    "ALL_FAMILIES",
+    "get_store",
+    "data_version",
+    "plan_data",
+    "selected_cycle",
+    "selected_family",
+    "user_name",
+    "sidebar",
+    "after_write",
+    "settings",
+]
+
+ALL_FAMILIES = "All families"
+SQL_VERSION = "SELECT coalesce(max(id), 0) FROM audit_log"
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(path: str) -> Store:
+    return ensure_store(path)
+
+
+def get_store() -> Store:
+    """The process-wide store; on the very first start it is built from the demo company."""
+    path = default_db_path()
+    if not Path(path).exists():
+        with st.spinner("First start: building the demo company's plan store (fitting forecasts, about 30 s)…"):
+            return _open_store(str(path))
+    return _open_store(str(path))
+
+
+def data_version(store: Store) -> int:
+    """Grows with every import or edit (each writes the audit log): the key of every cached read."""
+    return int(store.scalar(SQL_VERSION))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _plan_data(path: str, version: int, cycle: str | None):
+    return load_plan_data(_open_store(path), cycle)
+
+
+def plan_data(store: Store, cycle: str | None = None):
+    """The store's tables in memory for a cycle, cached until the next import or edit."""
+    return _plan_data(str(store.path), data_version(store), cycle or selected_cycle(store))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _cycles(path: str, version: int) -> tuple[list[str], str | None]:
+    store = _open_store(path)
+    return list_cycles(store), current_cycle(store)
+
+
+def settings(store: Store):
+    return _plan_settings(str(store.path), data_version(store))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _plan_settings(path: str, version: int):
+    return _open_store(path).settings()
+
+
+def selected_cycle(store: Store) -> str | None:
+    cycles, current = _cycles(str(store.path), data_version(store))
+    chosen = st.session_state.get("cycle")
+    return chosen if chosen in cycles else current
+
+
+def selected_family() -> str | None:
+    """The family filter, or None for all families."""
+    fam = st.session_state.get("family")
+    return None if not fam or fam == ALL_FAMILIES else fam
+
+
+def user_name() -> str:
+    return (st.session_state.get("user") or "").strip() or "anonymous"
+
+
+def after_write() -> None:
+    """Drop cached reads after an import or edit (the version key also changes)."""
+    st.cache_data.clear()
+
+
+def sidebar(store: Store) -> None:
+    """Cycle and family selectors (kept across pages and in the URL) and the user's name."""
+    version = data_version(store)
+    cycles, current = _cycles(str(store.path), version)
+    with st.sidebar:
+        if cycles:
+            options = list(reversed(cycles))
+            st.selectbox(
+                "S&OP cycle",
+                options,
+                index=options.index(current) if current in options else 0,
+                key="cycle",
+                bind="query-params",
+                help="The monthly cycle whose forecasts drive the plan; older cycles are the track record.",
+            )
+        try:
+            families = sorted(store.query("SELECT DISTINCT family FROM products")["family"].tolist())
+        except SopError:
+            families = []
+        st.selectbox(
+            "Family",
+            [ALL_FAMILIES, *families],
+            key="family",
+            bind="query-params",
+            help="Filter the pages to one product family.",
+        )
+        st.text_input(
+            "Your name",
+            key="user",
+            persist_state="session",
+            placeholder="e.g. Jane Smith (CFO)",
+            help="Written to the audit log with every edit and import you make.",
+        )
