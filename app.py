@@ -10,18 +10,50 @@ store = state.get_store()
 
 PAGES = {
     "Executive S&OP": [
-        st.Page("pages/summary.py", title="Executive summary", icon=":material/dashboard:", url_path="summary", default=True),
-        st.Page("pages/alignment.py", title="Alignment", icon=":material/compare_arrows:", url_path="alignment"),
-        st.Page("pages/scenarios.py", title="Scenarios", icon=":material/tune:", url_path="scenarios"),
+        st.Page(
+            "pages/summary.py",
+            title="Executive summary",
+            icon=":material/dashboard:",
+            url_path="summary",
+            default=True,
+        ),
+        st.Page(
+            "pages/alignment.py",
+            title="Alignment",
+            icon=":material/compare_arrows:",
+            url_path="alignment",
+        ),
+        st.Page(
+            "pages/scenarios.py", title="Scenarios", icon=":material/tune:", url_path="scenarios"
+        ),
     ],
     "Reviews": [
-        st.Page("pages/demand.py", title="Demand review", icon=":material/trending_up:", url_path="demand"),
-        st.Page("pages/supply.py", title="Supply review", icon=":material/factory:", url_path="supply"),
-        st.Page("pages/finance.py", title="Finance", icon=":material/payments:", url_path="finance"),
+        st.Page(
+            "pages/demand.py",
+            title="Demand review",
+            icon=":material/trending_up:",
+            url_path="demand",
+        ),
+        st.Page(
+            "pages/supply.py", title="Supply review", icon=":material/factory:", url_path="supply"
+        ),
+        st.Page(
+            "pages/finance.py", title="Finance", icon=":material/payments:", url_path="finance"
+        ),
     ],
     "Governance": [
-        st.Page("pages/decisions.py", title="Assumptions & decisions", icon=":material/gavel:", url_path="decisions"),
-        st.Page("pages/boardpack.py", title="Board pack", icon=":material/picture_as_pdf:", url_path="boardpack"),
+        st.Page(
+            "pages/decisions.py",
+            title="Assumptions & decisions",
+            icon=":material/gavel:",
+            url_path="decisions",
+        ),
+        st.Page(
+            "pages/boardpack.py",
+            title="Board pack",
+            icon=":material/picture_as_pdf:",
+            url_path="boardpack",
+        ),
         st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
     ],
 }

@@ -2,11 +2,11 @@
 
 import pandas as pd
 import streamlit as st
+from sop_core.importer import import_uploads
+from sop_core.templates import table_help, template_csv, template_xlsx
 
 from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.errors import ImportRejected, SopError
-from sop_core.importer import import_uploads
-from sop_core.templates import table_help, template_csv, template_xlsx
 from ui import state
 
 store = state.get_store()
@@ -37,13 +37,22 @@ with left:
         except ImportRejected as exc:
             st.error(f"Import rejected: {len(exc.problems)} problem(s). Nothing was changed.")
             shown = exc.problems[:200]
-            st.code("\n".join(shown) + (f"\n… and {len(exc.problems) - len(shown)} more" if len(exc.problems) > 200 else ""), language=None)
+            st.code(
+                "\n".join(shown)
+                + (
+                    f"\n… and {len(exc.problems) - len(shown)} more"
+                    if len(exc.problems) > 200
+                    else ""
+                ),
+                language=None,
+            )
         except SopError as exc:
             st.error(str(exc))
         else:
             state.after_write()
             st.success(
-                "Imported: " + ", ".join(f"{t} ({old:,} → {new:,} rows)" for t, (old, new) in changes.items())
+                "Imported: "
+                + ", ".join(f"{t} ({old:,} → {new:,} rows)" for t, (old, new) in changes.items())
             )
 
 with right:
@@ -90,7 +99,9 @@ st.dataframe(
     key="data_loaded",
 )
 if counts["products"] == 0:
-    st.info("No products are loaded yet: download the template, fill in at least the products sheet, and import it.")
+    st.info(
+        "No products are loaded yet: download the template, fill in at least the products sheet, and import it."
+    )
 
 with st.expander("Column reference"):
     st.dataframe(table_help(), hide_index=True, key="data_help")

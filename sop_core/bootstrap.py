@@ -12,7 +12,9 @@ __all__ = ["DEMO_DIR", "init_store", "load_demo", "ensure_store"]
 DEMO_DIR = REPO_ROOT / "data" / "demo"
 
 
-def load_demo(store: Store, *, user: str = "demo", progress: Callable[[str, float], None] | None = None) -> None:
+def load_demo(
+    store: Store, *, user: str = "demo", progress: Callable[[str, float], None] | None = None
+) -> None:
     """Import ``data/demo/`` and compute the statistical baselines (current and past cycles)."""
     from sop_core.forecast import run_forecast
     from sop_core.importer import import_paths
@@ -39,7 +41,9 @@ def init_store(path: str | Path, *, demo: bool = False, user: str = "cli") -> St
     return store
 
 
-def ensure_store(path: str | Path, *, progress: Callable[[str, float], None] | None = None) -> Store:
+def ensure_store(
+    path: str | Path, *, progress: Callable[[str, float], None] | None = None
+) -> Store:
     """Open the store; a store that does not exist yet is built from the demo company."""
     path = Path(path)
     fresh = not path.exists()

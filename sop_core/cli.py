@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
         db(sp)
         sp.add_argument("--cycle", help="cycle (YYYY-MM); default the current cycle")
         sp.add_argument("--scenario", help="a saved scenario's name (its levers apply)")
-        sp.add_argument("--set", action="append", default=[], metavar="KEY[:QUALIFIER]=VALUE", help="a lever")
+        sp.add_argument(
+            "--set", action="append", default=[], metavar="KEY[:QUALIFIER]=VALUE", help="a lever"
+        )
         if name == "plan":
             sp.add_argument("--level", required=True, choices=PLAN_LEVELS)
         sp.add_argument("--out", required=True, help="CSV file to write")
@@ -109,8 +111,9 @@ def _cmd_forecast(args) -> str:
         frame = run_forecast(store, cycle=args.cycle, progress=not args.no_progress)
     if args.out:
         _write_csv(frame[["sku", "month", "units"]], args.out)
-    return f"Baseline for {frame['sku'].nunique()} skus x {frame['month'].nunique()} months stored" + (
-        f", written to {args.out}" if args.out else ""
+    return (
+        f"Baseline for {frame['sku'].nunique()} skus x {frame['month'].nunique()} months stored"
+        + (f", written to {args.out}" if args.out else "")
     )
 
 

@@ -126,7 +126,12 @@ _TABLE_LIST = [
     ),
     TableSpec(
         "resources",
-        (_t("resource"), _t("site"), _n("hours_per_fte", hi=744), _n("cost_per_fte", hi=MAX_UNIT_MONEY)),
+        (
+            _t("resource"),
+            _t("site"),
+            _n("hours_per_fte", hi=744),
+            _n("cost_per_fte", hi=MAX_UNIT_MONEY),
+        ),
         key=("resource",),
         description="Lines, machines or teams: hours and cost per FTE per month.",
     ),
@@ -215,7 +220,12 @@ SETTINGS: dict[str, SettingSpec] = {
     for s in [
         SettingSpec("company_name", "text", "", help="shown on the pages and the board pack"),
         SettingSpec("currency", "text", "GBP", help="ISO code, e.g. GBP, EUR, USD"),
-        SettingSpec("plan_start", "month", None, help="first plan month; default: month after the last actual"),
+        SettingSpec(
+            "plan_start",
+            "month",
+            None,
+            help="first plan month; default: month after the last actual",
+        ),
         SettingSpec("horizon_months", "int", 18, 1, 60),
         SettingSpec("opening_cash", "number", 0.0, -MAX_MONEY, MAX_MONEY),
         SettingSpec("opening_receivables", "number", 0.0, 0, MAX_MONEY),

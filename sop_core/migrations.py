@@ -92,5 +92,9 @@ CREATE TABLE decisions (
 
 # (number, name, sql): append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, str]] = [
-    (1, "contract tables, audit log, cycles, baseline, scenarios, assumptions, decisions", M001_BASE),
+    (
+        1,
+        "contract tables, audit log, cycles, baseline, scenarios, assumptions, decisions",
+        M001_BASE,
+    ),
 ]

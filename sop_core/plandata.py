@@ -12,7 +12,14 @@ from sop_core.errors import PlanError
 from sop_core.months import add_months, month_range
 from sop_core.settings import Settings, settings_from_frame
 
-__all__ = ["PlanData", "load_plan_data", "list_cycles", "current_cycle", "horizon", "plan_data_from_frames"]
+__all__ = [
+    "PlanData",
+    "load_plan_data",
+    "list_cycles",
+    "current_cycle",
+    "horizon",
+    "plan_data_from_frames",
+]
 
 SQL_CYCLES = """
 SELECT cycle FROM (
@@ -35,7 +42,9 @@ class PlanData:
     settings: Settings
     cycle: str | None
     months: list[str]
-    baseline: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["sku", "month", "units"]))
+    baseline: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["sku", "month", "units"])
+    )
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         # products, actuals, ... as attributes
@@ -70,7 +79,9 @@ def current_cycle(store) -> str | None:
     return cycles[-1] if cycles else None
 
 
-def horizon(settings: Settings, actuals: pd.DataFrame, cycle: str | None, today: _dt.date | None = None) -> list[str]:
+def horizon(
+    settings: Settings, actuals: pd.DataFrame, cycle: str | None, today: _dt.date | None = None
+) -> list[str]:
     """The plan months: from plan_start (default: the month after the last actual) for horizon_months."""
     start = settings.plan_start
     if not start:
@@ -107,9 +118,15 @@ def load_plan_data(store, cycle: str | None = None) -> PlanData:
     """
     tables = {t: store.read_table(t) for t in TABLE_ORDER}
     if tables["products"].empty:
-        raise PlanError("No products are loaded: import a products table first (Data page or 'import').")
+        raise PlanError(
+            "No products are loaded: import a products table first (Data page or 'import')."
+        )
     cycle = cycle or current_cycle(store)
     settings = settings_from_frame(tables["settings"])
     months = horizon(settings, tables["actuals"], cycle)
-    baseline = store.query(SQL_BASELINE, [cycle]) if cycle else pd.DataFrame(columns=["sku", "month", "units"])
+    baseline = (
+        store.query(SQL_BASELINE, [cycle])
+        if cycle
+        else pd.DataFrame(columns=["sku", "month", "units"])
+    )
     return PlanData(tables=tables, settings=settings, cycle=cycle, months=months, baseline=baseline)

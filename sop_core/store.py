@@ -55,9 +55,13 @@ class Store:
     def __init__(self, path: str | os.PathLike, *, create: bool = True):
         self.path = Path(path)
         if not create and not self.path.exists():
-            raise StoreError(f"No plan store at {self.path}: create it with 'python -m sop_core init --db {self.path}'.")
+            raise StoreError(
+                f"No plan store at {self.path}: create it with 'python -m sop_core init --db {self.path}'."
+            )
         if self.path.suffix and self.path.parent and not self.path.parent.exists():
-            raise StoreError(f"Folder {self.path.parent} does not exist; cannot create the plan store there.")
+            raise StoreError(
+                f"Folder {self.path.parent} does not exist; cannot create the plan store there."
+            )
         try:
             self.con = duckdb.connect(str(self.path))
         except duckdb.IOException as exc:
@@ -67,9 +71,13 @@ class Store:
                     f"The plan store {self.path} is in use by another program (is the app running?). "
                     "Stop it or use another --db."
                 ) from None
-            raise StoreError(f"Cannot open the plan store {self.path}: {text.splitlines()[0]}") from None
+            raise StoreError(
+                f"Cannot open the plan store {self.path}: {text.splitlines()[0]}"
+            ) from None
         except duckdb.Error as exc:
-            raise StoreError(f"{self.path} is not a plan store DuckDB can open: {str(exc).splitlines()[0]}") from None
+            raise StoreError(
+                f"{self.path} is not a plan store DuckDB can open: {str(exc).splitlines()[0]}"
+            ) from None
         self._write_lock = threading.RLock()
         self.migrate()
 
@@ -131,7 +139,9 @@ class Store:
                 continue
             with self.transaction() as cur:
                 cur.execute(sql)
-                cur.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [number, name])
+                cur.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [number, name]
+                )
             applied.append(number)
         return applied
 
@@ -217,5 +227,7 @@ class Store:
 
     def snapshot(self) -> dict[str, pd.DataFrame]:
         """Every table's full contents (contract, audit, and the rest), for comparisons."""
-        names = self.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1")
+        names = self.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+        )
         return {n: self.query(f'SELECT * FROM "{n}"') for n in names["table_name"]}

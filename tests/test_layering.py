@@ -25,7 +25,9 @@ print("ok", len(list(pkgutil.walk_packages(sop_core.__path__))))
 
 
 def test_every_sop_core_module_imports_without_streamlit():
-    proc = subprocess.run([sys.executable, "-c", BLOCKER], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", BLOCKER], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("ok")
 

@@ -37,7 +37,9 @@ def get_store() -> Store:
     """The process-wide store; on the very first start it is built from the demo company."""
     path = default_db_path()
     if not Path(path).exists():
-        with st.spinner("First start: building the demo company's plan store (fitting forecasts, about 30 s)…"):
+        with st.spinner(
+            "First start: building the demo company's plan store (fitting forecasts, about 30 s)…"
+        ):
             return _open_store(str(path))
     return _open_store(str(path))
 
@@ -109,7 +111,9 @@ def sidebar(store: Store) -> None:
                 help="The monthly cycle whose forecasts drive the plan; older cycles are the track record.",
             )
         try:
-            families = sorted(store.query("SELECT DISTINCT family FROM products")["family"].tolist())
+            families = sorted(
+                store.query("SELECT DISTINCT family FROM products")["family"].tolist()
+            )
         except SopError:
             families = []
         st.selectbox(
