@@ -90,11 +90,63 @@ CREATE TABLE decisions (
 """
 )
 
+# The monthly rhythm (sop_core.cycles, register, decisions, planversions): the four steps of
+# each cycle, the locked plan versions (inputs and results as Parquet), and the columns the
+# register and the decision log need for history and two-editor safety.
+M002_RHYTHM = """
+CREATE TABLE cycle_steps (
+    cycle VARCHAR NOT NULL,
+    step VARCHAR NOT NULL,
+    position INTEGER NOT NULL,
+    title VARCHAR NOT NULL,
+    owner VARCHAR,
+    due DATE NOT NULL,
+    status VARCHAR NOT NULL DEFAULT 'not started',
+    signed_by VARCHAR,
+    signed_at TIMESTAMP,
+    updated_at TIMESTAMP,
+    updated_by VARCHAR,
+    version INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (cycle, step)
+);
+CREATE TABLE plan_versions (
+    cycle VARCHAR PRIMARY KEY,
+    locked_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    locked_by VARCHAR NOT NULL,
+    scenario_name VARCHAR,
+    levers VARCHAR NOT NULL,
+    months VARCHAR NOT NULL,
+    summary VARCHAR NOT NULL
+);
+CREATE TABLE plan_version_frames (
+    cycle VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    n_rows INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (cycle, kind, name)
+);
+ALTER TABLE assumptions ADD COLUMN tolerance_pct DOUBLE;
+ALTER TABLE assumptions ADD COLUMN created_at TIMESTAMP;
+ALTER TABLE assumptions ADD COLUMN created_by VARCHAR;
+ALTER TABLE assumptions ADD COLUMN updated_at TIMESTAMP;
+ALTER TABLE assumptions ADD COLUMN updated_by VARCHAR;
+ALTER TABLE decisions ADD COLUMN origin_cycle VARCHAR;
+ALTER TABLE decisions ADD COLUMN note VARCHAR;
+ALTER TABLE decisions ADD COLUMN updated_at TIMESTAMP;
+ALTER TABLE decisions ADD COLUMN updated_by VARCHAR;
+"""
+
 # (number, name, sql): append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
         1,
         "contract tables, audit log, cycles, baseline, scenarios, assumptions, decisions",
         M001_BASE,
+    ),
+    (
+        2,
+        "monthly rhythm: cycle steps, locked plan versions, register and decision log columns",
+        M002_RHYTHM,
     ),
 ]
