@@ -1,0 +1,336 @@
+"""Disagreements: each type on hand cases, with money at stake, severity, owner and order."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_engine import hand_plan, settings_frame
+
+from sop_core.disagreements import DISAGREEMENT_COLUMNS, severity
+from sop_core.engine import plan
+from sop_core.plandata import plan_data_from_frames
+
+SUPPLY, DEMAND, RECON = "Supply review", "Demand review", "Integrated reconciliation"
+
+# The hand case of test_engine.py (no levers). Average monthly plan revenue = (1800 + 1800 +
+# 1360) / 3 = 1653.33: high from 2 % = 33.07, medium from 0.5 % = 8.27.
+# - capacity_overload Line 2026-01: load 230 > cap 184; money = (1 − 184/230) × Σ req × price of
+#   the skus on Line = 0.2 × (130 × 10 + 50 × 20) = 460
+# - capacity_overload Team 2026-02: 96 > 72; (1 − 0.75) × 96 × 10 = 240
+# - unmet_demand F2 2026-01: 50 − 40 = 10 units × 20 = 200; F1 2026-03: 4 × 10 = 40
+# - revenue_vs_budget F1 2026-02: 800 − 1000 = −200 (20 % > 5 %); money 200
+#   (F1 2026-01 matches; F2 2026-03: 800 vs 820 is 2.4 %, within tolerance)
+# - labour Team (hours_per_fte 24, cost 30): 2026-01 needs 130/24 = 5.4167 vs 10 planned → surplus
+#   4.5833 × 30 = 137.5; 2026-02 4 vs 3 → shortfall 1 × 30 = 30 (medium); 2026-03 3.5 vs 10 →
+#   surplus 6.5 × 30 = 195. Line has no headcount rows: nothing to compare.
+# - cash_below_minimum 2026-02: 5398 < 5500 → 102 (always high)
+# - margin_vs_budget F2 2026-03: 480 vs 400 → +80 (20 %); F1 2026-02: 310 vs 300 is 3.3 %: within
+# - inventory_vs_budget F1 2026-01: 70 vs 50 → +20 (40 %), medium
+# Ties (unmet 200 and revenue 200) are ordered by type: supply before finance.
+HAND_EXPECTED = [
+    # month, type, entity, figure_a, figure_b, gap, unit, money, severity, owner, review
+    (
+        "2026-01",
+        "capacity_overload",
+        "Line",
+        230,
+        184,
+        46,
+        "hours",
+        460,
+        "high",
+        "Operations",
+        SUPPLY,
+    ),
+    (
+        "2026-02",
+        "capacity_overload",
+        "Team",
+        96,
+        72,
+        24,
+        "hours",
+        240,
+        "high",
+        "Operations",
+        SUPPLY,
+    ),
+    ("2026-01", "unmet_demand", "F2", 50, 40, 10, "units", 200, "high", "Operations", SUPPLY),
+    ("2026-02", "revenue_vs_budget", "F1", 800, 1000, -200, "EUR", 200, "high", "Finance", RECON),
+    ("2026-03", "labour_surplus", "Team", 3.5, 10, -6.5, "FTE", 195, "high", "Operations", SUPPLY),
+    (
+        "2026-01",
+        "labour_surplus",
+        "Team",
+        130 / 24,
+        10,
+        130 / 24 - 10,
+        "FTE",
+        137.5,
+        "high",
+        "Operations",
+        SUPPLY,
+    ),
+    (
+        "2026-02",
+        "cash_below_minimum",
+        "Company",
+        5398,
+        5500,
+        -102,
+        "EUR",
+        102,
+        "high",
+        "Finance",
+        RECON,
+    ),
+    ("2026-03", "margin_vs_budget", "F2", 480, 400, 80, "EUR", 80, "high", "Finance", RECON),
+    ("2026-03", "unmet_demand", "F1", 60, 56, 4, "units", 40, "high", "Operations", SUPPLY),
+    ("2026-02", "labour_shortfall", "Team", 4, 3, 1, "FTE", 30, "medium", "Operations", SUPPLY),
+    ("2026-01", "inventory_vs_budget", "F1", 70, 50, 20, "EUR", 20, "medium", "Finance", RECON),
+]
+
+
+def _rows(frame: pd.DataFrame) -> list[tuple]:
+    cols = [
+        "month",
+        "type",
+        "entity",
+        "figure_a",
+        "figure_b",
+        "gap",
+        "unit",
+        "money_at_stake",
+        "severity",
+        "owner",
+        "review",
+    ]
+    return [tuple(r) for r in frame[cols].itertuples(index=False)]
+
+
+def _assert_rows(got: list[tuple], expected: list[tuple]):
+    assert len(got) == len(expected), got
+    for g, e in zip(got, expected, strict=True):
+        assert g[:3] == e[:3] and g[6] == e[6] and g[8:] == e[8:], (g, e)
+        assert g[3:6] == pytest.approx(e[3:6]) and g[7] == pytest.approx(e[7]), (g, e)
+
+
+def test_hand_case_disagreements():
+    frame = hand_plan().disagreements
+    assert list(frame.columns) == DISAGREEMENT_COLUMNS
+    _assert_rows(_rows(frame), HAND_EXPECTED)
+    families = frame.set_index("type")
+    assert frame.loc[frame["type"] == "unmet_demand", "family"].tolist() == ["F2", "F1"]
+    assert frame.loc[frame["type"] == "capacity_overload", "resource"].tolist() == ["Line", "Team"]
+    assert frame.loc[frame["type"] == "capacity_overload", "family"].isna().all()
+    assert families.loc["cash_below_minimum", "story_b"] == "Minimum cash"
+
+
+def test_capacity_warning_from_90_to_100_percent():
+    # lever case of test_engine.py: Line capacity +25 % → 230 h for a load of 230 (100 %);
+    # Team 2026-02 70 h of 72 (97.2 %). Warnings carry no money and are always low.
+    frame = hand_plan(
+        ["price_change_pct:F1=-10", "capacity_change_pct:Line=25", "dso_days=30"]
+    ).disagreements
+    warn = frame[frame["type"] == "capacity_warning"]
+    _assert_rows(
+        _rows(warn),
+        [
+            (
+                "2026-01",
+                "capacity_warning",
+                "Line",
+                230,
+                230,
+                0,
+                "hours",
+                0,
+                "low",
+                "Operations",
+                SUPPLY,
+            ),
+            (
+                "2026-02",
+                "capacity_warning",
+                "Team",
+                70,
+                72,
+                -2,
+                "hours",
+                0,
+                "low",
+                "Operations",
+                SUPPLY,
+            ),
+        ],
+    )
+    assert "capacity_overload" not in set(frame["type"])
+
+
+def test_tolerance_is_a_strict_bound():
+    # budget F1 2026-02 revenue 800 / 0.95 = 842.1: the plan's 800 is 42.1 under it, exactly 5 %
+    # of the budget, so it is within tolerance; the same budget without it was flagged.
+    base = hand_plan()
+    assert (base.disagreements["type"] == "revenue_vs_budget").sum() == 1
+    from test_engine import HAND_BASELINE, hand_tables
+
+    tables = hand_tables()
+    tables["budget"] = pd.DataFrame(
+        {"month": ["2026-02"], "family": ["F1"], "revenue": [800 / 0.95], "gross_margin": [310.0]}
+    )
+    frame = plan(plan_data_from_frames(tables, baseline=HAND_BASELINE)).disagreements
+    assert (
+        not frame["type"]
+        .isin(["revenue_vs_budget", "margin_vs_budget", "inventory_vs_budget"])
+        .any()
+    )
+
+
+def forecast_tables():
+    """Three skus; F1 = A (price 10), B (price 30): average price 20; F2 = C (price 5).
+
+    Baseline 100 a month for each. Sales: A 130, 80; B 100, 100; C 80, 80. Marketing: A 90 in
+    2026-01 only; C 120, 120.
+    """
+    products = pd.DataFrame(
+        {
+            "sku": ["A", "B", "C"],
+            "name": ["a", "b", "c"],
+            "family": ["F1", "F1", "F2"],
+            "unit_price": [10.0, 30.0, 5.0],
+            "unit_material_cost": 0.0,
+            "unit_variable_cost": 0.0,
+            "target_cover_days": 0.0,
+        }
+    )
+    rows = [
+        ("2026-01", "A", "sales", 130.0),
+        ("2026-02", "A", "sales", 80.0),
+        ("2026-01", "B", "sales", 100.0),
+        ("2026-02", "B", "sales", 100.0),
+        ("2026-01", "C", "sales", 80.0),
+        ("2026-02", "C", "sales", 80.0),
+        ("2026-01", "A", "marketing", 90.0),
+        ("2026-01", "C", "marketing", 120.0),
+        ("2026-02", "C", "marketing", 120.0),
+    ]
+    forecasts = pd.DataFrame(
+        [("2026-01", *r) for r in rows], columns=["cycle", "month", "sku", "source", "units"]
+    )
+    baseline = pd.DataFrame(
+        {"sku": ["A", "B", "C"] * 2, "month": ["2026-01"] * 3 + ["2026-02"] * 3, "units": 100.0}
+    )
+    tables = {
+        "products": products,
+        "forecasts": forecasts,
+        "settings": settings_frame(plan_start="2026-01", horizon_months=2, tolerance_pct=5),
+    }
+    return plan_data_from_frames(tables, baseline=baseline)
+
+
+BIAS = pd.DataFrame(
+    {
+        "source": ["sales", "sales", "marketing", "marketing", "sales", "consensus"],
+        "family": ["F1", "F2", "F1", "F2", "All", "F1"],
+        "verdict": [
+            "inflating",
+            "sandbagging",
+            "sandbagging",
+            "unbiased",
+            "inflating",
+            "inflating",
+        ],
+    }
+)
+
+
+def test_forecast_departing_in_the_direction_of_its_bias():
+    # Average monthly revenue = (130×10 + 100×30 + 80×5 + 80×10 + 3000 + 400) / 2 = 4450: high ≥ 89.
+    # Sales F1 2026-01: 230 vs 200 = +15 % and sales inflate F1 → inflated, 30 × 20 = 600.
+    # Sales F1 2026-02: 180 vs 200 = −10 %, against its bias → not flagged.
+    # Marketing F1 2026-01 (only A has a marketing figure): 90 vs 100 = −10 %, marketing
+    #   sandbags F1 → sandbagged, 10 × 20 = 200.
+    # Sales F2: 80 vs 100 = −20 % each month, sales sandbag F2 → 20 × 5 = 100 each.
+    # Marketing F2: +20 %, but marketing is unbiased on F2 → not flagged.
+    frame = plan(forecast_tables(), bias=BIAS).disagreements
+    _assert_rows(
+        _rows(frame),
+        [
+            (
+                "2026-01",
+                "forecast_inflated",
+                "F1",
+                230,
+                200,
+                30,
+                "units",
+                600,
+                "high",
+                "Sales",
+                DEMAND,
+            ),
+            (
+                "2026-01",
+                "forecast_sandbagged",
+                "F1",
+                90,
+                100,
+                -10,
+                "units",
+                200,
+                "high",
+                "Marketing",
+                DEMAND,
+            ),
+            (
+                "2026-01",
+                "forecast_sandbagged",
+                "F2",
+                80,
+                100,
+                -20,
+                "units",
+                100,
+                "high",
+                "Sales",
+                DEMAND,
+            ),
+            (
+                "2026-02",
+                "forecast_sandbagged",
+                "F2",
+                80,
+                100,
+                -20,
+                "units",
+                100,
+                "high",
+                "Sales",
+                DEMAND,
+            ),
+        ],
+    )
+    assert frame["story_a"].tolist()[:2] == ["Sales forecast", "Marketing forecast"]
+
+
+def test_no_bias_no_forecast_disagreements_and_empty_frame_has_the_columns():
+    frame = plan(forecast_tables()).disagreements
+    assert frame.empty and list(frame.columns) == DISAGREEMENT_COLUMNS
+
+
+@pytest.mark.parametrize(
+    "kind, money, average, expected",
+    [
+        ("cash_below_minimum", 0.01, 1000.0, "high"),
+        ("capacity_warning", 0.0, 1000.0, "low"),
+        ("unmet_demand", 20.0, 1000.0, "high"),  # 2 % of 1000
+        ("unmet_demand", 19.99, 1000.0, "medium"),
+        ("labour_surplus", 5.0, 1000.0, "medium"),  # 0.5 %
+        ("labour_surplus", 4.99, 1000.0, "low"),
+        ("revenue_vs_budget", 0.0, 1000.0, "low"),
+        ("margin_vs_budget", 1.0, 0.0, "high"),  # no revenue: any money is high
+    ],
+)
+def test_severity_rule(kind, money, average, expected):
+    assert severity(np.array([kind], dtype=object), np.array([money]), average).tolist() == [
+        expected
+    ]
