@@ -666,7 +666,7 @@ def small_company(draw):
     return plan_data_from_frames(tables)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_company())
 def test_plan_invariants(data):
     result = plan(data)
