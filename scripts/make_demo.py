@@ -108,7 +108,7 @@ FAMILY = {
         variable=0.08,
         cover=7,
         sales_bias=0.02,
-        marketing_bias=-0.02,
+        marketing_bias=0.0,
         consensus_bias=0.0,
     ),
     TOWEL_RAILS: dict(
@@ -119,7 +119,7 @@ FAMILY = {
         variable=0.08,
         cover=14,
         sales_bias=-0.01,
-        marketing_bias=0.03,
+        marketing_bias=0.01,
         consensus_bias=0.0,
     ),
     VALVES: dict(
@@ -130,7 +130,7 @@ FAMILY = {
         variable=0.06,
         cover=45,
         sales_bias=-0.15,
-        marketing_bias=0.02,
+        marketing_bias=-0.01,
         consensus_bias=-0.04,
     ),
     SMART: dict(
@@ -141,7 +141,7 @@ FAMILY = {
         variable=0.05,
         cover=30,
         sales_bias=0.21,
-        marketing_bias=0.03,
+        marketing_bias=0.0,
         consensus_bias=0.06,
     ),
 }
@@ -223,7 +223,6 @@ ACTUAL_MONTHS = ALL_MONTHS[:N_ACTUALS]
 PLAN_MONTHS = ALL_MONTHS[N_ACTUALS:]
 assert PLAN_MONTHS[0] == PLAN_START and len(PLAN_MONTHS) == HORIZON
 H2_MONTHS = PLAN_MONTHS[HORIZON // 2 :]  # 2027-08 ... 2028-04
-PEAK_MONTHS = ["2027-10", "2027-11", "2027-12", "2028-01", "2028-02"]
 
 
 # --------------------------------------------------------------------------------------
@@ -376,17 +375,18 @@ def _supply_limits(demand: pd.DataFrame) -> pd.DataFrame:
 
 
 # Utilisation each healthy resource's recruitment plan aims at (temps flex with the season).
-TARGET_UTIL = {COAT: 0.80, PACK: 0.72, CNC: 0.84, ASSEMBLY: 0.82}
+TARGET_UTIL = {COAT: 0.86, PACK: 0.84, CNC: 0.86, ASSEMBLY: 0.87}
 
 
 def _labour_and_capacity(tables, rng) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Planned FTE and available hours per resource-month.
 
-    Healthy resources are staffed for their load at 72-84 % (temps in the season). Press & Weld's
-    recruitment plan copies last winter's crew into the 2027/28 season, although demand has
-    grown: its machines (two-shift presses) could do the work, its people cannot.
+    Healthy resources are staffed month by month for their load at 84-87 % (agency temps in
+    the season). Press & Weld's recruitment plan caps the 2027/28 season at last winter's crew
+    less six leavers, although demand has grown: its machines (two-shift presses, 25 % more
+    hours than the crew can work) could do the work, its people cannot.
     """
-    unlimited = reference_plan(tables, capacity_override={})
+    unlimited = reference_plan(tables, unlimited=True)
     load = unlimited["resource"].pivot(index="month", columns="resource", values="load_hours")
     plans: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     hpf = RESOURCES[PRESS][1]
@@ -406,7 +406,7 @@ def _labour_and_capacity(tables, rng) -> tuple[pd.DataFrame, pd.DataFrame]:
             continue
         need = load[r].to_numpy() / hpf
         # temps flex with the season: staffed for each month's load at the target
-        planned = _round_half(need / TARGET_UTIL[r] * rng.uniform(0.97, 1.05, len(need)))
+        planned = np.ceil(need / TARGET_UTIL[r] * rng.uniform(1.0, 1.03, len(need)) * 2.0) / 2.0
         avail = np.full_like(need, (planned * hpf).max() * 1.08)
         plans[r] = (planned, avail)
     for r, (planned, avail) in plans.items():
@@ -431,24 +431,24 @@ def _working_days(months: list[str]) -> np.ndarray:
     return np.array([factor.get(m[5:7], 1.0) for m in months])
 
 
+PRESS_UTIL = 0.88  # outside the winters Press & Weld is staffed like the other resources
 PRESS_FREEZE = 6.0  # welders leaving in 2027 whom the budget's hiring freeze does not replace
 
 
 def _press_plan(need: np.ndarray) -> np.ndarray:
-    """Press & Weld: last winter's crew (plus one) held into the 2027/28 peak."""
-    winter1 = need[:4].max() / 0.96  # 2026-11 ... 2027-02 staffed at 96 % of the peak
-    summer = need[4:10].max() / 0.84  # 2027-03 ... 2027-08
-    planned = np.empty_like(need)
-    planned[:4] = winter1
-    planned[4:10] = summer
-    planned[10:16] = winter1 - PRESS_FREEZE  # 2027-09 ... 2028-02: last winter's crew, less leavers
-    planned[16:] = need[16:].max() / 0.85  # 2028-03, 2028-04
+    """Press & Weld: staffed month by month, but the 2027/28 season is capped at last winter's
+    crew less the leavers the hiring freeze does not replace."""
+    planned = need / PRESS_UTIL
+    planned[:4] = need[:4] / 0.95  # 2026-11 ... 2027-02: a tight winter, just about coped
+    frozen = _round_half(planned[:4]).max() - PRESS_FREEZE
+    season = slice(10, 16)  # 2027-09 ... 2028-02
+    planned[season] = np.minimum(planned[season], frozen)
     return _round_half(planned)
 
 
 def _budget(tables, rng) -> pd.DataFrame:
     """Finance's story: the plan as if every unit of demand shipped, plus an H2 growth ambition."""
-    unlimited = reference_plan(tables, capacity_override={})
+    unlimited = reference_plan(tables, unlimited=True)
     fam = unlimited["family"].set_index(["month", "family"])
     rows = []
     for m in PLAN_MONTHS:
@@ -569,11 +569,12 @@ def read_tables(folder: str | Path) -> dict[str, pd.DataFrame]:
 # the check: the reference method of PRODUCT.md, kept small and independent of sop_core
 
 
-def reference_plan(tables: dict[str, pd.DataFrame], capacity_override=None) -> dict:
+def reference_plan(tables: dict[str, pd.DataFrame], *, unlimited: bool = False) -> dict:
     """Demand -> supply -> finance for the demo tables, as PRODUCT.md writes it.
 
     D = current-cycle consensus, else sales (the demo has both for every horizon month).
-    ``capacity_override={}`` plans with unlimited capacity (used to size the recruitment plan).
+    ``unlimited=True`` plans with unlimited capacity (used to size the recruitment plan and the
+    budget).
 
     Returns frames ``sku`` (month, sku, family, demand, req, production, shipped, unmet,
     end_inventory), ``resource`` (month, resource, load_hours, capacity_hours, available_hours,
@@ -619,7 +620,7 @@ def reference_plan(tables: dict[str, pd.DataFrame], capacity_override=None) -> d
     avail = grid("capacity", "available_hours")
     planned = grid("headcount", "planned_fte")
     staffed = planned * hpf[None, :]
-    if capacity_override == {}:
+    if unlimited:
         cap = np.full((n_m, len(rnames)), np.inf)
     else:
         cap = np.fmin(avail, staffed)

@@ -1,0 +1,275 @@
+"""The bundled demo company: contract-shaped, reproducible, and telling the six stories."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scripts import make_demo as md
+from sop_core.contract import SETTINGS, TABLES
+
+DEMO = md.DEFAULT_OUT
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, pd.DataFrame]:
+    return md.read_tables(DEMO)
+
+
+@pytest.fixture(scope="module")
+def story(tables) -> dict:
+    return md.story_numbers(tables)
+
+
+def _settings(tables) -> dict[str, str]:
+    s = tables["settings"]
+    return dict(zip(s["key"], s["value"], strict=True))
+
+
+# --- shape ---------------------------------------------------------------------------------
+
+
+def test_one_csv_per_contract_table_with_exactly_the_contract_columns():
+    assert sorted(p.stem for p in DEMO.glob("*.csv")) == sorted(TABLES)
+    for name, spec in TABLES.items():
+        raw = (DEMO / f"{name}.csv").read_bytes()
+        text = raw.decode("utf-8")  # UTF-8, no byte-order mark
+        assert not text.startswith("\ufeff")
+        assert "\r" not in text and ";" not in text.splitlines()[0]
+        assert text.splitlines()[0].split(",") == spec.column_names, name
+        frame = pd.read_csv(DEMO / f"{name}.csv", dtype=str, keep_default_na=False)
+        assert len(frame) > 0, name
+        for col in spec.columns:
+            values = frame[col.name]
+            if col.kind == "month":
+                assert values.map(lambda v: bool(MONTH.match(v))).all(), (name, col.name)
+            elif col.kind == "number":
+                numbers = pd.to_numeric(values)  # a dot decimal, nothing else
+                assert numbers.notna().all() or not col.required, (name, col.name)
+                assert (numbers >= col.min).all(), (name, col.name)
+                assert (numbers <= col.max).all(), (name, col.name)
+            elif col.choices:
+                assert values.isin(col.choices).all(), (name, col.name)
+        if spec.key:
+            assert not frame.duplicated(list(spec.key)).any(), name
+
+
+def test_references_hold(tables):
+    skus = set(tables["products"]["sku"])
+    resources = set(tables["resources"]["resource"])
+    families = set(tables["products"]["family"])
+    for name in ("actuals", "forecasts", "inventory", "routings", "supply_limits"):
+        assert set(tables[name]["sku"]) <= skus, name
+    for name in ("routings", "capacity", "headcount"):
+        assert set(tables[name]["resource"]) <= resources, name
+    assert set(tables["budget"]["family"]) == families
+    assert set(tables["inventory"]["sku"]) == skus
+
+
+def test_settings_hold_every_contract_key(tables):
+    settings = _settings(tables)
+    assert set(settings) == set(SETTINGS)
+    assert settings["company_name"] == md.COMPANY
+    assert settings["currency"] == "GBP"
+    assert settings["plan_start"] == "2026-11"
+    assert settings["horizon_months"] == "18"
+    assert float(settings["tolerance_pct"]) == 5
+    assert 45 <= float(settings["dso_days"]) <= 60
+    assert 30 <= float(settings["dpo_days"]) <= 60
+
+
+def test_company_size_and_calendar(tables):
+    products = tables["products"]
+    assert 30 <= len(products) <= 60
+    assert 3 <= products["family"].nunique() <= 4
+    res = tables["resources"]
+    assert 4 <= len(res) <= 6 and res["site"].nunique() == 2
+    assert res["hours_per_fte"].between(140, 160).all()
+    assert res["cost_per_fte"].between(3000, 4500).all()
+    routes = tables["routings"].groupby("sku").size()
+    assert set(routes.index) == set(products["sku"]) and routes.between(1, 4).all()
+
+    act = tables["actuals"]
+    months = sorted(act["month"].unique())
+    assert months == md.month_range("2023-11", 36) and months[-1] == "2026-10"
+    assert len(act) == 36 * len(products)
+
+    horizon = md.month_range("2026-11", 18)
+    for name in ("capacity", "headcount"):
+        grid = tables[name]
+        assert sorted(grid["month"].unique()) == horizon
+        assert len(grid) == 18 * len(res)
+    budget = tables["budget"]
+    assert sorted(budget["month"].unique()) == horizon
+    assert len(budget) == 18 * products["family"].nunique()
+    assert budget[["closing_inventory_value", "headcount_fte"]].notna().all().all()
+    assert set(tables["cash_items"]["month"]) <= set(horizon)
+
+
+def test_forecast_cycles(tables):
+    fc = tables["forecasts"]
+    n_skus = len(tables["products"])
+    cycles = sorted(fc["cycle"].unique())
+    assert cycles == md.month_range("2026-05", 7)
+    lag = np.array([md.month_diff(m, c) for m, c in zip(fc["month"], fc["cycle"], strict=True)])
+    assert (lag >= 0).all()  # from the cycle's own month (lag 1) onwards
+    for cycle in cycles[:-1]:
+        past = fc[fc["cycle"] == cycle]
+        for source in ("sales", "marketing", "consensus"):
+            rows = past[past["source"] == source]
+            assert rows["month"].nunique() >= 6 and rows["month"].min() == cycle
+            assert len(rows) == rows["month"].nunique() * n_skus
+    current = fc[fc["cycle"] == "2026-11"]
+    for source in ("sales", "marketing"):
+        rows = current[current["source"] == source]
+        assert sorted(rows["month"].unique()) == md.month_range("2026-11", 18)
+        assert len(rows) == 18 * n_skus
+    consensus = current[current["source"] == "consensus"]
+    assert 3 <= consensus["month"].nunique() < 18
+
+
+def test_margins_are_plausible(story):
+    assert 25 <= story["gross_margin_pct"] <= 40
+    assert 5 <= story["operating_margin_pct"] <= 15
+    assert 25e6 <= story["annual_revenue"] <= 60e6  # a mid-sized manufacturer
+
+
+# --- reproducible --------------------------------------------------------------------------
+
+
+def test_regenerating_gives_identical_bytes(tmp_path):
+    md.build(tmp_path)
+    written = sorted(p.name for p in tmp_path.glob("*.csv"))
+    assert written == sorted(p.name for p in DEMO.glob("*.csv"))
+    for name in written:
+        assert (tmp_path / name).read_bytes() == (DEMO / name).read_bytes(), name
+
+
+def test_main_writes_to_the_given_folder(tmp_path):
+    assert md.main([str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "products.csv").exists()
+
+
+# --- the six stories, by the reference check -----------------------------------------------
+
+
+def test_story_1_smart_controls_sales_forecast_is_inflated(story):
+    assert story["sales_bias_pct"][md.INFLATED_FAMILY] > 15
+    assert story["sales_bias_pct"][md.INFLATED_FAMILY] < 30
+    assert story["sales_vs_trend_pct"][md.INFLATED_FAMILY] > 15
+
+
+def test_story_2_valves_sales_forecast_is_sandbagged(story):
+    assert -20 < story["sales_bias_pct"][md.SANDBAGGED_FAMILY] < -10
+    assert story["sales_vs_trend_pct"][md.SANDBAGGED_FAMILY] < -8
+
+
+def test_other_forecasts_are_honest(story):
+    for family, bias in story["sales_bias_pct"].items():
+        if family not in (md.INFLATED_FAMILY, md.SANDBAGGED_FAMILY):
+            assert abs(bias) < 4, family
+    for family, bias in story["marketing_bias_pct"].items():
+        assert abs(bias) < 4, family
+
+
+def test_story_3_press_and_weld_overloads_in_the_peak_and_demand_goes_unmet(story):
+    over = story["overload_utilisation"]
+    assert len(over) >= 3
+    assert {"2027-11", "2027-12", "2028-01"} <= set(over)
+    assert max(over.values()) > 1.3
+    unmet = story["unmet_units_by_month"]
+    assert {"2027-12", "2028-01"} <= set(unmet) and sum(unmet.values()) > 3000
+    assert story["lost_revenue"] > 300_000
+
+
+def test_other_resources_are_healthy(story):
+    low, high = story["other_util_range"]
+    assert low >= 0.6
+    assert high <= 0.9
+
+
+def test_story_4_budget_expects_more_second_half_revenue_than_supply_allows(story):
+    assert story["budget_h2_revenue"] > story["plan_h2_revenue"] * 1.02
+    gaps = story["family_gap_pct"]
+    assert (gaps[md.RADIATORS].loc[["2027-12", "2028-01"]] < -10).all()
+    # most of the picture stays near budget
+    near = (gaps.abs() <= 5).to_numpy().mean()
+    assert near > 0.9
+    for family in (md.TOWEL_RAILS, md.VALVES, md.SMART):
+        assert (gaps[family].abs() <= 5).all(), family
+
+
+def test_story_5_recruitment_lags_labour_needed_and_labour_binds(story):
+    short = story["labour_short"]  # needed > planned × 1.05 and staffed < available hours
+    months = {m for m, r, _need, _plan in short if r == md.PRESS}
+    assert {"2027-11", "2027-12", "2028-01"} <= months
+    assert {r for _m, r, _need, _plan in short} <= {md.PRESS, md.COAT}
+    worst = max(need / plan for _m, _r, need, plan in short)
+    assert worst > 1.3
+
+
+def test_story_6_cash_dips_below_minimum(story):
+    below = story["cash_below_minimum"]
+    assert 1 <= len(below) <= 3
+    assert "2027-10" in below
+    assert story["min_cash"] < story["minimum_cash"] - 100_000
+    assert (story["company"]["closing_cash"] > 0).all()  # a dip, not a collapse
+
+
+# --- the real engine -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine_plan(tmp_path_factory):
+    pytest.importorskip(
+        "sop_core.importer", reason="the importer (sop_core/importer.py) is missing"
+    )
+    engine = pytest.importorskip(
+        "sop_core.engine", reason="the engine (sop_core/engine.py) is missing"
+    )
+    pytest.importorskip("sop_core.forecast", reason="forecasting (sop_core/forecast.py) is missing")
+    from sop_core.bootstrap import init_store
+
+    store = init_store(tmp_path_factory.mktemp("demo") / "d.duckdb", demo=True)
+    try:
+        yield engine.plan_for_store(store)
+    finally:
+        store.close()
+
+
+def test_real_engine_shows_all_six_stories(engine_plan):
+    dis = engine_plan.disagreements
+    by_type = {t: set(g["entity"]) for t, g in dis.groupby("type")}
+    assert md.INFLATED_FAMILY in by_type["forecast_inflated"]
+    assert md.SANDBAGGED_FAMILY in by_type["forecast_sandbagged"]
+    assert by_type["forecast_inflated"] == {md.INFLATED_FAMILY}
+    assert by_type["forecast_sandbagged"] == {md.SANDBAGGED_FAMILY}
+    assert by_type["capacity_overload"] == {md.PRESS}
+    assert md.RADIATORS in by_type["unmet_demand"]
+    assert md.PRESS in by_type["labour_shortfall"]
+    assert md.RADIATORS in by_type["revenue_vs_budget"]
+    assert "cash_below_minimum" in by_type
+
+    overload = dis[dis["type"] == "capacity_overload"]
+    assert overload["month"].nunique() >= 3
+    assert (overload["severity"] == "high").sum() >= 3
+    cash = dis[dis["type"] == "cash_below_minimum"]
+    assert "2027-10" in set(cash["month"])
+
+
+def test_real_engine_agrees_with_the_reference_check(engine_plan, story):
+    company = engine_plan.company.set_index("month")
+    ref = story["company"].set_index("month")
+    for col in ("revenue", "gross_margin", "closing_cash"):
+        np.testing.assert_allclose(company[col], ref[col], rtol=1e-6, atol=1.0)
+    res = engine_plan.resource
+    press = res[res["resource"] == md.PRESS].set_index("month")
+    assert (press["utilisation"] > 1.0).sum() >= 3
+    peak = press.loc[["2027-11", "2027-12", "2028-01"]]
+    assert (peak["fte_needed"] > peak["fte_planned"] * 1.05).all()
+    others = res[res["resource"] != md.PRESS]
+    assert others["utilisation"].between(0.6, 0.9).all()
