@@ -1,0 +1,308 @@
+"""Statistical baseline: model choice per history length, gaps, the store, the command line."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sop_core import forecast
+from sop_core.forecast import (
+    BASELINE_COLUMNS,
+    baseline_frame,
+    baseline_history,
+    ensure_baseline,
+    fit_baseline,
+    run_forecast,
+)
+from sop_core.months import month_range
+from sop_core.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def synthetic(n, *, level=100.0, slope=0.5, amplitude=30.0, peak=6, noise=5.0, seed=0):
+    """Trend + a yearly cycle peaking at index ``peak`` (mod 12) + Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    season = amplitude * np.cos(2 * np.pi * (t - peak) / 12)
+    return level + slope * t + season + rng.normal(0, noise, n)
+
+
+# --- fit_baseline --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n, peak, seed", [(36, 2, 1), (60, 6, 2), (96, 11, 3)])
+def test_seasonality_is_captured(n, peak, seed):
+    y = synthetic(n, peak=peak, seed=seed)
+    fc, model = fit_baseline(y, 12)
+    assert model.startswith("ETS(") and model[-2] in "AM"  # a seasonal model was chosen
+    # The forecast's first step is month index n; its peak falls on the true peak month.
+    assert (n + int(np.argmax(fc))) % 12 == peak
+
+
+def test_never_negative_on_a_declining_series():
+    y = np.clip(synthetic(48, level=200, slope=-4.0, amplitude=10, seed=4), 0, None)
+    fc, _ = fit_baseline(y, 24)
+    assert fc.shape == (24,)
+    assert np.all(fc >= 0) and np.all(np.isfinite(fc))
+    assert fc.min() == 0  # the fitted decline runs into the floor
+
+
+def test_twelve_to_23_months_is_seasonal_naive():
+    y = np.arange(1.0, 19.0)  # 18 months: 1..18
+    fc, model = fit_baseline(y, 14)
+    # last year's 12 values (7..18), repeated: 7..18, then 7, 8
+    assert fc.tolist() == [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 7, 8]
+    assert model == "seasonal naive"
+
+
+def test_exactly_12_months_is_seasonal_naive():
+    y = np.array([5, 0, 3, 8, 1, 1, 2, 9, 4, 4, 6, 7], dtype=float)
+    fc, model = fit_baseline(y, 3)
+    assert fc.tolist() == [5, 0, 3] and model == "seasonal naive"
+
+
+@pytest.mark.parametrize(
+    "history, expected, model",
+    [
+        ([4, 0, 10, 20, 30], 20.0, "mean of last 3 months"),  # (10 + 20 + 30) / 3
+        ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 10.0, "mean of last 3 months"),  # (9+10+11)/3
+        ([5, 7], 6.0, "mean of last 2 months"),  # (5 + 7) / 2
+        ([9], 9.0, "mean of last 1 month"),
+        ([0, 0, 3], 1.0, "mean of last 3 months"),  # (0 + 0 + 3) / 3
+    ],
+)
+def test_under_12_months_is_the_mean_of_the_last_three(history, expected, model):
+    fc, label = fit_baseline(np.array(history, dtype=float), 4)
+    assert fc.tolist() == [expected] * 4
+    assert label == model
+
+
+@pytest.mark.parametrize("n", [0, 5, 15, 40])
+def test_all_zero_or_empty_history_gives_zeros(n):
+    fc, model = fit_baseline(np.zeros(n), 6)
+    assert fc.tolist() == [0.0] * 6
+    assert model == ("no history" if n == 0 else "zeros")
+
+
+def test_a_failing_fit_falls_back_to_seasonal_naive(monkeypatch):
+    def broken(*args, **kwargs):
+        raise np.linalg.LinAlgError("singular")
+
+    monkeypatch.setattr(forecast, "_fit_ets", broken)
+    y = synthetic(36, seed=5)
+    fc, model = fit_baseline(y, 13)
+    assert model == "seasonal naive (fallback)"
+    assert fc.tolist() == [*y[-12:].tolist(), y[-12]]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 1e12])
+def test_non_finite_or_exploding_forecasts_fall_back(monkeypatch, bad):
+    monkeypatch.setattr(forecast, "_fit_ets", lambda y, t, d, s, steps: (np.full(steps, bad), 1.0))
+    y = synthetic(30, seed=6)
+    fc, model = fit_baseline(y, 12)
+    assert model == "seasonal naive (fallback)" and np.allclose(fc, y[-12:])
+
+
+def test_multiplicative_only_for_positive_series(monkeypatch):
+    tried = []
+
+    def record(y, trend, damped, seasonal, steps):
+        tried.append(seasonal)
+        return np.ones(steps), 1.0
+
+    monkeypatch.setattr(forecast, "_fit_ets", record)
+    y = synthetic(36, seed=7)
+    fit_baseline(y, 3)
+    assert "mul" in tried
+    tried.clear()
+    y[5] = 0.0
+    fit_baseline(y, 3)
+    assert "mul" not in tried and "add" in tried
+
+
+# --- baseline_frame ------------------------------------------------------------------
+
+# sku A: 14 months 2023-01..2024-02 with 2023-04 and 2023-09 missing (= 0 units);
+# sku B: 2023-05..2024-01 only (it had no sale in 2024-02, the last month of the data);
+# sku C: no actuals. An actual at the origin (2024-03) is not history.
+A_UNITS = {
+    "2023-01": 10, "2023-02": 11, "2023-03": 12, "2023-05": 14, "2023-06": 15,
+    "2023-07": 16, "2023-08": 17, "2023-10": 19, "2023-11": 20, "2023-12": 21,
+    "2024-01": 22, "2024-02": 23, "2024-03": 9999,
+}  # fmt: skip
+B_UNITS = {m: 6.0 for m in month_range("2023-05", 9)}
+GAPPY = pd.DataFrame(
+    [(m, "A", u) for m, u in A_UNITS.items()] + [(m, "B", u) for m, u in B_UNITS.items()],
+    columns=["month", "sku", "units"],
+)
+
+
+def test_baseline_frame_zero_fills_gaps_by_hand():
+    frame = baseline_frame(
+        GAPPY, ["A", "B", "C"], ["2024-03", "2024-04", "2024-05"], origin="2024-03"
+    )
+    assert list(frame.columns) == BASELINE_COLUMNS
+    got = {(r.sku, r.month): (r.units, r.model) for r in frame.itertuples()}
+    # A: 14 months (2023-01..2024-02) -> seasonal naive on the zero-filled history:
+    #    2024-03 <- 2023-03 = 12, 2024-04 <- 2023-04 = 0 (missing), 2024-05 <- 2023-05 = 14
+    assert [got[("A", m)] for m in ("2024-03", "2024-04", "2024-05")] == [
+        (12.0, "seasonal naive"),
+        (0.0, "seasonal naive"),
+        (14.0, "seasonal naive"),
+    ]
+    # B: 2023-05..2024-02 = 10 months, the last 0 -> mean of (6 + 6 + 0) / 3 = 4
+    assert [got[("B", m)][0] for m in ("2024-03", "2024-04", "2024-05")] == [4.0, 4.0, 4.0]
+    assert got[("B", "2024-03")][1] == "mean of last 3 months"
+    # C: no actuals
+    assert [got[("C", m)] for m in ("2024-03", "2024-04", "2024-05")] == [(0.0, "no history")] * 3
+
+
+def test_baseline_frame_reaches_months_after_a_gap():
+    # Forecast only 2024-05 and 2024-06 (steps 3 and 4 after the data's last month 2024-02):
+    # seasonal naive gives 2023-05 = 14 and 2023-06 = 15.
+    frame = baseline_frame(GAPPY, ["A"], ["2024-05", "2024-06"], origin="2024-03")
+    assert frame["units"].tolist() == [14.0, 15.0]
+    assert frame["month"].tolist() == ["2024-05", "2024-06"]
+
+
+def test_baseline_frame_refuses_months_before_the_origin():
+    with pytest.raises(ValueError, match="before the origin"):
+        baseline_frame(GAPPY, ["A"], ["2024-01"], origin="2024-03")
+
+
+def test_baseline_frame_without_actuals():
+    empty = pd.DataFrame(columns=["month", "sku", "units"])
+    frame = baseline_frame(empty, ["A", "B"], ["2024-03", "2024-04"], origin="2024-03")
+    assert frame["units"].tolist() == [0.0] * 4
+    assert set(frame["model"]) == {"no history"}
+
+
+def test_parallel_and_in_process_give_the_same_frame():
+    # 45 skus (over the in-process threshold of 40): mostly short histories, so fast;
+    # the last three long enough for exponential smoothing.
+    rows = []
+    for i in range(45):
+        n = 40 if i >= 42 else 14 + i % 8
+        y = np.round(np.clip(synthetic(n, seed=10 + i), 0, None))
+        rows += [
+            (m, f"S{i:02d}", u) for m, u in zip(month_range("2020-01", 60)[-n:], y, strict=True)
+        ]
+    actuals = pd.DataFrame(rows, columns=["month", "sku", "units"])
+    skus = [f"S{i:02d}" for i in range(45)]
+    months = month_range("2025-01", 6)
+    one = baseline_frame(actuals, skus, months, origin="2025-01", workers=1)
+    two = baseline_frame(actuals, skus, months, origin="2025-01", workers=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert len(one) == 45 * 6
+    assert one[one["sku"] == "S44"]["model"].iloc[0].startswith("ETS(")
+
+
+# --- the store and the command line -----------------------------------------------------
+
+PRODUCTS = pd.DataFrame(
+    {
+        "sku": ["P1", "P2", "P3"],
+        "name": ["one", "two", "three"],
+        "family": ["F", "F", "G"],
+        "unit_price": [10.0, 20.0, 30.0],
+        "unit_material_cost": [1.0, 2.0, 3.0],
+        "unit_variable_cost": [1.0, 1.0, 1.0],
+        "target_cover_days": [30.0, 30.0, 30.0],
+    }
+)
+HISTORY = month_range("2022-01", 30)  # 2022-01 .. 2024-06: the plan starts 2024-07
+
+
+def _store(tmp_path) -> Store:
+    actuals = pd.DataFrame(
+        [
+            (m, "P1", float(u))
+            for m, u in zip(HISTORY, np.round(synthetic(30, seed=20)), strict=True)
+        ]
+        + [(m, "P2", 5.0) for m in HISTORY[-15:]],  # 15 months: seasonal naive; P3: none
+        columns=["month", "sku", "units"],
+    )
+    forecasts = pd.DataFrame(
+        [("2024-05", m, s, src, 50.0) for m in month_range("2024-05", 4) for s in ("P1", "P2")
+         for src in ("sales", "consensus")]
+        + [("2024-07", m, "P1", "sales", 60.0) for m in month_range("2024-07", 3)]
+        + [("2024-05", "2024-04", "P1", "sales", 1.0)],  # before its cycle: not a baseline month
+        columns=["cycle", "month", "sku", "source", "units"],
+    )  # fmt: skip
+    store = Store(tmp_path / "t.duckdb")
+    store.replace_tables(
+        {"products": PRODUCTS, "actuals": actuals, "forecasts": forecasts}, user="t", source="t"
+    )
+    return store
+
+
+def test_run_forecast_stores_the_cycle_with_an_audit_row(tmp_path):
+    with _store(tmp_path) as store:
+        frame = run_forecast(store, progress=False, user="tester")
+        assert list(frame.columns) == BASELINE_COLUMNS
+        assert len(frame) == 3 * 18
+        assert frame["month"].min() == "2024-07" and frame["month"].max() == "2025-12"
+        assert (frame["units"] >= 0).all()
+        stored = store.query("SELECT cycle, count(*) AS n FROM baseline GROUP BY cycle")
+        assert stored.set_index("cycle")["n"].to_dict() == {"2024-07": 54}
+        audit = store.audit_log()
+        row = audit[(audit["action"] == "forecast") & (audit["entity"] == "baseline")].iloc[0]
+        assert row["item_key"] == "2024-07" and row["user_name"] == "tester"
+        assert row["new_value"] == "54 rows"
+        models = frame.drop_duplicates("sku").set_index("sku")["model"].to_dict()
+        assert models["P1"].startswith("ETS(") and models["P2"] == "seasonal naive"
+        assert models["P3"] == "no history"
+        # P2 sold 5 every month of its 15: seasonal naive repeats 5
+        assert frame[frame["sku"] == "P2"]["units"].tolist() == [5.0] * 18
+
+        # Again: the cycle's rows are replaced, not added to.
+        run_forecast(store, progress=False)
+        assert store.scalar("SELECT count(*) FROM baseline") == 54
+
+
+def test_run_forecast_with_history_stores_past_cycles(tmp_path):
+    with _store(tmp_path) as store:
+        run_forecast(store, progress=False, history=True)
+        past = baseline_history(store, "2024-07")
+        assert set(past["cycle"]) == {"2024-05"}
+        # the months cycle 2024-05's forecasts cover from the cycle on, for every product
+        assert sorted(past["month"].unique()) == month_range("2024-05", 4)
+        assert sorted(past["sku"].unique()) == ["P1", "P2", "P3"]
+        # as of 2024-05: P2 had 13 months of 5 -> seasonal naive 5
+        assert past[past["sku"] == "P2"]["units"].tolist() == [5.0] * 4
+        audit = store.audit_log()
+        keys = audit[audit["action"] == "forecast"]["item_key"].tolist()
+        assert sorted(keys) == ["2024-05", "2024-07"]
+
+
+def test_ensure_baseline_uses_the_stored_one_or_computes_it(tmp_path):
+    with _store(tmp_path) as store:
+        first = ensure_baseline(store, "2024-07")  # computed
+        assert list(first.columns) == ["sku", "month", "units"] and len(first) == 54
+        store.con.execute("UPDATE baseline SET units = 123 WHERE sku = 'P1'")
+        again = ensure_baseline(store, "2024-07")  # stored, complete: not recomputed
+        assert (again[again["sku"] == "P1"]["units"] == 123).all()
+        store.con.execute("DELETE FROM baseline WHERE sku = 'P3'")
+        fixed = ensure_baseline(store, "2024-07")  # a product is missing: recomputed
+        assert sorted(fixed["sku"].unique()) == ["P1", "P2", "P3"]
+        assert not (fixed[fixed["sku"] == "P1"]["units"] == 123).all()
+        past = ensure_baseline(store, "2024-05")  # a past cycle: its as-of-then baseline
+        assert sorted(past["month"].unique()) == month_range("2024-05", 4)
+
+
+def test_cli_forecast_writes_sku_month_units(tmp_path):
+    _store(tmp_path).close()
+    out = tmp_path / "f.csv"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sop_core", "forecast", "--db", str(tmp_path / "t.duckdb"),
+         "--out", str(out), "--no-progress"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    written = pd.read_csv(out, dtype={"month": str})
+    assert list(written.columns) == ["sku", "month", "units"]
+    assert len(written) == 54 and written["month"].iloc[0] == "2024-07"
