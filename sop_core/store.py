@@ -167,6 +167,10 @@ class Store:
         Writes one audit row per table (old row count -> new row count). Returns
         ``{table: (old_rows, new_rows)}``.
         """
+        # Lock guard (sop_core.cycles): every import into a locked current cycle is refused.
+        from sop_core.cycles import ensure_unlocked
+
+        ensure_unlocked(self)
         changes: dict[str, tuple[int, int]] = {}
         with self.transaction() as cur:
             for table in TABLE_ORDER:
