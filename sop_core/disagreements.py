@@ -58,6 +58,7 @@ DISAGREEMENT_TYPES: dict[str, tuple[str, str]] = {
     "forecast_sandbagged": ("Sales", DEMAND_REVIEW),
     "capacity_warning": ("Operations", SUPPLY_REVIEW),
 }
+_TYPE_RANK = {kind: i for i, kind in enumerate(DISAGREEMENT_TYPES)}
 ALWAYS_HIGH = {"cash_below_minimum"}
 ALWAYS_LOW = {"capacity_warning"}
 WARNING_LEVEL = 0.9  # utilisation from which a resource is flagged as a warning
@@ -73,11 +74,15 @@ def _beyond(gap: np.ndarray, reference: np.ndarray, tolerance: float) -> np.ndar
 
 
 class _Rows:
-    """Collects blocks of rows as arrays; one DataFrame is built at the end."""
+    """Collects blocks of rows as arrays; one sorted DataFrame is built at the end."""
+
+    _KEYS = ("_month", "_entity", "_rank")  # integer sort keys, not output columns
 
     def __init__(self, months: np.ndarray):
         self.months = months
-        self.parts: dict[str, list[np.ndarray]] = {c: [] for c in DISAGREEMENT_COLUMNS}
+        self.parts: dict[str, list[np.ndarray]] = {
+            c: [] for c in (*DISAGREEMENT_COLUMNS, *self._KEYS)
+        }
 
     def add(self, kind: str, mask: np.ndarray, names: np.ndarray, *, by: str, **cols) -> None:
         """Rows where ``mask`` (M, K) holds; ``names`` (K,) are families or resources (``by``)."""
@@ -97,24 +102,30 @@ class _Rows:
             "owner": np.full(n, owner, dtype=object),
             "review": np.full(n, review, dtype=object),
             "severity": none,
+            "_month": mi,
+            "_entity": ki,
+            "_rank": np.full(n, _TYPE_RANK[kind]),
         }
         for name, value in cols.items():
             if isinstance(value, np.ndarray) and value.ndim == 2:
                 values[name] = value[mask]
-            elif isinstance(value, np.ndarray) and value.ndim == 1 and value.shape == (n,):
-                values[name] = value
             else:
                 values[name] = np.full(n, value, dtype=object if isinstance(value, str) else float)
-        for c in DISAGREEMENT_COLUMNS:
+        for c in self.parts:
             self.parts[c].append(values[c])
 
-    def frame(self) -> pd.DataFrame:
+    def frame(self, average_monthly_revenue: float) -> pd.DataFrame:
+        """The rows with their severity, by money at stake (then type, month, entity)."""
         if not self.parts["month"]:
             empty = {
                 c: pd.Series(dtype=float if c in _NUMBERS else object) for c in DISAGREEMENT_COLUMNS
             }
             return pd.DataFrame(empty)
-        return pd.DataFrame({c: np.concatenate(self.parts[c]) for c in DISAGREEMENT_COLUMNS})
+        cols = {c: np.concatenate(part) for c, part in self.parts.items()}
+        money = cols["money_at_stake"].astype(float)
+        cols["severity"] = severity(cols["type"], money, average_monthly_revenue)
+        order = np.lexsort((cols["_entity"], cols["_month"], cols["_rank"], -money))
+        return pd.DataFrame({c: cols[c][order] for c in DISAGREEMENT_COLUMNS})
 
 
 _NUMBERS = {"figure_a", "figure_b", "gap", "money_at_stake"}
@@ -302,15 +313,4 @@ def find_disagreements(
                     owner=owner,
                 )
 
-    out = rows.frame()
-    if out.empty:
-        return out
-    kinds = out["type"].to_numpy(dtype=object)
-    amount = out["money_at_stake"].to_numpy(dtype=float)
-    out["severity"] = severity(kinds, amount, float(money.revenue.mean()))
-    type_rank = pd.Index(list(DISAGREEMENT_TYPES)).get_indexer(kinds)
-    entity = out["entity"].to_numpy(dtype=object).astype(str)
-    order = np.lexsort(
-        (entity, out["month"].to_numpy(dtype=object).astype(str), type_rank, -amount)
-    )
-    return out.iloc[order].reset_index(drop=True)
+    return rows.frame(float(money.revenue.mean()))

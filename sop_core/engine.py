@@ -717,11 +717,14 @@ def _with_baseline(store, data: PlanData) -> PlanData:
         from sop_core.forecast import ensure_baseline
     except ImportError:  # no forecasting module: plan on the stored baseline, if any
         return data
-    baseline = ensure_baseline(store, data.cycle)
+    # without a cycle (no forecasts at all) the baseline is kept under the first plan month
+    baseline = ensure_baseline(store, data.cycle or data.months[0])
     return data if baseline is None else data.with_baseline(baseline)
 
 
 def _bias(data: PlanData) -> pd.DataFrame | None:
+    if data.cycle is None or data.tables["actuals"].empty:
+        return None  # no past cycle can be scored
     try:
         from sop_core.trackrecord import source_bias, track_record
     except ImportError:  # no track record: no bias-based disagreements
