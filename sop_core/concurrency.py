@@ -22,6 +22,7 @@ class EditableTable:
     name_column: str
     who: str | None = "updated_by"
     when: str | None = "updated_at"
+    quiet: frozenset[str] = frozenset()  # bookkeeping columns a refusal does not mention
 
 
 # The allow-list: only these tables and columns are ever named in a guarded UPDATE.
@@ -42,6 +43,7 @@ EDITABLE: dict[str, EditableTable] = {
         ),
         label="assumption",
         name_column="name",
+        quiet=frozenset({"reviewed_at", "reviewed_by"}),
     ),
     "decisions": EditableTable(
         key=("id",),
@@ -54,6 +56,7 @@ EDITABLE: dict[str, EditableTable] = {
         columns=frozenset({"owner", "status", "signed_by", "signed_at"}),
         label="step",
         name_column="title",
+        quiet=frozenset({"signed_at"}),
     ),
     "scenarios": EditableTable(
         key=("id",),
@@ -203,11 +206,11 @@ def _conflict(
     rule: EditableTable, stored: dict, loaded: dict | None, changes: dict, show: Formatter
 ) -> str:
     fields = []
-    columns = [c for c in changes if c in stored]
+    columns = [c for c in changes if c in stored and c not in rule.quiet]
     if loaded:
         columns += [
             c
-            for c in sorted(rule.columns)
+            for c in sorted(rule.columns - rule.quiet)
             if c in loaded and c in stored and c not in changes and not _same(loaded[c], stored[c])
         ]
     for c in columns:

@@ -21,6 +21,7 @@ __all__ = [
     "cycle_info",
     "is_locked",
     "ensure_unlocked",
+    "ensure_unlocked_in",
     "steps",
     "update_step",
     "sign_off",
@@ -220,7 +221,7 @@ def ensure_unlocked(store, cycle: str | None = None) -> None:
         raise CycleLocked(_locked_message(cycle, info.locked_by, info.locked_at))
 
 
-def _ensure_unlocked_in(cur, cycle: str) -> None:
+def ensure_unlocked_in(cur, cycle: str) -> None:
     """The same check on the caller's transaction (so no lock slips in between check and write)."""
     row = cur.execute(
         "SELECT status, locked_by, locked_at FROM cycles WHERE cycle = ?", [cycle]
@@ -292,7 +293,7 @@ def update_step(
     if not changes:
         return
     with store.transaction() as cur:
-        _ensure_unlocked_in(cur, cycle)
+        ensure_unlocked_in(cur, cycle)
         old = guarded_update(
             cur, "cycle_steps", (cycle, step), expected_version, changes, user=user
         )
@@ -331,7 +332,7 @@ def sign_off(
     if spec is None:
         raise SopError(f'Unknown step "{step}" (expected one of {", ".join(STEP_BY_KEY)}).')
     with store.transaction() as cur:
-        _ensure_unlocked_in(cur, cycle)
+        ensure_unlocked_in(cur, cycle)
         row = _step_row(cur, cycle, step)
         if row["status"] == SIGNED_OFF:
             raise SopError(
@@ -400,7 +401,7 @@ def lock_cycle(store, cycle: str | None = None, *, user: str, today: _dt.date | 
         f"{money(totals['closing_cash'], currency)}"
     )
     with store.transaction() as cur:
-        _ensure_unlocked_in(cur, cycle)
+        ensure_unlocked_in(cur, cycle)
         save_version(cur, version, user=user)
         cur.execute(SQL_LOCK_CYCLE, [user, cycle])
         cur.execute(SQL_SIGN_EXECUTIVE, [user, user, cycle])
