@@ -160,33 +160,33 @@ class Model:
     months: tuple[str, ...]
     skus: np.ndarray = field(repr=False)
     sku_names: np.ndarray = field(repr=False)
-    families: tuple[str, ...] = ()
-    resources: tuple[str, ...] = ()
-    sku_family: np.ndarray = field(default=None, repr=False)  # (S,) index into families, sorted
-    family_starts: np.ndarray = field(default=None, repr=False)  # (F,) first sku of each family
-    demand: np.ndarray = field(default=None, repr=False)  # (M, S) D before the volume lever
-    demand_source: np.ndarray = field(default=None, repr=False)  # (M, S) codes of DEMAND_SOURCES
-    sales: np.ndarray = field(default=None, repr=False)  # (M, S) NaN where none
-    marketing: np.ndarray = field(default=None, repr=False)
-    baseline: np.ndarray = field(default=None, repr=False)
-    unit_price: np.ndarray = field(default=None, repr=False)  # (S,)
-    unit_material_cost: np.ndarray = field(default=None, repr=False)
-    unit_variable_cost: np.ndarray = field(default=None, repr=False)
-    target_cover_days: np.ndarray = field(default=None, repr=False)
-    on_hand: np.ndarray = field(default=None, repr=False)
-    hours_per_unit: np.ndarray = field(default=None, repr=False)  # (S, R), 0 = no routing
-    routing: Routing = field(default=None, repr=False)  # the same as (sku, resource) pairs
-    available_hours: np.ndarray = field(default=None, repr=False)  # (M, R) NaN = unlimited
-    planned_fte: np.ndarray = field(default=None, repr=False)  # (M, R) NaN = no headcount row
-    hours_per_fte: np.ndarray = field(default=None, repr=False)  # (R,)
-    cost_per_fte: np.ndarray = field(default=None, repr=False)
-    sites: np.ndarray = field(default=None, repr=False)
-    max_units: np.ndarray = field(default=None, repr=False)  # (M, S) inf = no limit
-    cash_items: np.ndarray = field(default=None, repr=False)  # (M,)
-    budget_revenue: np.ndarray = field(default=None, repr=False)  # (M, F) NaN = no budget row
-    budget_gross_margin: np.ndarray = field(default=None, repr=False)
-    budget_inventory_value: np.ndarray = field(default=None, repr=False)
-    bias_verdict: np.ndarray = field(default=None, repr=False)  # (2, F): sales, marketing; +1/-1/0
+    families: tuple[str, ...]
+    resources: tuple[str, ...]
+    sku_family: np.ndarray = field(repr=False)  # (S,) index into families, sorted
+    family_starts: np.ndarray = field(repr=False)  # (F,) first sku of each family
+    demand: np.ndarray = field(repr=False)  # (M, S) D before the volume lever
+    demand_source: np.ndarray = field(repr=False)  # (M, S) codes of DEMAND_SOURCES
+    sales: np.ndarray = field(repr=False)  # (M, S) NaN where none
+    marketing: np.ndarray = field(repr=False)
+    baseline: np.ndarray = field(repr=False)
+    unit_price: np.ndarray = field(repr=False)  # (S,)
+    unit_material_cost: np.ndarray = field(repr=False)
+    unit_variable_cost: np.ndarray = field(repr=False)
+    target_cover_days: np.ndarray = field(repr=False)
+    on_hand: np.ndarray = field(repr=False)
+    hours_per_unit: np.ndarray = field(repr=False)  # (S, R), 0 = no routing
+    routing: Routing = field(repr=False)  # the same as (sku, resource) pairs
+    available_hours: np.ndarray = field(repr=False)  # (M, R) NaN = unlimited
+    planned_fte: np.ndarray = field(repr=False)  # (M, R) NaN = no headcount row
+    hours_per_fte: np.ndarray = field(repr=False)  # (R,)
+    cost_per_fte: np.ndarray = field(repr=False)
+    sites: np.ndarray = field(repr=False)
+    max_units: np.ndarray = field(repr=False)  # (M, S) inf = no limit
+    cash_items: np.ndarray = field(repr=False)  # (M,)
+    budget_revenue: np.ndarray = field(repr=False)  # (M, F) NaN = no budget row
+    budget_gross_margin: np.ndarray = field(repr=False)
+    budget_inventory_value: np.ndarray = field(repr=False)
+    bias_verdict: np.ndarray = field(repr=False)  # (2, F): sales, marketing; +1/-1/0
     settings: Settings = field(default_factory=Settings)
     cycle: str | None = None
 
