@@ -28,6 +28,8 @@ __all__ = [
     "compute",
     "plan",
     "plan_for_store",
+    "model_for_store",
+    "model_for_store",
     "LEVEL_COLUMNS",
     "SKU_COLUMNS",
     "BUDGET_GAP_COLUMNS",
@@ -738,6 +740,25 @@ def _bias(data: PlanData) -> pd.DataFrame | None:
     return source_bias(track, data.settings.tolerance_pct)
 
 
+def _model_from_data(store, data: PlanData) -> Model:
+    data = _with_baseline(store, data)
+    return prepare(data, bias=_bias(data))
+
+
+def model_for_store(store, cycle: str | None = None) -> Model:
+    """A store's cycle (default: the current cycle) prepared for ``compute``.
+
+    The baseline comes from ``forecast.ensure_baseline`` when some sku-month of the horizon has
+    neither a consensus nor a sales forecast; the bias verdicts from the track record.
+
+    Raises:
+        PlanError: no products.
+    """
+    from sop_core.plandata import load_plan_data
+
+    return _model_from_data(store, load_plan_data(store, cycle))
+
+
 def plan_for_store(
     store, *, cycle: str | None = None, scenario: str | None = None, lever_args=()
 ) -> PlanResult:
@@ -759,6 +780,4 @@ def plan_for_store(
     levers = parse_levers(saved)
     levers.update(extra)
     validate_levers(levers, data.families, data.resource_names)
-    data = _with_baseline(store, data)
-    model = prepare(data, bias=_bias(data))
-    return compute(model, levers)
+    return compute(_model_from_data(store, data), levers)

@@ -136,3 +136,14 @@ def test_bad_set_in_a_real_process_prints_no_traceback(db, tmp_path):
         'error: Lever "price_change_pct": "abc" is not a number (expected %, e.g. price_change_pct=5).'
     ]
     assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_model_for_store_is_what_plan_for_store_computes(db):
+    from sop_core.engine import compute, model_for_store, plan_for_store
+
+    with Store(db) as store:
+        model = model_for_store(store)
+        direct = compute(model, ["price_change_pct:F1=-10"]).company
+        via = plan_for_store(store, scenario="Price cut").company
+    assert model.cycle == "2026-01" and model.shape == (3, 2, 2)
+    pd.testing.assert_frame_equal(direct, via)
