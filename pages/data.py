@@ -2,11 +2,11 @@
 
 import pandas as pd
 import streamlit as st
-from sop_core.importer import import_uploads
-from sop_core.templates import table_help, template_csv, template_xlsx
 
 from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.errors import ImportRejected, SopError
+from sop_core.importer import import_uploads
+from sop_core.templates import table_help, template_csv, template_xlsx
 from ui import state
 
 store = state.get_store()

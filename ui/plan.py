@@ -1,0 +1,59 @@
+"""Cached plans for the pages: the prepared model per cycle, and results per set of levers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sop_core.engine import compute, model_for_store
+from sop_core.levers import Levers
+from sop_core.scenarios import promoted_scenario, usable_levers
+from ui.state import _open_store, data_version, selected_cycle
+
+__all__ = ["model", "result", "base_result", "cycle_plan", "levers_key"]
+
+
+def levers_key(levers: Levers | None) -> tuple:
+    """A hashable, order-free key for a set of levers."""
+    return tuple(sorted(((k[0], k[1] or ""), float(v)) for k, v in (levers or {}).items()))
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def _model(path: str, version: int, cycle: str | None):
+    return model_for_store(_open_store(path), cycle)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _result(path: str, version: int, cycle: str | None, key: tuple):
+    levers = {(name, q or None): v for (name, q), v in key}
+    return compute(_model(path, version, cycle), levers)
+
+
+def model(store, cycle: str | None = None):
+    """The cycle's plan data as arrays (prepared once per data version)."""
+    return _model(str(store.path), data_version(store), cycle or selected_cycle(store))
+
+
+def result(store, levers: Levers | None = None, cycle: str | None = None):
+    """The plan under ``levers`` (cached per cycle, data version and levers)."""
+    cycle = cycle or selected_cycle(store)
+    return _result(str(store.path), data_version(store), cycle, levers_key(levers))
+
+
+def base_result(store, cycle: str | None = None):
+    """The plan with no levers: the data as imported."""
+    return result(store, None, cycle)
+
+
+def cycle_plan(store, cycle: str | None = None):
+    """The cycle's plan: the promoted scenario if there is one, else the base plan.
+
+    Returns (result, label, dropped) — ``dropped`` lists levers of the promoted scenario that no
+    longer fit the data.
+    """
+    cycle = cycle or selected_cycle(store)
+    promoted = promoted_scenario(store, cycle)
+    if promoted is None:
+        return base_result(store, cycle), "Base plan (no scenario promoted)", []
+    m = model(store, cycle)
+    levers, dropped = usable_levers(promoted.levers, m.families, m.resources)
+    return result(store, levers, cycle), f"Scenario “{promoted.name}” (promoted)", dropped

@@ -1,0 +1,45 @@
+"""Cached, lever-free views the pages share: the forecast track record and the history tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from sop_core.trackrecord import forecast_value_added, source_bias, track_record
+from ui.state import _open_store, data_version, plan_data, selected_cycle
+
+__all__ = ["track_tables", "baseline_history"]
+
+SQL_BASELINE_HISTORY = (
+    "SELECT cycle, sku, month, units FROM baseline WHERE cycle < ? ORDER BY cycle, sku, month"
+)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _baseline_history(path: str, version: int, cycle: str) -> pd.DataFrame:
+    return _open_store(path).query(SQL_BASELINE_HISTORY, [cycle])
+
+
+def baseline_history(store, cycle: str | None = None) -> pd.DataFrame:
+    """The statistical baselines of past cycles (what forecast value added compares against)."""
+    cycle = cycle or selected_cycle(store)
+    return _baseline_history(str(store.path), data_version(store), cycle or "")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _track(path: str, version: int, cycle: str | None, _data, _history):
+    track = track_record(
+        _data.actuals,
+        _data.forecasts,
+        _data.products,
+        current_cycle=cycle,
+        baseline_history=_history,
+    )
+    return track, source_bias(track, _data.settings.tolerance_pct), forecast_value_added(track)
+
+
+def track_tables(store, cycle: str | None = None):
+    """(track record by source/family/lag, bias verdicts pooled over lags 1-3, forecast value added)."""
+    cycle = cycle or selected_cycle(store)
+    data = plan_data(store, cycle)
+    return _track(str(store.path), data_version(store), cycle, data, baseline_history(store, cycle))

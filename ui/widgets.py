@@ -1,0 +1,89 @@
+"""Small rendering helpers shared by the pages: headline tiles and the disagreement table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from sop_core import fmt
+from sop_core.alignment import REVIEW_PAGE, TYPE_LABELS
+
+__all__ = ["disagreement_table", "page_link_url", "notice", "delta"]
+
+
+def page_link_url(page: str, family: str | None = None, cycle: str | None = None) -> str:
+    """A relative link to a page that keeps the cycle and family in the URL."""
+    params = []
+    if cycle:
+        params.append(f"cycle={cycle}")
+    if family:
+        params.append(f"family={family.replace(' ', '+').replace('&', '%26')}")
+    return f"/{page}" + ("?" + "&".join(params) if params else "")
+
+
+def disagreement_table(
+    dis: pd.DataFrame, currency: str, *, key: str, cycle: str | None = None, height="auto"
+) -> None:
+    """Disagreements as a readable table: what, where, the two stories, gap, money, severity, owner, link."""
+    if dis.empty:
+        st.success("No disagreements here: the three stories agree within tolerance.")
+        return
+    unit = dis["unit"]
+    view = pd.DataFrame(
+        {
+            "month": dis["month"],
+            "severity": dis["severity"],
+            "what": dis["type"].map(TYPE_LABELS).fillna(dis["type"]),
+            "where": dis["entity"],
+            "one story": dis["story_a"]
+            + ": "
+            + [_figure(v, u, currency) for v, u in zip(dis["figure_a"], unit, strict=True)],
+            "the other": dis["story_b"]
+            + ": "
+            + [_figure(v, u, currency) for v, u in zip(dis["figure_b"], unit, strict=True)],
+            "gap": [
+                _figure(v, u, currency, signed=True) for v, u in zip(dis["gap"], unit, strict=True)
+            ],
+            "money at stake": [fmt.money(v, currency) for v in dis["money_at_stake"]],
+            "owner": dis["owner"],
+            "resolve in": [
+                page_link_url(
+                    REVIEW_PAGE.get(r, "alignment"), f if isinstance(f, str) else None, cycle
+                )
+                for r, f in zip(dis["review"], dis["family"], strict=True)
+            ],
+        }
+    )
+    st.dataframe(
+        view,
+        hide_index=True,
+        key=key,
+        height=height,
+        column_config={
+            "resolve in": st.column_config.LinkColumn("resolve in", display_text=r"/(\w+)"),
+            "severity": st.column_config.TextColumn("severity"),
+        },
+    )
+
+
+def _figure(value: float, unit: str, currency: str, signed: bool = False) -> str:
+    if unit == currency:
+        return fmt.signed_money(value, currency) if signed else fmt.money(value, currency)
+    if unit == "%":
+        return fmt.pct(value, signed=signed)
+    text = f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.1f}"
+    if signed and value > 0:
+        text = "+" + text
+    return f"{text} {unit}"
+
+
+def notice(message: str) -> None:
+    """A panel that cannot compute says so; the rest of the page goes on."""
+    st.warning(message, icon=":material/info:")
+
+
+def delta(text: str | None) -> str | None:
+    """A metric delta: st.metric reads the sign from a leading ASCII '-', so the typographic minus becomes one."""
+    if text is None:
+        return None
+    return "-" + text[1:] if text.startswith("−") else text
