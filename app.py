@@ -14,7 +14,6 @@ PAGES = {
             "pages/summary.py",
             title="Executive summary",
             icon=":material/dashboard:",
-            url_path="summary",
             default=True,
         ),
         st.Page(
