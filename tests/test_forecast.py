@@ -15,6 +15,7 @@ from sop_core.forecast import (
     baseline_history,
     ensure_baseline,
     fit_baseline,
+    is_seasonal,
     run_forecast,
 )
 from sop_core.months import month_range
@@ -41,6 +42,30 @@ def test_seasonality_is_captured(n, peak, seed):
     assert model.startswith("ETS(") and model[-2] in "AM"  # a seasonal model was chosen
     # The forecast's first step is month index n; its peak falls on the true peak month.
     assert (n + int(np.argmax(fc))) % 12 == peak
+
+
+@pytest.mark.parametrize("n", [24, 30, 35])
+def test_a_short_strongly_seasonal_history_gets_a_seasonal_model(n):
+    # With 24-35 months AICc alone would prefer a flat ETS(A,N,N): the seasonality test
+    # keeps the winter peak in the baseline.
+    y = synthetic(n, level=1000, slope=5, amplitude=400, peak=1, noise=60, seed=n)
+    fc, model = fit_baseline(y, 12)
+    assert model[-2] in "AM", model
+    assert (n + int(np.argmax(fc))) % 12 in (0, 1, 2)
+
+
+@pytest.mark.parametrize(
+    "y, expected",
+    [
+        (synthetic(24, amplitude=30, noise=3, seed=1), True),
+        (synthetic(60, amplitude=10, noise=5, seed=2), True),
+        (synthetic(60, amplitude=0, noise=5, seed=3), False),  # trend + noise only
+        (np.arange(30, dtype=float), False),  # a straight line
+        (np.tile([1.0, 5.0, 9.0, 2.0, 2.0, 3.0, 4.0, 8.0, 1.0, 0.0, 0.0, 6.0], 3), True),
+    ],
+)
+def test_seasonality_test(y, expected):
+    assert is_seasonal(y) is expected
 
 
 def test_never_negative_on_a_declining_series():
