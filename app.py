@@ -42,6 +42,12 @@ PAGES = {
     ],
     "Governance": [
         st.Page(
+            "pages/cycle.py",
+            title="S&OP cycle",
+            icon=":material/event_repeat:",
+            url_path="cycle",
+        ),
+        st.Page(
             "pages/decisions.py",
             title="Assumptions & decisions",
             icon=":material/gavel:",
@@ -54,6 +60,7 @@ PAGES = {
             url_path="boardpack",
         ),
         st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
+        st.Page("pages/audit.py", title="Audit log", icon=":material/history:", url_path="audit"),
     ],
 }
 

@@ -75,6 +75,8 @@ def show_value(value: object) -> str:
     """A stored value as a person reads it: blank for missing, numbers without trailing zeros."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "(blank)"
+    if isinstance(value, str) and not value.strip():
+        return "(blank)"
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, pd.Timestamp):

@@ -1,0 +1,241 @@
+"""S&OP cycle: where the business is in the four-week rhythm, sign-offs, the lock, the next cycle."""
+
+import pandas as pd
+import streamlit as st
+
+from sop_core import bridge, cycles, fmt
+from sop_core.charts import bridge_chart
+from sop_core.errors import SopError
+from sop_core.months import add_months
+from sop_core.plandata import current_cycle
+from sop_core.planversions import list_versions
+from sop_core.scenarios import promoted_scenario
+from ui import state
+
+store = state.get_store()
+cycle = state.selected_cycle(store)
+
+st.title("S&OP cycle")
+if not cycle:
+    st.info(
+        "There is no S&OP cycle yet. Import forecasts with their cycle column on the Data page "
+        "(the cycle is the month the forecast was made); the cycle and its four steps start then."
+    )
+    st.stop()
+
+
+def _run(action, *args, **kwargs) -> None:
+    """Run one store action from a button; keep its message for the rerun that follows."""
+    try:
+        message = action(*args, **kwargs)
+    except SopError as exc:
+        st.session_state["cycle_flash"] = ("error", str(exc))
+    else:
+        state.after_write()
+        st.session_state["cycle_flash"] = ("success", message or "Saved.")
+
+
+def _sign(step: str) -> None:
+    _run(cycles.sign_off, store, cycle, step, user=state.user_name())
+
+
+def _lock() -> None:
+    _run(cycles.lock_cycle, store, cycle, user=state.user_name())
+
+
+def _open_next() -> None:
+    _run(cycles.open_next_cycle, store, user=state.user_name())
+
+
+def _update_step(step: str, version: int) -> str:
+    owner = st.session_state.get(f"cycle_owner_{step}")
+    status = st.session_state.get(f"cycle_status_{step}")
+    cycles.update_step(
+        store,
+        cycle,
+        step,
+        user=state.user_name(),
+        expected_version=version,
+        owner=owner,
+        status=status,
+    )
+    return f"{cycles.STEP_BY_KEY[step].title}: owner {owner}, {status}."
+
+
+def _save_step(step: str, version: int) -> None:
+    _run(_update_step, step, version)
+
+
+flash = st.session_state.pop("cycle_flash", None)
+if flash:
+    (st.error if flash[0] == "error" else st.success)(flash[1])
+
+try:
+    line = cycles.rhythm_line(store, cycle)
+    steps = cycles.steps(store, cycle)
+except SopError as exc:
+    st.error(str(exc))
+    st.stop()
+info = cycles.cycle_info(store, cycle)
+locked = bool(info and info.locked)
+st.subheader(line)
+if locked:
+    st.info(
+        f"Cycle {cycle} is locked (by {info.locked_by} on "
+        f"{pd.Timestamp(info.locked_at):%d %b %Y %H:%M}): its plan is the plan of record and "
+        "edits and imports are refused. Open the next cycle to plan again.",
+        icon=":material/lock:",
+    )
+
+st.dataframe(
+    steps.assign(
+        overdue=steps["overdue"].map({True: "overdue", False: ""}),
+    )[["position", "title", "owner", "due", "status", "signed_by", "signed_at", "overdue"]],
+    hide_index=True,
+    column_config={
+        "position": st.column_config.NumberColumn("Step", width="small"),
+        "title": "What",
+        "owner": "Owner",
+        "due": st.column_config.DateColumn("Due", format="ddd D MMM"),
+        "status": "Status",
+        "signed_by": "Signed off by",
+        "signed_at": st.column_config.DatetimeColumn("Signed off", format="D MMM HH:mm"),
+        "overdue": "",
+    },
+    key="cycle_steps_table",
+)
+
+if not locked:
+    st.subheader("Sign off a step")
+    st.caption(
+        f"Signing off writes your name ({state.user_name()}) and the time to the audit log. "
+        "The executive step's sign-off locks the plan."
+    )
+    cols = st.columns(len(steps))
+    for col, row in zip(cols, steps.itertuples(), strict=True):
+        spec = cycles.STEP_BY_KEY[row.step]
+        with col, st.container(border=True):
+            st.markdown(f"**{row.position}. {row.title}**")
+            st.caption(spec.question)
+            if row.step == "executive":
+                continue
+            st.text_input("Owner", value=row.owner, key=f"cycle_owner_{row.step}")
+            options = list(cycles.STEP_STATUSES[:2])
+            current = row.status if row.status in options else cycles.IN_PROGRESS
+            st.selectbox(
+                "Status",
+                options,
+                index=options.index(current),
+                key=f"cycle_status_{row.step}",
+            )
+            st.button(
+                "Save",
+                key=f"cycle_save_{row.step}",
+                on_click=_save_step,
+                args=(row.step, int(row.version)),
+            )
+            st.button(
+                "Sign off",
+                key=f"cycle_sign_{row.step}",
+                type="primary",
+                disabled=row.status == cycles.SIGNED_OFF,
+                on_click=_sign,
+                args=(row.step,),
+            )
+
+    st.subheader("Executive S&OP: lock the plan")
+    promoted = promoted_scenario(store, cycle)
+    plan_text = (
+        f'the promoted scenario "{promoted.name}" ({", ".join(promoted.levers) or "no levers"})'
+        if promoted
+        else "the base plan (no scenario is promoted; promote one on the Scenarios page)"
+    )
+    st.write(
+        f"Locking stores {plan_text} with its inputs and results as the plan of record for "
+        f"cycle {cycle}. After the lock, edits and imports for this cycle are refused."
+    )
+    confirm = st.checkbox(
+        f"The executive meeting agreed this plan for cycle {cycle}", key="cycle_lock_confirm"
+    )
+    st.button(
+        f"Sign off and lock cycle {cycle}",
+        key="cycle_lock",
+        type="primary",
+        icon=":material/lock:",
+        disabled=not confirm,
+        on_click=_lock,
+    )
+
+if cycle == current_cycle(store):
+    st.subheader("Next cycle")
+    nxt = add_months(cycle, 1)
+    st.write(
+        f"Opening cycle {nxt} copies this cycle's forecasts, assumptions, scenarios and open "
+        "decisions to it and rolls the plan start forward one month."
+        + ("" if locked else f" Cycle {cycle} is not locked yet: lock it first to keep its plan.")
+    )
+    st.button(f"Open cycle {nxt}", key="cycle_open", on_click=_open_next)
+
+st.subheader("What changed since the last locked plan")
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _bridge(path: str, version: int, cycle: str):
+    return bridge.bridge_for_cycle(state.get_store(), cycle)
+
+
+try:
+    result = _bridge(str(store.path), state.data_version(store), cycle)
+except SopError as exc:
+    result = None
+    st.warning(f"The bridge cannot be computed: {exc}")
+else:
+    if result is None:
+        st.info(
+            "No earlier cycle has a locked plan yet. Once a cycle is locked, the next one shows "
+            "here how revenue, margin and cash moved, by cause."
+        )
+    else:
+        what = "locked plan" if result.to_locked else "plan as it stands"
+        st.caption(
+            f"From the locked plan of {result.from_cycle} to the {what} of {result.to_cycle}: "
+            "demand, then prices, then costs, then capacity are swapped in turn; the rest "
+            "(horizon roll, cash items, opening balances, terms) is timing."
+        )
+        labels = bridge.METRIC_LABELS
+        metric = st.segmented_control(
+            "Measure",
+            list(labels),
+            format_func=labels.get,
+            default="revenue",
+            key="cycle_bridge_metric",
+        )
+        metric = metric or "revenue"
+        st.altair_chart(
+            bridge_chart(
+                bridge.waterfall_steps(result.frame, metric), result.currency, labels[metric]
+            ),
+            width="stretch",
+        )
+        shown = result.frame.drop(columns=["kind"]).rename(
+            columns={"step": "Step", **{m: labels[m] for m in labels}}
+        )
+        for m in labels.values():
+            shown[m] = shown[m].map(lambda v: fmt.money_full(v, result.currency))
+        st.dataframe(shown, hide_index=True, key="cycle_bridge_table")
+
+versions = list_versions(store)
+if len(versions):
+    st.subheader("Locked plans")
+    st.dataframe(
+        versions,
+        hide_index=True,
+        column_config={
+            "locked_at": st.column_config.DatetimeColumn("locked at", format="D MMM YYYY HH:mm"),
+            **{
+                m: st.column_config.NumberColumn(m.replace("_", " "), format="localized")
+                for m in ("revenue", "gross_margin", "closing_cash")
+            },
+        },
+        key="cycle_versions",
+    )
