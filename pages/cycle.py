@@ -45,6 +45,8 @@ def _lock() -> None:
 
 def _open_next() -> None:
     _run(cycles.open_next_cycle, store, user=state.user_name())
+    if st.session_state["cycle_flash"][0] == "success":
+        st.session_state["cycle"] = current_cycle(store)  # the sidebar follows to the new cycle
 
 
 def _update_step(step: str, version: int) -> str:
