@@ -95,9 +95,6 @@ SELECT cycle, sku, month, units, model FROM baseline WHERE cycle < ? ORDER BY cy
 SQL_PAST_FORECAST_MONTHS = """
 SELECT DISTINCT cycle, month FROM forecasts WHERE cycle < ? AND month >= cycle ORDER BY cycle, month
 """
-SQL_FORECAST_MONTHS_OF = (
-    "SELECT DISTINCT month FROM forecasts WHERE cycle = ? AND month >= cycle ORDER BY month"
-)
 
 
 # --- one series ----------------------------------------------------------------------
@@ -407,11 +404,16 @@ def run_forecast(
 ) -> pd.DataFrame:
     """Compute and store the statistical baseline of a cycle (default: the current cycle).
 
-    The baseline covers the plan horizon (``plandata.horizon``), fitted on the actuals before
-    its first month. With ``history`` the baseline of every past cycle in forecasts is
-    computed and stored too, as it would have been made then: fitted on the actuals before
-    the cycle's month, over the months that cycle's forecasts cover. That is what the track
-    record compares the human forecasts against (forecast value added).
+    A cycle's baseline is the forecast as it would have been made in that cycle:
+
+    - the current cycle (or a later one, or one without forecasts): the plan horizon
+      (``plandata.horizon``), fitted on the actuals before its first month;
+    - a past cycle (before the current one, with forecasts): the months its forecasts cover
+      from the cycle's month on, fitted on the actuals before the cycle's month. This is
+      what the track record compares the human forecasts against (forecast value added).
+
+    With ``history`` every past cycle's baseline is computed and stored too. All fits run
+    in one worker pool; each cycle's rows are replaced in one transaction with an audit row.
 
     Returns:
         The cycle's baseline: ``sku, month, units, model``.
@@ -419,19 +421,33 @@ def run_forecast(
     Raises:
         PlanError: no products are loaded.
     """
-    from sop_core.plandata import current_cycle, horizon
+    from sop_core.plandata import current_cycle
 
     skus = _products_skus(store)
     actuals = store.read_table("actuals")
-    months = horizon(store.settings(), actuals, cycle or current_cycle(store))
-    cycle = cycle or current_cycle(store) or months[0]
-    jobs: dict[str, tuple[str, list[str]]] = {cycle: (months[0], months)}
+    current = current_cycle(store)
+    past = _past_cycle_months(store, current) if current else {}
+    origin, months = _origin_and_months(store, actuals, cycle or current, past)
+    cycle = cycle or current or origin
+    jobs = {cycle: (origin, months)}
     if history:
-        for past, past_months in _past_cycle_months(store, cycle).items():
-            jobs.setdefault(past, (past, past_months))
+        for c, c_months in past.items():
+            jobs.setdefault(c, (c, c_months))
     frames = _baselines(actuals, skus, jobs, workers=workers, progress=progress)
     _store_baselines(store, frames, user or "system")
     return frames[cycle]
+
+
+def _origin_and_months(
+    store, actuals: pd.DataFrame, cycle: str | None, past: dict[str, list[str]]
+) -> tuple[str, list[str]]:
+    """Where a cycle's baseline starts and the months it covers (see ``run_forecast``)."""
+    from sop_core.plandata import horizon
+
+    if cycle in past:
+        return cycle, past[cycle]
+    months = horizon(store.settings(), actuals, cycle)
+    return months[0], months
 
 
 def _past_cycle_months(store, before: str) -> dict[str, list[str]]:
@@ -460,37 +476,54 @@ def _baselines(
     return frames
 
 
+def _complete(stored: pd.DataFrame, skus: list[str], months: list[str]) -> bool:
+    """Whether ``stored`` has a row for every sku and month."""
+    if stored.empty:
+        return False
+    have = set(zip(stored["sku"].astype(str), stored["month"].astype(str), strict=True))
+    return all((s, m) in have for s in skus for m in months)
+
+
 def ensure_baseline(store, cycle: str) -> pd.DataFrame:
     """The stored baseline of ``cycle`` (``sku, month, units``), computed first if missing.
 
-    A stored baseline that lacks any product's sku is recomputed. A past cycle (one before
-    the current cycle that has forecasts) gets its as-of-then baseline over its forecast
-    months; any other cycle the plan-horizon baseline of ``run_forecast``.
+    A stored baseline that lacks a row for any product's sku in any month the cycle's
+    baseline covers (see ``run_forecast``) is recomputed and stored.
     """
     from sop_core.plandata import current_cycle
 
     skus = _products_skus(store)
-    stored = store.query(SQL_BASELINE_OF_CYCLE, [cycle])
-    if len(stored) and set(skus) <= set(stored["sku"].astype(str)):
-        return stored
+    actuals = store.read_table("actuals")
     current = current_cycle(store)
-    past_months = store.query(SQL_FORECAST_MONTHS_OF, [cycle])["month"].tolist()
-    if current and cycle < current and past_months:
-        frames = _baselines(
-            store.read_table("actuals"),
-            skus,
-            {cycle: (cycle, past_months)},
-            workers=None,
-            progress=False,
-        )
-        _store_baselines(store, frames, "system")
-        frame = frames[cycle]
-    else:
-        frame = run_forecast(store, cycle, progress=False)
+    past = _past_cycle_months(store, current) if current else {}
+    _, months = _origin_and_months(store, actuals, cycle, past)
+    stored = store.query(SQL_BASELINE_OF_CYCLE, [cycle])
+    if _complete(stored, skus, months):
+        return stored
+    frame = run_forecast(store, cycle, progress=False)
     return frame.loc[:, ["sku", "month", "units"]].reset_index(drop=True)
 
 
-def baseline_history(store, before_cycle: str) -> pd.DataFrame:
-    """Every stored baseline of cycles before ``before_cycle``: ``cycle, sku, month, units,
-    model`` (the ``baseline_history`` argument of ``trackrecord.track_record``)."""
+def baseline_history(
+    store, before_cycle: str, *, compute_missing: bool = True, progress: bool = False
+) -> pd.DataFrame:
+    """The baselines of the cycles before ``before_cycle``: ``cycle, sku, month, units, model``.
+
+    This is the ``baseline_history`` argument of ``trackrecord.track_record``. With
+    ``compute_missing`` every past cycle in forecasts whose stored baseline is missing or
+    incomplete (e.g. after actuals were re-imported, which clears the baselines) is
+    computed and stored first, all in one worker pool.
+    """
+    if compute_missing:
+        skus = _products_skus(store)
+        stored = store.query(SQL_BASELINE_BEFORE, [before_cycle])
+        jobs = {
+            c: (c, months)
+            for c, months in _past_cycle_months(store, before_cycle).items()
+            if not _complete(stored[stored["cycle"] == c], skus, months)
+        }
+        if jobs:
+            actuals = store.read_table("actuals")
+            frames = _baselines(actuals, skus, jobs, workers=None, progress=progress)
+            _store_baselines(store, frames, "system")
     return store.query(SQL_BASELINE_BEFORE, [before_cycle])

@@ -319,6 +319,25 @@ def test_ensure_baseline_uses_the_stored_one_or_computes_it(tmp_path):
         assert sorted(past["month"].unique()) == month_range("2024-05", 4)
 
 
+def test_a_past_cycle_gets_its_as_of_then_baseline(tmp_path):
+    with _store(tmp_path) as store:
+        frame = run_forecast(store, "2024-05", progress=False)
+        # fitted on actuals before 2024-05, over the months its forecasts cover (not the horizon)
+        assert sorted(frame["month"].unique()) == month_range("2024-05", 4)
+        assert store.scalar("SELECT count(DISTINCT cycle) FROM baseline") == 1
+
+
+def test_baseline_history_computes_what_is_missing(tmp_path):
+    with _store(tmp_path) as store:
+        assert store.scalar("SELECT count(*) FROM baseline") == 0
+        past = baseline_history(store, "2024-07")  # computed and stored
+        assert len(past) == 3 * 4 and set(past["cycle"]) == {"2024-05"}
+        store.con.execute("DELETE FROM baseline WHERE sku = 'P2'")
+        assert len(baseline_history(store, "2024-07", compute_missing=False)) == 2 * 4
+        again = baseline_history(store, "2024-07")
+        pd.testing.assert_frame_equal(again, past)
+
+
 def test_cli_forecast_writes_sku_month_units(tmp_path):
     _store(tmp_path).close()
     out = tmp_path / "f.csv"
