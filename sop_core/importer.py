@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 # One file above this is refused before it is read: a plan's tables are far smaller.
-MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_FILE_BYTES = 200_000_000
 # Problems listed per file; the rest are counted, so a broken 1-million-row file stays cheap.
 MAX_PROBLEMS_PER_FILE = 200
 # Rows validated at a time; memory holds the clean typed frame plus one raw chunk.
@@ -128,10 +128,10 @@ def _bound(value: float) -> str:
 
 
 # --- sources --------------------------------------------------------------------------------
-# A loader returns (header, header row number, raw chunks) and records read problems itself.
+# A loader returns (header or None, raw chunks) and records read problems itself.
 # Raw chunks are frames of str with integer column positions and the spreadsheet row numbers
 # (header = row 1) as index.
-_Loaded = tuple[list[str] | None, int, Iterator[pd.DataFrame]]
+_Loaded = tuple[list[str] | None, Iterator[pd.DataFrame]]
 
 
 @dataclass
@@ -281,7 +281,7 @@ def _load_csv(item: _Input, problems: _Problems) -> _Loaded:
     if reason:
         handle.close()
         problems.add(origin, f"{origin}: {reason}")
-        return None, 0, iter(())
+        return None, iter(())
     handle.seek(0)
     lines = _text_lines(handle, origin, problems)
     header_row = 1
@@ -295,16 +295,24 @@ def _load_csv(item: _Input, problems: _Problems) -> _Loaded:
             problems.add(
                 origin, f"{origin}: is empty (expected a header row with the column names)"
             )
-        return None, 0, iter(())
+        return None, iter(())
     # Sniffed from the header line: contract names hold neither character.
     delimiter = ";" if first.count(";") > first.count(",") else ","
+    if first.count("\t") > first.count(delimiter):
+        handle.close()
+        problems.add(
+            origin,
+            f"{origin}: columns are separated by tabs; separate them with commas or semicolons",
+            _FATAL,
+        )
+        return None, iter(())
     reader = csv.reader(chain([first], lines), delimiter=delimiter)
     try:
         header = next(reader)
     except csv.Error as exc:
         handle.close()
         problems.add(origin, f"{origin} row {header_row}: cannot be read as CSV ({exc})", _FATAL)
-        return None, 0, iter(())
+        return None, iter(())
     width = len(header)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
@@ -335,7 +343,7 @@ def _load_csv(item: _Input, problems: _Problems) -> _Loaded:
         finally:
             handle.close()
 
-    return header, header_row, _chunks(rows(), width)
+    return header, _chunks(rows(), width)
 
 
 def _chunks(rows: Iterator[tuple[int, list[str]]], width: int) -> Iterator[pd.DataFrame]:
@@ -437,29 +445,29 @@ def _workbook_sources(item: _Input, problems: _Problems, stack: ExitStack) -> li
 def _sheet_loader(sheet, twin, origin: str) -> Callable[[_Problems], _Loaded]:
     def load(problems: _Problems) -> _Loaded:
         sheet.reset_dimensions()  # a wrong stored dimension must not cut rows or columns off
-        values = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
         if twin is not None:
+            values = map(_saved_values, sheet.iter_rows(min_row=1, min_col=1))
             twin.reset_dimensions()
             cells = twin.iter_rows(min_row=1, min_col=1, values_only=True)
         else:
+            values = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
             cells = iter(())
         numbered = zip(
             enumerate(values, start=1), chain(cells, iter(lambda: None, 0)), strict=False
         )
         header: list[str] | None = None
-        header_row = 0
-        for (number, row), _ in numbered:
+        for (_, row), _ in numbered:
             texts = [_cell_text(v).strip() for v in row]
             if any(texts):
                 while texts and not texts[-1]:
                     texts.pop()
-                header, header_row = texts, number
+                header = texts
                 break
         if header is None:
             problems.add(
                 origin, f"{origin}: is empty (expected a header row with the column names)"
             )
-            return None, 0, iter(())
+            return None, iter(())
         width = len(header)
 
         def rows() -> Iterator[tuple[int, list[str]]]:
@@ -495,9 +503,17 @@ def _sheet_loader(sheet, twin, origin: str) -> Callable[[_Problems], _Loaded]:
                 texts = texts[:width] + [""] * (width - len(texts))
                 yield number, texts
 
-        return header, header_row, _chunks(rows(), width)
+        return header, _chunks(rows(), width)
 
     return load
+
+
+def _saved_values(cells: tuple) -> tuple:
+    """Saved values of a row; a formula's empty text result (=IF(x,"",y)) is "", not missing."""
+    return tuple(
+        "" if c.value is None and getattr(c, "data_type", "n") in ("s", "str") else c.value
+        for c in cells
+    )
 
 
 def _is_formula(value: object) -> bool:
@@ -588,7 +604,7 @@ def _check_month(col: Column, s: pd.Series, check: _CellCheck) -> pd.Series:
 def _number_reason(value: str) -> str:
     if value.startswith("#") and (value.endswith(("!", "?")) or value == "#N/A"):
         return "is an Excel error, not a number"
-    if re.fullmatch(r"[-+]?\d+(,\d+)+", value):
+    if re.fullmatch(r"[-+]?\d+(,\d+)+(\.\d*)?", value):
         return "is not a number (numbers use a dot for decimals and no thousands separator)"
     return "is not a number"
 
@@ -696,7 +712,7 @@ def _empty_clean(spec: TableSpec) -> pd.DataFrame:
 
 def _check_source(source: _Source, problems: _Problems) -> _Checked | None:
     spec = TABLES[source.table]
-    header, _, chunks = source.load(problems)
+    header, chunks = source.load(problems)
     if header is None:
         return None
     positions, unnamed = _check_header(source, spec, header, problems)
@@ -873,7 +889,7 @@ def _frame_source(table: str, frame: pd.DataFrame, origin: str) -> _Source:
         else:
             raw.index = pd.Index(frame.index.astype("int64"))
         header = [str(c) for c in frame.columns]
-        return header, 1, iter([raw] if len(raw) else [])
+        return header, iter([raw] if len(raw) else [])
 
     return _Source(table, origin, load)
 
@@ -903,7 +919,7 @@ def read_sources(paths: list[Path]) -> dict[str, tuple[pd.DataFrame, str]]:
     with ExitStack() as stack:
         sources = _gather(_inputs_from_paths(paths, problems), problems, stack)
         for source in sources:
-            header, _, chunks = source.load(problems)
+            header, chunks = source.load(problems)
             if header is None:
                 continue
             parts = list(chunks)

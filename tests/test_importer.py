@@ -56,18 +56,23 @@ def workbook(sheets: dict[str, list[list]]) -> bytes:
     return out.getvalue()
 
 
-def with_cached_value(xlsx: bytes, formula: str, value: str) -> bytes:
-    """The workbook with a saved value for a formula, as Excel writes it when it saves."""
+def patch_sheet(xlsx: bytes, old: str, new: str) -> bytes:
+    """The workbook with one piece of worksheet XML replaced (as another program would write it)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w") as dst:
         for info in src.infolist():
             data = src.read(info)
             if info.filename.startswith("xl/worksheets/"):
-                old = f"<f>{formula}</f><v></v>".encode()
-                assert old in data
-                data = data.replace(old, f"<f>{formula}</f><v>{value}</v>".encode())
+                assert old.encode() in data, data
+                data = data.replace(old.encode(), new.encode())
             dst.writestr(info, data)
     return out.getvalue()
+
+
+def save(folder, xlsx: bytes, name: str = "plan.xlsx"):
+    path = folder / name
+    path.write_bytes(xlsx)
+    return path
 
 
 def zip_bytes() -> bytes:
@@ -101,6 +106,12 @@ BAD_CASES = [
         "semicolon-file-comma-decimal",
         lambda v: {P: v[P].replace(",", ";").replace("B;Beta;F1;20", "B;Beta;F1;12,5")},
         'products.csv row 3, column unit_price: "12,5" is not a number',
+    ),
+    (
+        "thousands-separator",
+        edit(P, "B,Beta,F1,20", 'B,Beta,F1,"1,000.5"'),
+        'products.csv row 3, column unit_price: "1,000.5" is not a number (numbers use a dot '
+        "for decimals and no thousands separator)",
     ),
     (
         "currency-sign",
@@ -259,6 +270,11 @@ BAD_CASES = [
         "products.csv row 3: has 4 fields but the header has 7",
     ),
     ("header-only", text(P, PRODUCTS_HEADER + "\n"), "products.csv: has no data rows"),
+    (
+        "tab-separated",
+        lambda v: {P: v[P].replace(",", "\t")},
+        "products.csv: columns are separated by tabs; separate them with commas or semicolons",
+    ),
     ("empty-file", text(P, b""), "products.csv: is empty"),
     ("blank-lines-only", text(P, b"\r\n  \n\n"), "products.csv: is empty"),
     (
@@ -393,6 +409,12 @@ def test_bad_paths_are_named(loaded_db, tmp_path):
     assert has(problems, "products.xls: cannot read .xls files; save it as .xlsx")
     assert has(problems, "plan.xlsx: is not an Excel .xlsx workbook")
     assert has(problems, f"{missing}: no such file or folder")
+
+
+def test_nothing_to_import_is_refused(loaded_db):
+    assert rejected(loaded_db, []) == [
+        "nothing to import: give contract CSV files or an .xlsx workbook"
+    ]
 
 
 def test_file_above_the_size_limit_is_refused_unread(loaded_db, write_csvs, monkeypatch):
@@ -615,11 +637,31 @@ def test_formula_without_saved_value_is_refused_never_calculated(loaded_db, tmp_
     ]
 
 
+def test_formula_with_an_empty_text_result_is_an_empty_cell(loaded_db, tmp_path):
+    header = ["month", "family", "revenue", "gross_margin", "closing_inventory_value"]
+    book = workbook({"budget": [header, ["2026-01", "F1", 1, '=IF(TRUE,"",2)', '=IF(TRUE,"",2)']]})
+    # Excel saves an empty text result as an empty value typed "str".
+    for cell in ("D2", "E2"):
+        book = patch_sheet(book, f'<c r="{cell}">', f'<c r="{cell}" t="str">')
+    problems = rejected(loaded_db, [save(tmp_path, book)])
+    assert problems == [
+        "plan.xlsx sheet budget row 2, column gross_margin: is empty (a number is required)"
+    ]
+    fixed = patch_sheet(
+        book,
+        '<c r="D2" t="str"><f>IF(TRUE,"",2)</f><v></v>',
+        '<c r="D2"><f>IF(TRUE,"",2)</f><v>5</v>',
+    )
+    import_paths(loaded_db, [save(tmp_path, fixed)], user="x")
+    got = loaded_db.read_table("budget")
+    assert got[["gross_margin"]].values.tolist() == [[5.0]]
+    assert got["closing_inventory_value"].isna().all()
+
+
 def test_formula_with_saved_value_imports_that_value(loaded_db, tmp_path):
     book = workbook({"inventory": [["sku", "on_hand_units"], ["A", "=2*5"]]})
-    path = tmp_path / "plan.xlsx"
-    path.write_bytes(with_cached_value(book, "2*5", "7"))  # the saved value, not 2*5
-    import_paths(loaded_db, [path], user="x")
+    saved = patch_sheet(book, "<f>2*5</f><v></v>", "<f>2*5</f><v>7</v>")  # not 2*5
+    import_paths(loaded_db, [save(tmp_path, saved)], user="x")
     assert loaded_db.read_table("inventory").values.tolist() == [["A", 7.0]]
 
 
