@@ -19,6 +19,7 @@ __all__ = [
     "cash_chart",
     "pnl_chart",
     "stories_chart",
+    "story_gaps_chart",
     "bridge_chart",
     "scenario_curves_chart",
     "bias_chart",
@@ -40,7 +41,7 @@ SERIES_COLORS = {
     "Plan": "#D55E00",
 }
 FONT = 14
-HEIGHT = 320
+HEIGHT = 380
 
 
 def _configure(chart: alt.Chart) -> alt.Chart:
@@ -244,22 +245,30 @@ def pnl_chart(frame: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
 def stories_chart(
     stories: pd.DataFrame, marks: pd.DataFrame, currency: str, title: str = ""
 ) -> alt.Chart:
-    """The three stories in money by month (lines), with disagreements marked in place.
+    """The three stories in money by month (lines), disagreements marked in place, and the gaps below.
 
     Args:
         stories: columns month, story (Demand, Supply, Finance), value.
         marks: columns month, type, entity, money_at_stake, severity, y (where to draw the mark).
     """
+    months = list(dict.fromkeys(stories["month"]))
+    x = alt.X("month:O", title=None, sort=months, axis=alt.Axis(labelAngle=-45))
     lines = (
         alt.Chart(stories)
         .mark_line(point=alt.OverlayMarkDef(size=40), strokeWidth=3)
         .encode(
-            x=_month_x(),
-            y=alt.Y("value:Q", title="Revenue", axis=money_axis(currency, "Revenue")),
+            x=x,
+            y=alt.Y(
+                "value:Q",
+                title="Revenue",
+                axis=money_axis(currency, "Revenue"),
+                scale=alt.Scale(zero=False),
+            ),
             color=alt.Color(
                 "story:N",
                 title="Story",
                 scale=alt.Scale(domain=list(STORY_COLORS), range=list(STORY_COLORS.values())),
+                legend=alt.Legend(symbolSize=220, symbolStrokeWidth=4),
             ),
             tooltip=["month", "story", alt.Tooltip("value:Q", format=",.0f")],
         )
@@ -268,38 +277,85 @@ def stories_chart(
     if len(marks):
         layers.append(
             alt.Chart(marks)
-            .mark_point(shape="diamond", filled=True, stroke="white", strokeWidth=1)
+            .mark_point(shape="diamond", filled=True, stroke="white", strokeWidth=1, opacity=0.9)
             .encode(
-                x=_month_x(),
+                x=x,
                 y="y:Q",
                 size=alt.Size(
                     "money_at_stake:Q",
                     title="Money at stake",
-                    scale=alt.Scale(range=[80, 900]),
+                    scale=alt.Scale(range=[60, 900]),
                     legend=None,
                 ),
                 fill=alt.Fill(
                     "severity:N",
-                    title="Disagreement",
+                    title="Worst disagreement",
                     scale=alt.Scale(
                         domain=SEVERITY_ORDER, range=[SEVERITY_COLORS[s] for s in SEVERITY_ORDER]
                     ),
+                    legend=alt.Legend(symbolSize=220, symbolType="diamond"),
                 ),
                 tooltip=[
                     "month",
-                    "type",
-                    "entity",
+                    alt.Tooltip("story:N", title="story"),
+                    alt.Tooltip("type:N", title="disagreements"),
+                    alt.Tooltip("entity:N", title="where"),
+                    alt.Tooltip("count:Q", title="how many"),
                     "severity",
                     alt.Tooltip("money_at_stake:Q", format=",.0f", title="money at stake"),
                 ],
             )
         )
-    chart = (
-        alt.layer(*layers, title=title)
-        .resolve_scale(color="independent")
-        .properties(height=HEIGHT + 60)
+    return _configure(
+        alt.layer(*layers, title=title).resolve_scale(color="independent").properties(height=HEIGHT + 120)
     )
-    return _configure(chart)
+
+
+def story_gaps_chart(stories: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
+    """Bars of the gaps between the stories by month: supply − demand, supply − finance budget.
+
+    Args:
+        stories: columns month, story (Demand, Supply, Finance), value.
+    """
+    months = list(dict.fromkeys(stories["month"]))
+    wide = stories.pivot_table(
+        index="month", columns="story", values="value", aggfunc="sum"
+    ).reindex(months)
+    gap_rows = []
+    for month, row in wide.iterrows():
+        if "Supply" in row and "Demand" in row and pd.notna(row.get("Demand")):
+            gap_rows.append(
+                {"month": month, "gap": "Supply − Demand", "value": row["Supply"] - row["Demand"]}
+            )
+        if "Finance" in row and pd.notna(row.get("Finance")):
+            gap_rows.append(
+                {
+                    "month": month,
+                    "gap": "Supply − Finance budget",
+                    "value": row["Supply"] - row["Finance"],
+                }
+            )
+    gaps = pd.DataFrame(gap_rows, columns=["month", "gap", "value"])
+    bottom = (
+        alt.Chart(gaps)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title="Month", sort=months, axis=alt.Axis(labelAngle=-45)),
+            xOffset="gap:N",
+            y=alt.Y("value:Q", title="Gap", axis=money_axis(currency, "Gap")),
+            color=alt.Color(
+                "gap:N",
+                title="Gap",
+                scale=alt.Scale(
+                    domain=["Supply − Demand", "Supply − Finance budget"],
+                    range=[STORY_COLORS["Demand"], STORY_COLORS["Finance"]],
+                ),
+            ),
+            tooltip=["month", "gap", alt.Tooltip("value:Q", format=",.0f")],
+        )
+        .properties(height=300, title=title)
+    )
+    return _configure(bottom)
 
 
 def bridge_chart(steps: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
