@@ -137,6 +137,21 @@ ALTER TABLE decisions ADD COLUMN updated_at TIMESTAMP;
 ALTER TABLE decisions ADD COLUMN updated_by VARCHAR;
 """
 
+M003_CONSENSUS = """
+CREATE TABLE consensus_choices (
+    cycle VARCHAR NOT NULL,
+    family VARCHAR NOT NULL,
+    method VARCHAR NOT NULL,
+    weights VARCHAR,
+    adjustment_pct DOUBLE NOT NULL DEFAULT 0,
+    reason VARCHAR NOT NULL,
+    author VARCHAR,
+    updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    version INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (cycle, family)
+);
+"""
+
 # (number, name, sql): append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -149,4 +164,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         "monthly rhythm: cycle steps, locked plan versions, register and decision log columns",
         M002_RHYTHM,
     ),
+    (3, "consensus choices per cycle and family", M003_CONSENSUS),
 ]
