@@ -30,8 +30,8 @@ SELECT
 
 
 def _values(items) -> list[str]:
-    if items is None or isinstance(items, str):
-        return [items] if items else []
+    if items is None or items is pd.NA or isinstance(items, str | float):
+        return [items] if isinstance(items, str) and items else []
     return [str(i) for i in items if i is not None and str(i) != ""]
 
 
