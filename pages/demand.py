@@ -1,6 +1,209 @@
-"""demand page (being built)."""
+"""Demand review: what the market will buy — history, baseline, each source's forecast, their track record, the consensus."""
 
+import pandas as pd
 import streamlit as st
 
-st.title("demand")
-st.info("This page is being built.")
+from sop_core import fmt
+from sop_core.charts import bias_chart, history_forecast_chart
+from sop_core.consensus import METHOD_LABELS, METHODS, consensus_units, get_choice, set_consensus
+from sop_core.demand_view import demand_series
+from sop_core.errors import SopError
+from ui import plan, state, views
+from ui.widgets import notice
+
+store = state.get_store()
+cycle = state.selected_cycle(store)
+family = state.selected_family()
+data = state.plan_data(store, cycle)
+result, plan_label, _ = plan.cycle_plan(store, cycle)
+model = result.model
+tolerance = data.settings.tolerance_pct
+
+st.title("Demand review")
+st.caption(
+    f"What the market will buy · cycle {cycle} · {family or 'all families'} · {plan_label}. "
+    "The plan uses the consensus where given, else the sales forecast, else the statistical baseline."
+)
+
+skus = (
+    model.skus
+    if family is None
+    else model.skus[model.sku_family == list(model.families).index(family)]
+)
+names = dict(zip(data.products["sku"], data.products["name"], strict=True))
+sku = st.selectbox(
+    "Drill down to a product",
+    ["All products", *skus],
+    format_func=lambda s: s if s == "All products" else f"{s} · {names.get(s, '')}",
+    key="demand_sku",
+)
+sku = None if sku == "All products" else sku
+series = demand_series(data, result, family=family, sku=sku)
+what = sku or family or "all families"
+st.altair_chart(history_forecast_chart(series, title=f"Units per month: {what}"), width="stretch")
+
+st.subheader("Track record: who inflates, who sandbags")
+try:
+    track, bias, fva = views.track_tables(store, cycle)
+except SopError as exc:
+    track = None
+    notice(f"Track record unavailable: {exc}")
+if track is not None:
+    if track.empty:
+        st.info(
+            "No track record yet: it needs past cycles' forecasts and the actuals of the months they forecast."
+        )
+    else:
+        by_family = bias[(bias["family"] != "All") & (bias["n_points"] > 0)]
+        if family:
+            by_family = by_family[by_family["family"] == family]
+        left, right = st.columns([3, 2], gap="large")
+        with left:
+            st.altair_chart(
+                bias_chart(
+                    by_family,
+                    tolerance,
+                    title=f"Bias over lags 1–3 (grey band: ±{tolerance:g} % tolerance)",
+                ),
+                width="stretch",
+            )
+        with right:
+            people = by_family[by_family["source"].isin(["sales", "marketing"])]
+            flags = people[people["verdict"].isin(["inflating", "sandbagging"])]
+            if flags.empty:
+                st.success("Neither sales nor marketing is biased beyond tolerance.")
+            for _, row in flags.iterrows():
+                icon = (
+                    ":material/trending_up:"
+                    if row["verdict"] == "inflating"
+                    else ":material/trending_down:"
+                )
+                st.warning(
+                    f"**{row['source'].title()} · {row['family']}**: {row['verdict']} "
+                    f"({fmt.pct(row['bias_pct'], signed=True)} bias, WMAPE {fmt.pct(row['wmape_pct'])}, "
+                    f"{int(row['n_points'])} sku-months).",
+                    icon=icon,
+                )
+        fam_key = family or "All"
+        table = track[track["family"] == fam_key][
+            ["source", "lag", "n_points", "bias_pct", "wmape_pct"]
+        ]
+        wide = table.pivot_table(index="source", columns="lag", values=["bias_pct", "wmape_pct"])
+        wide.columns = [
+            f"{'Bias' if k == 'bias_pct' else 'WMAPE'} lag {lag} (%)" for k, lag in wide.columns
+        ]
+        st.caption(
+            f"Bias and WMAPE by source and lag — {fam_key if fam_key != 'All' else 'all families'} (lag 1 = the cycle's own month)."
+        )
+        st.dataframe(wide.round(1), key="demand_track")
+        fva_view = fva[fva["family"] == fam_key]
+        if len(fva_view):
+            st.caption(
+                "Forecast value added: WMAPE points each source gains over the statistical baseline "
+                "(positive = the source beats the baseline)."
+            )
+            fv = fva_view.pivot_table(index="source", columns="lag", values="fva_pct_points")
+            fv.columns = [f"lag {lag} (points)" for lag in fv.columns]
+            st.dataframe(fv.round(1), key="demand_fva")
+
+st.subheader("Set the consensus")
+families = list(model.families)
+if not cycle:
+    st.info(
+        "Import forecasts with their cycle to start an S&OP cycle; the consensus is set per cycle."
+    )
+else:
+    cfam = st.selectbox(
+        "Family",
+        families,
+        index=families.index(family) if family in families else 0,
+        key="demand_consensus_family",
+    )
+    choice = get_choice(store, cycle, cfam)
+    if choice:
+        st.caption(
+            f"Current choice: {choice.describe()} — set by {choice.author} ({choice.reason})."
+        )
+    with st.form("demand_consensus_form"):
+        c1, c2 = st.columns(2)
+        method = c1.radio(
+            "Consensus from",
+            METHODS,
+            index=METHODS.index(choice.method) if choice else 0,
+            format_func=METHOD_LABELS.get,
+            key="demand_consensus_method",
+            horizontal=True,
+        )
+        adjustment = c2.number_input(
+            "Adjustment (%)",
+            value=float(choice.adjustment_pct) if choice else 0.0,
+            step=1.0,
+            key="demand_consensus_adjustment",
+            help="Applied on top of the chosen source, e.g. −5 to take 5 % off.",
+        )
+        saved = choice.weights if choice else {}
+        st.caption("Blend weights (used when the consensus is a blend of the three):")
+        w1, w2, w3 = st.columns(3)
+        blend = {
+            "sales": w1.number_input(
+                "Sales weight", 0.0, 10.0, float(saved.get("sales", 1.0)), key="demand_w_sales"
+            ),
+            "marketing": w2.number_input(
+                "Marketing weight",
+                0.0,
+                10.0,
+                float(saved.get("marketing", 1.0)),
+                key="demand_w_marketing",
+            ),
+            "statistical": w3.number_input(
+                "Statistical weight",
+                0.0,
+                10.0,
+                float(saved.get("statistical", 1.0)),
+                key="demand_w_statistical",
+            ),
+        }
+        reason = st.text_input(
+            "Reason (required)",
+            key="demand_consensus_reason",
+            placeholder="e.g. Sales has inflated Smart Controls by 20 % for six cycles; take the baseline.",
+        )
+        submitted = st.form_submit_button("Set consensus", type="primary")
+    weights = blend if method == "blend" else None
+    if submitted:
+        try:
+            preview = consensus_units(model, cfam, method, weights, adjustment)
+            set_consensus(
+                store,
+                model,
+                cfam,
+                method,
+                weights=weights,
+                adjustment_pct=adjustment,
+                reason=reason,
+                user=state.user_name(),
+                expected_version=choice.version if choice else None,
+            )
+        except SopError as exc:
+            st.error(str(exc))
+        else:
+            state.after_write()
+            total = float(preview["units"].sum())
+            st.success(
+                f"Consensus for {cfam} set: {fmt.units(total)} units over the horizon. The plan is updated."
+            )
+            st.rerun()
+    else:
+        try:
+            preview = consensus_units(model, cfam, method, weights, adjustment)
+            current = pd.DataFrame(
+                {"sku": model.skus, "family": [model.families[i] for i in model.sku_family]}
+            )
+            cols = current["family"] == cfam
+            now = float(result.demand[:, cols.to_numpy()].sum())
+            st.caption(
+                f"Preview: {fmt.units(float(preview['units'].sum()))} units over the horizon "
+                f"against {fmt.units(now)} in the plan now."
+            )
+        except SopError as exc:
+            st.error(str(exc))

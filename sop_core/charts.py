@@ -461,7 +461,7 @@ def bias_chart(frame: pd.DataFrame, tolerance_pct: float, title: str = "") -> al
         .mark_rect(opacity=0.12, color="#555555")
         .encode(x="lo:Q", x2="hi:Q")
     )
-    return _configure((band + bars).properties(height=max(160, 70 * frame["family"].nunique())))
+    return _configure((band + bars).properties(height=max(260, 110 * frame["family"].nunique())))
 
 
 def inventory_cover_chart(frame: pd.DataFrame, title: str = "") -> alt.Chart:
