@@ -894,14 +894,6 @@ def _frame_source(table: str, frame: pd.DataFrame, origin: str) -> _Source:
     return _Source(table, origin, load)
 
 
-# --- locking hook -----------------------------------------------------------------------------
-def _refuse_if_locked(store) -> None:
-    """Hook for cycle locking (CycleLocked): imports are to be refused once a cycle is locked.
-
-    Locking is another piece of work; until it lands this accepts every import.
-    """
-
-
 # --- public API -----------------------------------------------------------------------------
 def read_sources(paths: list[Path]) -> dict[str, tuple[pd.DataFrame, str]]:
     """Read CSV files, folders of them and .xlsx workbooks into raw frames of text.
@@ -954,23 +946,33 @@ def validate(store, raw: dict[str, tuple[pd.DataFrame, str]]) -> dict[str, pd.Da
 
 
 def _import(store, inputs_of: Callable[[_Problems], list[_Input]], user: str):
+    from sop_core.cycles import ensure_unlocked
+
     problems = _Problems()
-    with ExitStack() as stack:
+    # Serialise with other writers: what is validated against is what gets replaced.
+    with store._write_lock, ExitStack() as stack:
+        # Fail fast, before any file is read; replace_tables checks again in its transaction.
+        ensure_unlocked(store)
         sources = _gather(inputs_of(problems), problems, stack)
         if not sources and not problems:
             raise ImportRejected(
                 ["nothing to import: give contract CSV files or an .xlsx workbook"]
             )
-        # Serialise with other writers: what is validated against is what gets replaced.
-        with store._write_lock:
-            _refuse_if_locked(store)
-            frames = _validate_sources(store, sources, problems)
-            origins = ", ".join(s.origin for s in sources)
-            return store.replace_tables(frames, user=user, source=origins)
+        frames = _validate_sources(store, sources, problems)
+        origins = ", ".join(s.origin for s in sources)
+        return store.replace_tables(frames, user=user, source=origins)
 
 
 def import_paths(store, paths: list[Path], *, user: str) -> dict[str, tuple[int, int]]:
     """Import CSV files, folders and .xlsx workbooks: all tables or none.
+
+    Rules beyond docs/DATA.md: a CSV is named after its table (``products.csv``), a sheet
+    likewise (a sheet named README is ignored); a folder contributes its .csv and .xlsx files.
+    CSVs are UTF-8 with or without BOM, comma or semicolon separated (sniffed from the header),
+    numbers with a dot. Names and cells are trimmed; ``source`` is matched ignoring case. A
+    header-only file clears an optional table (supply_limits, cash_items, settings); settings
+    are replaced as a whole table. Workbook formulas are never calculated: their saved values
+    are used, and a formula without one is a problem.
 
     Returns:
         ``{table: (old_rows, new_rows)}`` for each table replaced.

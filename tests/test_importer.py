@@ -411,6 +411,22 @@ def test_bad_paths_are_named(loaded_db, tmp_path):
     assert has(problems, f"{missing}: no such file or folder")
 
 
+def test_import_into_a_locked_cycle_is_refused_before_reading(loaded_db, write_csvs):
+    from sop_core.errors import CycleLocked
+
+    with loaded_db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO cycles (cycle, status, locked_by, locked_at) "
+            "VALUES ('2026-01', 'locked', 'ceo', current_timestamp)"
+        )
+    before = loaded_db.snapshot()
+    with pytest.raises(CycleLocked, match="Cycle 2026-01 is locked"):
+        import_paths(loaded_db, [write_csvs([A])], user="x")
+    with pytest.raises(CycleLocked):  # not ImportRejected: the files are not even read
+        import_paths(loaded_db, [write_csvs([], actuals=b"\x89PNG")], user="x")
+    assert_same(before, loaded_db.snapshot())
+
+
 def test_nothing_to_import_is_refused(loaded_db):
     assert rejected(loaded_db, []) == [
         "nothing to import: give contract CSV files or an .xlsx workbook"
