@@ -1,6 +1,157 @@
-"""supply page (being built)."""
+"""Supply review: what the business can deliver — load against capacity, labour, supplier limits, inventory, unmet demand."""
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-st.title("supply")
-st.info("This page is being built.")
+from sop_core import fmt
+from sop_core.alignment import resources_of_family
+from sop_core.charts import (
+    fte_chart,
+    inventory_cover_chart,
+    load_capacity_chart,
+    utilisation_heatmap,
+)
+from sop_core.supply_view import inventory_cover, supplier_limits, unmet_by_family
+from ui import plan, state
+
+store = state.get_store()
+cycle = state.selected_cycle(store)
+family = state.selected_family()
+result, plan_label, _ = plan.cycle_plan(store, cycle)
+model = result.model
+cur = state.settings(store).currency
+
+st.title("Supply review")
+st.caption(
+    f"What the business can deliver · cycle {cycle} · {family or 'all families'} · {plan_label}. "
+    "Load and FTE needed are what demand asks for, so a shortfall shows instead of hiding behind a scaled-down plan."
+)
+
+resources = list(model.resources) if family is None else resources_of_family(model, family)
+res = result.resource
+res = res[res["resource"].isin(resources)]
+if res.empty:
+    st.info(
+        "No resources are loaded, so there is no capacity limit: import resources, routings and capacity on the Data page."
+    )
+else:
+    over = res[res["utilisation"] > 1.0]
+    fte_gap = (res["fte_needed"] - res["fte_planned"]).where(res["fte_planned"].notna())
+    peak_row = res.loc[res["utilisation"].fillna(-1).idxmax()]
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(
+        "Peak utilisation",
+        fmt.pct(peak_row["utilisation"] * 100) if pd.notna(peak_row["utilisation"]) else "—",
+        f"{peak_row['resource']}, {peak_row['month']}",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    m2.metric(
+        "Resource-months over 100 %",
+        f"{len(over)}",
+        ", ".join(sorted(over["resource"].unique())) or "none",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    short = fte_gap[fte_gap > 0]
+    m3.metric(
+        "Largest FTE shortfall",
+        f"{short.max():.1f} FTE" if len(short) else "none",
+        f"{res.loc[short.idxmax(), 'resource']}, {res.loc[short.idxmax(), 'month']}"
+        if len(short)
+        else None,
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    unmet = unmet_by_family(result, family)
+    m4.metric(
+        "Unmet demand",
+        f"{fmt.units(float(unmet['unmet_units'].sum()))} units",
+        f"{fmt.money(float(unmet['unmet_revenue'].sum()), cur)} revenue lost",
+        delta_color="inverse" if len(unmet) else "off",
+        delta_arrow="off",
+        border=True,
+    )
+
+    st.altair_chart(
+        utilisation_heatmap(res, title="Utilisation by resource and month (%)"), width="stretch"
+    )
+    chosen = (
+        st.segmented_control(
+            "Resource", resources, default=peak_row["resource"], key="supply_resource"
+        )
+        or peak_row["resource"]
+    )
+    one = res[res["resource"] == chosen]
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.altair_chart(
+            load_capacity_chart(one, title=f"{chosen}: load against capacity (hours)"),
+            width="stretch",
+        )
+    with right:
+        if one["fte_planned"].notna().any():
+            st.altair_chart(
+                fte_chart(one, title=f"{chosen}: FTE needed against planned"), width="stretch"
+            )
+        else:
+            st.info(
+                f"{chosen} has no headcount plan: import headcount rows to compare labour needed with planned."
+            )
+
+st.subheader("Projected inventory and days of cover")
+cover = inventory_cover(result, family)
+st.altair_chart(
+    inventory_cover_chart(cover, title="End inventory (units) and days of cover"), width="stretch"
+)
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Unmet demand")
+    unmet = unmet_by_family(result, family)
+    if unmet.empty:
+        st.success("Every unit of demand ships in the horizon.")
+    else:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "month": unmet["month"],
+                    "family": unmet["family"],
+                    "demand (units)": [fmt.units(v) for v in unmet["demand_units"]],
+                    "unmet (units)": [fmt.units(v) for v in unmet["unmet_units"]],
+                    "revenue lost": [fmt.money(v, cur) for v in unmet["unmet_revenue"]],
+                }
+            ),
+            hide_index=True,
+            key="supply_unmet",
+        )
+with right:
+    st.subheader("Supplier limits")
+    limits = supplier_limits(result, family)
+    if limits.empty:
+        st.caption(
+            "No supplier or material limits in the horizon (import supply_limits to add them)."
+        )
+    else:
+        binding = int(limits["binding"].sum())
+        st.caption(
+            f"{len(limits)} limit(s) in the horizon, {binding} binding (production held below what capacity allows)."
+        )
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "month": limits["month"],
+                    "sku": limits["sku"],
+                    "limit (units)": [fmt.units(v) for v in limits["max_units"]],
+                    "capacity allows": [fmt.units(v) for v in limits["wanted_units"]],
+                    "binding": np.where(limits["binding"], "yes", "no"),
+                    "short (units)": [fmt.units(v) if v else "—" for v in limits["short_units"]],
+                }
+            ),
+            hide_index=True,
+            key="supply_limits",
+        )

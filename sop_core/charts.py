@@ -15,6 +15,7 @@ __all__ = [
     "money_axis",
     "history_forecast_chart",
     "load_capacity_chart",
+    "utilisation_heatmap",
     "fte_chart",
     "cash_chart",
     "pnl_chart",
@@ -130,6 +131,42 @@ def load_capacity_chart(frame: pd.DataFrame, title: str = "") -> alt.Chart:
         x=_month_x(), y="capacity_hours:Q"
     )
     return _configure((bars + cap).properties(height=HEIGHT))
+
+
+def utilisation_heatmap(frame: pd.DataFrame, title: str = "") -> alt.Chart:
+    """Utilisation of every resource in every month, a cell each, overloads marked and labelled.
+
+    Args:
+        frame: columns month, resource, utilisation (load/capacity; NaN = unlimited).
+    """
+    data = frame[["month", "resource", "utilisation"]].copy()
+    data["pct"] = data["utilisation"] * 100
+    data["status"] = pd.cut(
+        data["pct"].fillna(0),
+        bins=[-1, 90, 100, float("inf")],
+        labels=["under 90 %", "90–100 %", "over 100 %"],
+    ).astype(str)
+    data.loc[data["utilisation"].isna(), "status"] = "unlimited"
+    data["label"] = [("—" if pd.isna(v) else f"{v:.0f}") for v in data["pct"]]
+    scale = alt.Scale(
+        domain=["under 90 %", "90–100 %", "over 100 %", "unlimited"],
+        range=["#DCEAF7", SEVERITY_COLORS["low"], SEVERITY_COLORS["high"], "#F2F2F2"],
+    )
+    base = alt.Chart(data, title=title).encode(
+        x=_month_x(), y=alt.Y("resource:N", title=None, axis=alt.Axis(labelLimit=220))
+    )
+    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color("status:N", title="Utilisation", scale=scale),
+        tooltip=["resource", "month", alt.Tooltip("pct:Q", title="utilisation %", format=".1f")],
+    )
+    text = base.mark_text(fontSize=FONT - 1).encode(
+        text="label:N",
+        color=alt.condition(
+            alt.datum.status == "over 100 %", alt.value("white"), alt.value("#222222")
+        ),
+    )
+    n = data["resource"].nunique()
+    return _configure((rect + text).properties(height=max(200, 52 * n + 110)))
 
 
 def fte_chart(frame: pd.DataFrame, title: str = "") -> alt.Chart:
@@ -307,7 +344,9 @@ def stories_chart(
             )
         )
     return _configure(
-        alt.layer(*layers, title=title).resolve_scale(color="independent").properties(height=HEIGHT + 120)
+        alt.layer(*layers, title=title)
+        .resolve_scale(color="independent")
+        .properties(height=HEIGHT + 120)
     )
 
 
