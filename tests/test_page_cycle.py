@@ -1,0 +1,121 @@
+"""The S&OP cycle page: the rhythm, sign-off, lock and next cycle through the page (AppTest)."""
+
+from pathlib import Path
+
+import pytest
+from _rhythm import make_store
+from streamlit.testing.v1 import AppTest
+
+from sop_core.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "cycle.py")
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    path = tmp_path / "plan.duckdb"
+    make_store(path).close()
+    monkeypatch.setenv("SOP_DB", str(path))
+    return path
+
+
+def _session(user: str) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["user"] = user
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def test_page_shows_the_rhythm_and_the_four_steps(db):
+    at = _session("Jane")
+    assert at.title[0].value == "S&OP cycle"
+    assert at.subheader[0].value.startswith("Cycle 2026-01 · step 1 of 4: Demand review (due 2 Jan")
+    steps = at.dataframe[0].value
+    assert steps["title"].tolist() == [
+        "Demand review",
+        "Supply review",
+        "Integrated reconciliation",
+        "Executive S&OP",
+    ]
+    assert "No earlier cycle has a locked plan yet" in " ".join(_texts(at.info))
+
+
+def test_sign_off_lock_and_open_next_through_the_page(db):
+    at = _session("Jane")
+    at.button(key="cycle_sign_demand_review").click().run()
+    assert not at.exception
+    assert _texts(at.success) == ["Demand review of cycle 2026-01 signed off by Jane."]
+    assert at.subheader[0].value.startswith("Cycle 2026-01 · step 2 of 4: Supply review")
+
+    assert at.button(key="cycle_lock").disabled  # not before the meeting agreed it
+    at.checkbox(key="cycle_lock_confirm").check().run()
+    at.button(key="cycle_lock").click().run()
+    assert not at.exception
+    assert _texts(at.success)[0].startswith("Cycle 2026-01 locked by Jane: the base plan")
+    assert at.subheader[0].value.startswith("Cycle 2026-01 · locked by Jane on ")
+    assert any("is locked (by Jane" in text for text in _texts(at.info))
+    assert not [b for b in at.button if b.key and b.key.startswith("cycle_sign_")]
+
+    at.button(key="cycle_open").click().run()
+    assert not at.exception
+    assert _texts(at.success)[0].startswith("Opened cycle 2026-02")
+    assert at.subheader[0].value.startswith("Cycle 2026-02 · step 1 of 4")
+    assert len(at.get("vega_lite_chart")) == 1  # the waterfall
+    bridge = [d.value for d in at.dataframe if "Step" in d.value.columns]
+    assert bridge and bridge[0]["Step"].tolist() == [
+        "Plan 2026-01",
+        "demand change",
+        "price",
+        "cost",
+        "capacity",
+        "timing",
+        "Plan 2026-02",
+    ]
+
+    with Store(db) as store:
+        log = store.audit_log()
+    assert {("Jane", "sign off"), ("Jane", "lock"), ("Jane", "open")} <= set(
+        zip(log["user_name"], log["action"], strict=True)
+    )
+
+
+def test_two_sessions_edit_the_same_step_the_later_is_refused(db):
+    ann, bob = _session("Ann"), _session("Bob")
+    ann.text_input(key="cycle_owner_supply_review").input("Head of Operations")
+    ann.button(key="cycle_save_supply_review").click().run()
+    assert _texts(ann.success) == ["Supply review: owner Head of Operations, not started."]
+    bob.text_input(key="cycle_owner_supply_review").input("COO")
+    bob.button(key="cycle_save_supply_review").click().run()
+    assert not bob.exception
+    error = _texts(bob.error)[0]
+    assert error.startswith('Ann saved the step "Supply review"')
+    assert "owner is now Head of Operations" in error
+    assert "Your owner COO was not saved" in error
+
+
+def test_a_refused_action_shows_the_reason(db):
+    at = _session("Jane")
+    at.checkbox(key="cycle_lock_confirm").check().run()
+    with Store(db) as store:  # someone else locks it first, from another session
+        from sop_core.cycles import lock_cycle
+
+        lock_cycle(store, "2026-01", user="Kim")
+    at.button(key="cycle_lock").click().run()
+    assert not at.exception
+    assert _texts(at.error)[0].startswith("Cycle 2026-01 is locked (by Kim on ")
+
+
+def test_empty_state_without_a_cycle(tmp_path, monkeypatch):
+    path = tmp_path / "empty.duckdb"
+    Store(path).close()
+    monkeypatch.setenv("SOP_DB", str(path))
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert "There is no S&OP cycle yet" in at.info[0].value
