@@ -1,6 +1,161 @@
-"""finance page (being built)."""
+"""Finance: what it means financially — P&L by month, gap to budget, working capital, cash, budget-to-plan bridge."""
 
+import pandas as pd
 import streamlit as st
 
-st.title("finance")
-st.info("This page is being built.")
+from sop_core import fmt
+from sop_core.budget_bridge import budget_fte_grid, budget_to_plan_bridge
+from sop_core.charts import bridge_chart, cash_chart, pnl_chart, working_capital_chart
+from ui import plan, state
+
+store = state.get_store()
+cycle = state.selected_cycle(store)
+family = state.selected_family()
+data = state.plan_data(store, cycle)
+result, plan_label, _ = plan.cycle_plan(store, cycle)
+cur = data.settings.currency
+company = result.company
+minimum = data.settings.minimum_cash
+
+st.title("Finance")
+st.caption(
+    f"Integrated reconciliation · cycle {cycle} · {plan_label} · money in {cur}. "
+    "Every figure is the plan's: revenue from what supply can ship, at the scenario's prices and costs."
+)
+
+s = result.summary
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Operating profit, horizon", fmt.money(s["operating_profit"], cur), border=True)
+m2.metric(
+    "Closing cash at the end",
+    fmt.money(s["closing_cash_end"], cur),
+    f"{data.months[-1]}",
+    delta_color="off",
+    delta_arrow="off",
+    border=True,
+)
+below = company[company["closing_cash"] < minimum]
+m3.metric(
+    "Months below minimum cash",
+    f"{len(below)}",
+    ", ".join(below["month"]) if len(below) else f"minimum {fmt.money(minimum, cur)}",
+    delta_color="inverse" if len(below) else "off",
+    delta_arrow="off",
+    border=True,
+)
+wc_end = company.iloc[-1]
+m4.metric(
+    "Working capital at the end",
+    fmt.money(float(wc_end["receivables"] + wc_end["inventory_value"] - wc_end["payables"]), cur),
+    "receivables + inventory − payables",
+    delta_color="off",
+    delta_arrow="off",
+    border=True,
+)
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.altair_chart(
+        cash_chart(
+            company,
+            minimum,
+            cur,
+            title=f"Closing cash against the minimum ({fmt.money(minimum, cur)})",
+        ),
+        width="stretch",
+    )
+with right:
+    st.altair_chart(
+        pnl_chart(company, cur, title="Revenue, gross margin and operating profit"), width="stretch"
+    )
+
+st.subheader("P&L and cash by month")
+money_cols = [c for c in company.columns if c != "month"]
+names = {
+    "revenue": "Revenue",
+    "variable_cogs": "Variable COGS",
+    "labour_cost": "Labour",
+    "gross_margin": "Gross margin",
+    "fixed_costs": "Fixed costs",
+    "operating_profit": "Operating profit",
+    "inventory_value": "Inventory value",
+    "receivables": "Receivables",
+    "payables": "Payables",
+    "cash_flow": "Cash flow",
+    "closing_cash": "Closing cash",
+}
+pnl = company.set_index("month")[money_cols].T
+pnl.index = [names.get(c, c) for c in pnl.index]
+pnl["Horizon"] = [
+    float(company[c].sum())
+    if c not in ("inventory_value", "receivables", "payables", "closing_cash")
+    else float(company[c].iloc[-1])
+    for c in money_cols
+]
+st.dataframe(
+    pnl.map(lambda v: fmt.money(v, cur)), key="finance_pnl", height=35 * (len(pnl) + 1) + 3
+)
+st.caption(
+    "Horizon column: totals for flows; the last month for balances (inventory, receivables, payables, cash)."
+)
+
+st.subheader("Gap to budget by family")
+gap = result.budget_gap
+if gap["budget_revenue"].notna().sum() == 0:
+    st.info(
+        "No budget is loaded: import the budget table (month, family, revenue, gross_margin) to compare."
+    )
+else:
+    if family:
+        gap = gap[gap["family"] == family]
+    by_family = gap.groupby("family", as_index=False)[
+        [
+            "plan_revenue",
+            "budget_revenue",
+            "revenue_gap",
+            "plan_gross_margin",
+            "budget_gross_margin",
+            "gross_margin_gap",
+        ]
+    ].sum(min_count=1)
+    view = pd.DataFrame(
+        {
+            "family": by_family["family"],
+            "plan revenue": [fmt.money(v, cur) for v in by_family["plan_revenue"]],
+            "budget revenue": [fmt.money(v, cur) for v in by_family["budget_revenue"]],
+            "revenue gap": [fmt.signed_money(v, cur) for v in by_family["revenue_gap"]],
+            "revenue gap %": [
+                fmt.pct(g / b * 100, signed=True) if b else "—"
+                for g, b in zip(by_family["revenue_gap"], by_family["budget_revenue"], strict=True)
+            ],
+            "plan gross margin": [fmt.money(v, cur) for v in by_family["plan_gross_margin"]],
+            "budget gross margin": [fmt.money(v, cur) for v in by_family["budget_gross_margin"]],
+            "margin gap": [fmt.signed_money(v, cur) for v in by_family["gross_margin_gap"]],
+        }
+    )
+    st.dataframe(view, hide_index=True, key="finance_gap")
+    with st.expander("By family and month"):
+        monthly = gap.pivot_table(
+            index="family", columns="month", values="revenue_gap", aggfunc="sum"
+        )
+        st.caption("Revenue gap (plan − budget) by family and month.")
+        st.dataframe(monthly.map(lambda v: fmt.signed_money(v, cur)), key="finance_gap_monthly")
+
+st.subheader("Bridge from budget to plan")
+if result.summary["budget_gross_margin"] is None:
+    st.info("The bridge needs a budget with gross margin.")
+else:
+    steps = budget_to_plan_bridge(result, budget_fte_grid(data.budget, result.model))
+    st.altair_chart(
+        bridge_chart(steps, cur, title="Gross margin over the horizon"), width="stretch"
+    )
+    st.caption(
+        "Volume: revenue change at the budget's margin rate · Price and mix: revenue falling in families "
+        "with higher or lower budget margins · Labour: planned labour against the budget's headcount · "
+        "Cost: the rest (material and variable cost rates). Method in docs/METHOD.md."
+    )
+st.subheader("Working capital")
+st.altair_chart(
+    working_capital_chart(company, cur, title="Receivables, inventory and payables"),
+    width="stretch",
+)

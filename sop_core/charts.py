@@ -398,11 +398,15 @@ def story_gaps_chart(stories: pd.DataFrame, currency: str, title: str = "") -> a
 
 
 def bridge_chart(steps: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
-    """A waterfall from a start figure to an end figure.
+    """A waterfall from a start figure to an end figure, each bar labelled with its amount.
+
+    The axis does not start at zero, so steps small against the totals stay visible.
 
     Args:
         steps: columns step, amount, kind ('total' for the start and end bars, 'delta' for the rest), in order.
     """
+    from sop_core.fmt import money, signed_money
+
     data = steps.reset_index(drop=True).copy()
     start, ends = [], []
     running = 0.0
@@ -416,35 +420,50 @@ def bridge_chart(steps: pd.DataFrame, currency: str, title: str = "") -> alt.Cha
             running += amount
             ends.append(running)
     data["start"], data["end"], data["order"] = start, ends, range(len(data))
+    data["top"] = data[["start", "end"]].max(axis=1)
     data["colour"] = [
         "total" if k == "total" else ("increase" if a >= 0 else "decrease")
         for a, k in zip(data["amount"], data["kind"], strict=True)
     ]
-    chart = (
-        alt.Chart(data, title=title)
-        .mark_bar(size=48)
-        .encode(
-            x=alt.X(
-                "step:N",
-                sort=alt.SortField("order"),
-                title=None,
-                axis=alt.Axis(labelAngle=0, labelLimit=160),
-            ),
-            y=alt.Y("start:Q", axis=money_axis(currency, currency)),
-            y2="end:Q",
-            color=alt.Color(
-                "colour:N",
-                legend=None,
-                scale=alt.Scale(
-                    domain=["total", "increase", "decrease"],
-                    range=["#555555", STORY_COLORS["Finance"], SEVERITY_COLORS["high"]],
-                ),
-            ),
-            tooltip=["step", alt.Tooltip("amount:Q", format=",.0f")],
-        )
-        .properties(height=HEIGHT)
+    data["label"] = [
+        money(a, currency) if k == "total" else signed_money(a, currency)
+        for a, k in zip(data["amount"], data["kind"], strict=True)
+    ]
+    moving = data.loc[data["kind"] != "total", ["start", "end"]].to_numpy()
+    totals = data.loc[data["kind"] == "total", "amount"].to_numpy()
+    lo = float(min(moving.min() if moving.size else totals.min(), totals.min()))
+    hi = float(max(moving.max() if moving.size else totals.max(), totals.max()))
+    pad = max((hi - lo) * 0.6, abs(hi) * 0.02, 1.0)
+    domain = [lo - pad, hi + pad * 0.5]
+    x = alt.X(
+        "step:N",
+        sort=alt.SortField("order"),
+        title=None,
+        axis=alt.Axis(labelAngle=0, labelLimit=200, labelOverlap=False),
     )
-    return _configure(chart)
+    base = alt.Chart(data, title=title)
+    bars = base.mark_bar(size=56, clip=True).encode(
+        x=x,
+        y=alt.Y(
+            "start:Q",
+            axis=money_axis(currency, currency),
+            scale=alt.Scale(domain=domain, zero=False),
+        ),
+        y2="end:Q",
+        color=alt.Color(
+            "colour:N",
+            legend=None,
+            scale=alt.Scale(
+                domain=["total", "increase", "decrease"],
+                range=["#555555", STORY_COLORS["Finance"], SEVERITY_COLORS["high"]],
+            ),
+        ),
+        tooltip=["step", alt.Tooltip("amount:Q", format=",.0f")],
+    )
+    labels = base.mark_text(dy=-10, fontSize=FONT, fontWeight="bold").encode(
+        x=x, y="top:Q", text="label:N"
+    )
+    return _configure((bars + labels).properties(height=HEIGHT))
 
 
 def scenario_curves_chart(frame: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
