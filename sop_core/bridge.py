@@ -1,9 +1,9 @@
 """What changed since the last locked plan: revenue, margin and cash bridged by cause.
 
 Sequential substitution through the engine: start from the earlier version's inputs and swap
-in the later version's, one cause at a time (demand, then prices, then costs, then capacity);
-whatever is left (the horizon's roll, cash items, opening balances, payment terms, stock cover)
-is timing. Each step is the difference between two full plans, so the steps add up to the
+in the later version's, one cause at a time (demand, then prices, then costs, then capacity),
+all over the earlier plan's months; whatever is left (the horizon's roll, cash items, opening
+balances and inventory, payment terms, stock cover) is timing. Each step is the difference between two full plans, so the steps add up to the
 difference between the two plans exactly (up to float rounding).
 """
 
@@ -124,6 +124,29 @@ def _levers(old: Levers, new: Levers, upto: int, families, resources) -> Levers:
     return kept
 
 
+def _demand_over_old_months(
+    old: PlanVersion, new: PlanVersion
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The new forecasts and baseline, except in months the new horizon no longer has.
+
+    Those months keep the old plan's demand until the timing step: a month that rolled out of
+    the horizon is timing, not a change of demand.
+    """
+    dropped = set(old.months) - set(new.months)
+
+    def month(frame: pd.DataFrame) -> pd.Series:
+        return frame["month"].astype(str).str.slice(0, 7)
+
+    fc_new, fc_old = new.tables["forecasts"], old.tables["forecasts"]
+    kept = fc_old[month(fc_old).isin(dropped)].assign(cycle=new.cycle)
+    forecasts = pd.concat([fc_new[~month(fc_new).isin(dropped)], kept], ignore_index=True)
+    b_new, b_old = new.baseline, old.baseline
+    parts = [b_new[~month(b_new).isin(dropped)], b_old[month(b_old).isin(dropped)]]
+    parts = [b for b in parts if len(b)]
+    baseline = pd.concat(parts, ignore_index=True) if parts else b_new
+    return forecasts, baseline
+
+
 def stage_inputs(old: PlanVersion, new: PlanVersion, upto: int) -> tuple[PlanData, Levers]:
     """The plan inputs after swapping in the first ``upto`` causes (0 = the old plan, 5 = the new)."""
     if upto >= _stage("timing"):
@@ -134,7 +157,8 @@ def stage_inputs(old: PlanVersion, new: PlanVersion, upto: int) -> tuple[PlanDat
     if upto >= _stage("demand change"):
         for name in DEMAND_TABLES:
             tables[name] = new.tables[name]
-        cycle, baseline = new.cycle, new.baseline
+        cycle = new.cycle
+        tables["forecasts"], baseline = _demand_over_old_months(old, new)
     tables["products"] = _products(old.tables["products"], new.tables["products"], upto)
     tables["resources"] = _resources(old.tables["resources"], new.tables["resources"], upto)
     if upto >= _stage("capacity"):

@@ -81,6 +81,8 @@ def _opening_cash(f):
 def _horizon_roll(f):
     _set(f["settings"], {"key": "plan_start"}, value="2026-03")
     _set(f["forecasts"], {"sku": "A", "month": "2026-05"}, units=200.0)
+    # as after 'cycle open': the new cycle has no forecast for the month that rolled out
+    f["forecasts"] = f["forecasts"][f["forecasts"]["month"] != "2026-02"]
 
 
 def _new_sku(f):
@@ -254,7 +256,10 @@ def test_bridge_between_two_locked_cycles_of_a_store(tmp_path):
                 difference, abs=1e-6
             )
         by = frame.set_index("step")
-        # B: 10 fewer units x 3 months x 20 = -600; A: +2 x 300 units = +600
-        assert by.loc["demand change", "revenue"] == pytest.approx(-600.0)
+        # over the old months 02-04: B 10 fewer units x 2 months (03, 04) x 20 = -400 (February
+        # rolled out of the new horizon: timing); A: +2 x 300 units = +600
+        assert by.loc["demand change", "revenue"] == pytest.approx(-400.0)
         assert by.loc["price", "revenue"] == pytest.approx(600.0)
+        # the roll: February out (A 100 x 12 + B 100 x 20), May in (A 100 x 12 + B 90 x 20)
+        assert by.loc["timing", "revenue"] == pytest.approx(-200.0)
         assert bridge_for_cycle(store, NEXT).to_locked
