@@ -89,3 +89,24 @@ def loaded_db(fresh_db: Store, write_csvs: Callable[..., Path]) -> Store:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: takes seconds (big files); runs by default")
+
+
+@pytest.fixture(scope="session")
+def demo_store_file(tmp_path_factory) -> Path:
+    """The demo company's store, built once per test session (import + baselines); do not write to it."""
+    from sop_core.bootstrap import init_store
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    init_store(path, demo=True, user="tests").close()
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_store_file: Path, tmp_path: Path, monkeypatch) -> Path:
+    """A private copy of the demo store, set as $SOP_DB for the app under test."""
+    import shutil
+
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_store_file, path)
+    monkeypatch.setenv("SOP_DB", str(path))
+    return path

@@ -1,0 +1,182 @@
+"""Every page runs on the demo company and shows what the engine computes (AppTest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sop_core import fmt
+from sop_core.alignment import TYPE_LABELS
+from sop_core.engine import model_for_store, plan_for_store
+from sop_core.store import Store
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+PAGES = {
+    "pages/summary.py": "Executive summary",
+    "pages/alignment.py": "Alignment",
+    "pages/demand.py": "Demand review",
+    "pages/supply.py": "Supply review",
+    "pages/finance.py": "Finance",
+    "pages/data.py": "Data",
+}
+
+
+def _app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _table(at: AppTest, *columns: str):
+    """The first dataframe on the page that has these columns (dataframes carry no key in AppTest)."""
+    for frame in at.dataframe:
+        value = frame.value
+        if all(c in value.columns or c in value.index for c in columns):
+            return value
+    raise AssertionError(f"no table with columns {columns}")
+
+
+def _engine(db):
+    store = Store(db)
+    return store, plan_for_store(store)
+
+
+@pytest.mark.parametrize(("page", "title"), PAGES.items())
+def test_page_runs_and_shows_its_title(demo_db, page, title):
+    at = _app(page)
+    assert at.title[0].value == title
+
+
+def test_summary_figures_equal_the_engine(demo_db):
+    at = _app()
+    _, result = _engine(demo_db)
+    s = result.summary
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Revenue, horizon"].value == fmt.money(s["revenue"], "GBP")
+    gm_label = next(label for label in metrics if label.startswith("Gross margin"))
+    assert metrics[gm_label].value == fmt.money(s["gross_margin"], "GBP")
+    assert fmt.pct(s["gross_margin_pct"]) in gm_label
+    assert metrics["Operating profit"].value == fmt.money(s["operating_profit"], "GBP")
+    cash = metrics[f"Lowest closing cash ({s['lowest_cash_month']})"]
+    assert cash.value == fmt.money(s["lowest_cash"], "GBP")
+    assert cash.delta.startswith("-")  # the demo dips below its minimum cash
+    assert metrics["Unmet demand"].value == f"{fmt.units(s['unmet_units'])} units"
+    assert metrics["Peak utilisation"].value == fmt.pct(s["peak_utilisation"] * 100)
+    # the budget delta is plan minus budget
+    expected = fmt.signed_money(s["revenue"] - s["budget_revenue"], "GBP").replace("−", "-")
+    assert metrics["Revenue, horizon"].delta == f"{expected} vs budget"
+
+
+def test_summary_lists_top_disagreements_by_money(demo_db):
+    at = _app()
+    _, result = _engine(demo_db)
+    table = _table(at, "what", "money at stake")
+    top = result.disagreements.head(len(table))
+    assert list(table["month"]) == list(top["month"])
+    assert list(table["what"]) == [TYPE_LABELS[t] for t in top["type"]]
+    assert list(table["money at stake"]) == [fmt.money(v, "GBP") for v in top["money_at_stake"]]
+
+
+def test_alignment_shows_the_demo_story(demo_db):
+    at = _app("pages/alignment.py")
+    table = _table(at, "what", "where", "resolve in")
+    shown = set(table["what"])
+    for kind in (
+        "unmet_demand",
+        "capacity_overload",
+        "labour_shortfall",
+        "revenue_vs_budget",
+        "cash_below_minimum",
+        "forecast_inflated",
+        "forecast_sandbagged",
+    ):
+        assert TYPE_LABELS[kind] in shown, kind
+    assert "Press & Weld" in set(table["where"])
+    assert len(table) == len(_engine(demo_db)[1].disagreements)
+
+
+def test_alignment_filters_by_severity_and_type(demo_db):
+    at = _app("pages/alignment.py")
+    at.multiselect(key="alignment_types").set_value(["cash_below_minimum"]).run()
+    table = _table(at, "what", "where", "resolve in")
+    assert set(table["what"]) == {"Cash below minimum"}
+    assert list(table["month"]) == ["2027-10", "2027-11"] or sorted(table["month"]) == [
+        "2027-10",
+        "2027-11",
+    ]
+
+
+def test_family_filter_in_the_url_narrows_alignment(demo_db):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["family"] = "Smart Controls"
+    at.run()
+    at.switch_page("pages/alignment.py")
+    at.run()
+    assert not at.exception
+    table = _table(at, "what", "where", "resolve in")
+    assert "Panel Radiators" not in set(table["where"])
+    assert "Smart Controls" in set(table["where"])
+
+
+def test_supply_marks_the_overloaded_resource(demo_db):
+    at = _app("pages/supply.py")
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Resource-months over 100 %"].delta == "Press & Weld"
+    assert at.segmented_control(key="supply_resource").value == "Press & Weld"
+
+
+def test_finance_pnl_matches_the_engine(demo_db):
+    at = _app("pages/finance.py")
+    _, result = _engine(demo_db)
+    pnl = _table(at, "2026-11")
+    company = result.company
+    assert pnl.loc["Revenue", company["month"].iloc[0]] == fmt.money(
+        company["revenue"].iloc[0], "GBP"
+    )
+    assert pnl.loc["Closing cash", company["month"].iloc[-1]] == fmt.money(
+        company["closing_cash"].iloc[-1], "GBP"
+    )
+
+
+def test_setting_the_consensus_changes_the_plan_and_is_audited(demo_db):
+    store = Store(demo_db)
+    before = plan_for_store(store)
+    model = model_for_store(store)
+    cols = model.sku_family == list(model.families).index("Smart Controls")
+    demand_before = float(before.demand[:, cols].sum())
+    at = _app("pages/demand.py")
+    at.selectbox(key="demand_consensus_family").set_value("Smart Controls").run()
+    at.radio(key="demand_consensus_method").set_value("statistical")
+    at.text_input(key="demand_consensus_reason").set_value(
+        "Sales inflates Smart Controls; take the baseline"
+    )
+    at.form_submit_button[0].click().run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    after = plan_for_store(store)
+    demand_after = float(after.demand[:, cols].sum())
+    # statistical baseline of the family over the horizon
+    assert demand_after == pytest.approx(float(model.baseline[:, cols].sum()), rel=1e-9)
+    assert demand_after < demand_before
+    audit = store.audit_log(limit=5)
+    row = audit[audit["action"] == "set consensus"].iloc[0]
+    assert row["item_key"] == "2026-11/Smart Controls"
+    assert "Statistical baseline" in row["new_value"]
+
+
+def test_consensus_without_reason_is_refused_and_changes_nothing(demo_db):
+    store = Store(demo_db)
+    at = _app("pages/demand.py")
+    before = store.snapshot()  # after the first load, which records the cycle's steps
+    at.form_submit_button[0].click().run()
+    assert at.error and "reason" in at.error[0].value
+    after = store.snapshot()
+    for name, frame in before.items():
+        assert frame.equals(after[name]), name
