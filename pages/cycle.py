@@ -92,6 +92,10 @@ if locked:
 st.dataframe(
     steps.assign(
         overdue=steps["overdue"].map({True: "overdue", False: ""}),
+        signed_by=steps["signed_by"].fillna(""),
+        signed_at=[
+            "" if pd.isna(v) else f"{pd.Timestamp(v):%a %d %b %H:%M}" for v in steps["signed_at"]
+        ],
     )[["position", "title", "owner", "due", "status", "signed_by", "signed_at", "overdue"]],
     hide_index=True,
     column_config={
@@ -101,18 +105,21 @@ st.dataframe(
         "due": st.column_config.DateColumn("Due", format="ddd D MMM"),
         "status": "Status",
         "signed_by": "Signed off by",
-        "signed_at": st.column_config.DatetimeColumn("Signed off", format="D MMM HH:mm"),
+        "signed_at": "Signed off",
         "overdue": "",
     },
     key="cycle_steps_table",
 )
 
+named = state.user_name() != "anonymous"
 if not locked:
     st.subheader("Sign off a step")
     st.caption(
         f"Signing off writes your name ({state.user_name()}) and the time to the audit log. "
         "The executive step's sign-off locks the plan."
     )
+    if not named:
+        st.warning("Enter your name in the sidebar to sign off: a sign-off says who agreed.")
     cols = st.columns(len(steps))
     for col, row in zip(cols, steps.itertuples(), strict=True):
         spec = cycles.STEP_BY_KEY[row.step]
@@ -140,7 +147,7 @@ if not locked:
                 "Sign off",
                 key=f"cycle_sign_{row.step}",
                 type="primary",
-                disabled=row.status == cycles.SIGNED_OFF,
+                disabled=row.status == cycles.SIGNED_OFF or not named,
                 on_click=_sign,
                 args=(row.step,),
             )
@@ -164,7 +171,7 @@ if not locked:
         key="cycle_lock",
         type="primary",
         icon=":material/lock:",
-        disabled=not confirm,
+        disabled=not (confirm and named),
         on_click=_lock,
     )
 

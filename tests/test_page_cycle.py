@@ -119,3 +119,13 @@ def test_empty_state_without_a_cycle(tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     assert "There is no S&OP cycle yet" in at.info[0].value
+
+
+def test_an_unnamed_session_cannot_sign_off(db):
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert "Enter your name in the sidebar" in at.warning[0].value
+    assert at.button(key="cycle_sign_demand_review").disabled
+    at.checkbox(key="cycle_lock_confirm").check().run()
+    assert at.button(key="cycle_lock").disabled
