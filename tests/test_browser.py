@@ -1,0 +1,149 @@
+"""A person's walk through the app in headless Chromium: first start on the demo, every page, the URL state."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Page title in the navigation -> a text that page must show.
+PAGES = {
+    "Executive summary": "Top disagreements",
+    "Alignment": "Every disagreement",
+    "Scenarios": "Scenarios",
+    "Demand review": "Track record",
+    "Supply review": "Utilisation by resource",
+    "Finance": "Bridge from budget to plan",
+    "S&OP cycle": "cycle",
+    "Assumptions & decisions": "Assumptions",
+    "Board pack": "Board pack",
+    "Data": "What is loaded",
+    "Audit log": "Audit",
+}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_idle(page, timeout: float = 90) -> None:
+    """Until Streamlit has rendered and stopped running the script (no status widget, no spinner)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
+    page.wait_for_selector('[data-testid="stElementContainer"]', timeout=timeout * 1000)
+    quiet, end = 0, time.time() + timeout
+    busy = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
+    while time.time() < end and quiet < 4:
+        quiet = 0 if page.locator(busy).count() else quiet + 1
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, demo_store_file):
+    """The app started as the README says (run.sh), on a copy of the demo store, on a free loopback port."""
+    folder = tmp_path_factory.mktemp("browser")
+    db = folder / "demo.duckdb"
+    shutil.copy(demo_store_file, db)
+    port = _free_port()
+    env = dict(os.environ, SOP_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    with open(folder / "app.log", "w") as log:
+        proc = subprocess.Popen(
+            ["bash", "run.sh", "--server.headless=true", f"--server.port={port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def test_every_page_renders_without_exception(app_url, browser, tmp_path_factory):
+    shots = Path(os.environ.get("SOP_SHOTS") or tmp_path_factory.mktemp("shots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(app_url, timeout=60_000)
+    _wait_idle(page)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    for title, text in PAGES.items():
+        nav.get_by_text(title, exact=True).click()
+        _wait_idle(page)
+        assert page.locator("h1").first.inner_text().strip() != "", title
+        assert page.locator('[data-testid="stException"]').count() == 0, title
+        main = page.locator('[data-testid="stMain"]').inner_text()
+        assert text.lower() in main.lower(), (title, text)
+        page.screenshot(
+            path=str(shots / f"{title.replace(' ', '_').replace('&', 'and')}.png"), full_page=True
+        )
+    page.close()
+
+
+def test_summary_shows_the_demo_figures(app_url, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(app_url, timeout=60_000)
+    _wait_idle(page)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Harlow & Finch" in main
+    assert "Revenue, horizon" in main and "£" in main
+    assert "Press & Weld" in main  # the overloaded resource is among the top disagreements
+    page.close()
+
+
+def test_family_filter_is_kept_across_pages_and_in_the_url(app_url, browser):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(app_url + "/?family=Smart+Controls", timeout=60_000)
+    _wait_idle(page)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Alignment", exact=True).click()
+    _wait_idle(page)
+    assert "family=Smart" in page.url
+    assert "Smart Controls" in page.locator('[data-testid="stMain"]').inner_text()
+    # a link reopens the same view
+    fresh = browser.new_page(viewport={"width": 1440, "height": 900})
+    fresh.goto(page.url, timeout=60_000)
+    _wait_idle(fresh)
+    assert "family Smart Controls" in fresh.locator('[data-testid="stMain"]').inner_text()
+    fresh.close()
+    page.close()
