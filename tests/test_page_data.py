@@ -1,0 +1,66 @@
+"""The Data page: uploads are all-or-nothing, with the importer's messages; templates download."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from sop_core.store import Store
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def _data_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/data.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_bad_upload_shows_the_problem_and_changes_nothing(demo_db):
+    store = Store(demo_db)
+    at = _data_page()
+    before = store.snapshot()
+    bad = b"sku,name,family,unit_price,unit_material_cost,unit_variable_cost,target_cover_days\nX1,Widget,Panel Radiators,12;5,1,1,30\n"
+    at.file_uploader(key="data_upload").set_value(("products.csv", bad, "text/csv")).run()
+    at.button(key="data_import").click().run()
+    assert at.error, "a rejected import must say so"
+    assert "Nothing was changed" in at.error[0].value
+    problems = at.code[0].value
+    assert "products.csv row 2, column unit_price" in problems and '"12;5"' in problems
+    after = store.snapshot()
+    for name, frame in before.items():
+        assert frame.equals(after[name]), name
+
+
+def test_good_upload_replaces_the_table_and_is_audited(demo_db):
+    store = Store(demo_db)
+    at = _data_page()
+    at.session_state["user"] = "Jane CFO"
+    rows = "month,item,amount\n2027-01,Capex: new press,-250000\n2027-06,Grant,40000\n"
+    at.file_uploader(key="data_upload").set_value(
+        ("cash_items.csv", rows.encode(), "text/csv")
+    ).run()
+    at.button(key="data_import").click().run()
+    assert not at.error
+    assert "cash_items" in at.success[0].value and "→ 2 rows" in at.success[0].value
+    stored = store.read_table("cash_items")
+    assert list(stored["item"]) == ["Capex: new press", "Grant"]
+    audit = store.audit_log(limit=1).iloc[0]
+    assert (audit["user_name"], audit["action"], audit["entity"], audit["new_value"]) == (
+        "Jane CFO",
+        "import",
+        "cash_items",
+        "2 rows",
+    )
+    assert len(store.read_table("products")) == 41  # other tables stay as they were
+
+
+def test_templates_offered_for_download(demo_db):
+    at = _data_page()
+    labels = [b.label for b in at.get("download_button")]
+    assert "Excel workbook (all tables)" in labels
+    assert "products.csv" in labels
