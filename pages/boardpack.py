@@ -1,6 +1,123 @@
-"""boardpack page (being built)."""
+"""Board pack: one click to a PDF, PowerPoint and Excel pack of the cycle's plan, with progress."""
+
+import tempfile
+from pathlib import Path
 
 import streamlit as st
 
-st.title("boardpack")
-st.info("This page is being built.")
+from sop_core.boardpack import pack_content, render_pack
+from sop_core.cycles import cycle_info
+from sop_core.errors import SopError
+from sop_core.levers import scenario_names
+from sop_core.scenarios import promoted_scenario
+from ui import state
+
+FORMATS = {
+    ".pdf": ("PDF (A4 landscape, for print)", "application/pdf"),
+    ".pptx": (
+        "PowerPoint (16:9, one topic a slide)",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ),
+    ".xlsx": (
+        "Excel (a sheet per section, numbers for finance)",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+}
+CYCLE_PLAN = "The cycle's plan"
+
+store = state.get_store()
+cycle = state.selected_cycle(store)
+
+st.title("Board pack")
+try:
+    data = state.plan_data(store, cycle)
+    company = data.settings.company_name or "Your company"
+    promoted = promoted_scenario(store, cycle)
+    info = cycle_info(store, cycle) if cycle else None
+    names = scenario_names(store, cycle)
+except SopError as exc:
+    st.error(str(exc))
+    st.stop()
+
+status = f"locked by {info.locked_by}" if info is not None and info.locked else "draft (cycle open)"
+st.caption(
+    f"{company} · S&OP cycle {cycle or '(none)'} · plan status: {status} · "
+    + (f"promoted scenario “{promoted.name}”" if promoted else "no scenario promoted: base plan")
+)
+st.write(
+    "The pack holds a cover, the executive summary against budget and the previous locked "
+    "cycle, the top disagreements with money at stake and owners, decisions and assumptions, "
+    "demand, supply, finance and the saved scenarios compared — every figure the engine's, "
+    "every chart the app's."
+)
+
+left, right = st.columns([2, 3])
+choice = left.selectbox(
+    "Plan to show",
+    [CYCLE_PLAN, *names],
+    key="boardpack_scenario",
+    help="The cycle's plan is its promoted scenario, else the base plan. "
+    "Pick a saved scenario to show it instead (the cover says which).",
+)
+formats = right.multiselect(
+    "Formats",
+    list(FORMATS),
+    default=list(FORMATS),
+    format_func=lambda s: FORMATS[s][0],
+    key="boardpack_formats",
+)
+scenario = None if choice == CYCLE_PLAN else choice
+key = (str(store.path), state.data_version(store), cycle, scenario)
+
+if st.button(
+    "Build the board pack",
+    type="primary",
+    icon=":material/picture_as_pdf:",
+    disabled=not formats,
+    key="boardpack_build",
+):
+    bar = st.progress(0.0, text="Starting…")
+    built: dict[str, tuple[str, bytes]] = {}
+    try:
+        share = 0.3  # the content; the rest is split between the formats
+
+        def content_progress(text: str, fraction: float) -> None:
+            bar.progress(min(fraction, 1.0) * share, text=text)
+
+        pack = pack_content(store, cycle, scenario, progress=content_progress)
+        base = f"board-pack-{pack.cycle or 'plan'}"
+        with tempfile.TemporaryDirectory() as folder:
+            for i, suffix in enumerate(formats):
+                lo = share + (1 - share) * i / len(formats)
+                width = (1 - share) / len(formats)
+
+                def file_progress(text: str, fraction: float, lo=lo, width=width) -> None:
+                    bar.progress(min(lo + width * min(fraction, 1.0), 1.0), text=text)
+
+                out = Path(folder) / f"{base}{suffix}"
+                render_pack(pack, out, progress=file_progress)
+                built[suffix] = (out.name, out.read_bytes())
+        bar.progress(1.0, text="Board pack ready")
+        st.session_state["boardpack_built"] = (key, built)
+    except SopError as exc:
+        bar.empty()
+        st.error(str(exc))
+
+saved = st.session_state.get("boardpack_built")
+if saved is not None:
+    saved_key, built = saved
+    if saved_key != key:
+        st.info("The data, cycle or plan changed since the pack was built: build it again.")
+    else:
+        st.success(f"Board pack of cycle {cycle} built: download each file below.")
+        columns = st.columns(len(built))
+        for column, (suffix, (name, payload)) in zip(columns, built.items(), strict=True):
+            column.download_button(
+                f"Download {suffix[1:].upper()}",
+                payload,
+                file_name=name,
+                mime=FORMATS[suffix][1],
+                key=f"boardpack_download_{suffix[1:]}",
+                on_click="ignore",
+                icon=":material/download:",
+            )
