@@ -311,7 +311,9 @@ def render_pptx(pack: BoardPack, out: Path, *, progress: Progress | None = None)
     for section in pack.sections:
         for block in section.blocks:
             title = (
-                f"{section.title}: {block.title}" if block.title != section.title else block.title
+                block.title
+                if block.title.lower().startswith(section.title.lower())
+                else f"{section.title} · {block.title}"
             )
             png = images.get(id(block))
             if block.figures:

@@ -1,0 +1,331 @@
+"""The board pack: built for the demo in PDF, PPTX and XLSX, opened with libraries, checked against the engine."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from pptx import Presentation
+from pypdf import PdfReader
+
+from sop_core import fmt
+from sop_core.boardpack import (
+    MONEY,
+    MONEY_DELTA,
+    PCT,
+    PCT_DELTA,
+    UNITS,
+    build_boardpack,
+    describe_levers,
+    format_value,
+    pack_content,
+    render_pack,
+)
+from sop_core.cycles import lock_cycle
+from sop_core.decisions import add_decision
+from sop_core.engine import plan_for_store
+from sop_core.errors import SopError
+from sop_core.levers import parse_levers
+from sop_core.register import add_assumption
+from sop_core.scenarios import promote_scenario, save_scenario
+from sop_core.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPANY = "Harlow & Finch Heating Ltd"
+CYCLE = "2026-11"
+PROMOTED = "Press & Weld +6 FTE"
+SECTIONS = [
+    "Executive summary",
+    "Top disagreements",
+    "Decisions and assumptions",
+    "Demand",
+    "Supply",
+    "Finance",
+    "Scenarios compared",
+]
+SHEETS = [
+    "Cover",
+    "Summary",
+    "Disagreements",
+    "Decisions",
+    "Demand",
+    "Supply",
+    "Finance",
+    "Scenarios",
+]
+MONEY_TEXT = re.compile(r"^[−-]?[+]?[£$€][\d.,]+(k|m|bn)?$")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sop_core", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(demo_store_file, tmp_path_factory):
+    """The demo with a locked previous cycle, two saved scenarios (one promoted), decisions and an
+    assumption; its pack in the three formats (the PDF through the command line)."""
+    folder = tmp_path_factory.mktemp("boardpack")
+    db = folder / "bp.duckdb"
+    shutil.copy(demo_store_file, db)
+    with Store(db) as store:
+        lock_cycle(store, "2026-10", user="Jane Smith (CEO)")
+        save_scenario(
+            store, CYCLE, "Price -3%", parse_levers(["price_change_pct=-3"]), author="CFO"
+        )
+        save_scenario(
+            store,
+            CYCLE,
+            PROMOTED,
+            parse_levers(["headcount_change_fte:Press & Weld=6"]),
+            author="Ops",
+        )
+        promote_scenario(store, CYCLE, PROMOTED, user="Jane Smith (CEO)")
+        add_decision(
+            store,
+            CYCLE,
+            decision="Recruit 6 FTE for Press & Weld from January",
+            owner="Tom Reid (Operations)",
+            due="2026-12-15",
+            user="Jane",
+        )
+        add_assumption(
+            store, CYCLE, name="Steel price", value="+4", unit="%", owner="Finance", user="Jane"
+        )
+        expected = plan_for_store(store, scenario=PROMOTED)
+        base = plan_for_store(store)
+        pack = pack_content(store)
+        render_pack(pack, folder / "pack.pptx")
+        render_pack(pack, folder / "pack.xlsx")
+    proc = _cli("boardpack", "--db", str(db), "--out", str(folder / "pack.pdf"))
+    return {
+        "db": db,
+        "folder": folder,
+        "pack": pack,
+        "expected": expected,
+        "base": base,
+        "cli": proc,
+        "pdf": folder / "pack.pdf",
+        "pptx": folder / "pack.pptx",
+        "xlsx": folder / "pack.xlsx",
+    }
+
+
+# --- the content model ---------------------------------------------------------------------------
+
+
+def test_content_shows_the_promoted_scenario_against_budget_and_the_previous_cycle(built):
+    pack, s = built["pack"], built["expected"].summary
+    assert pack.company == COMPANY and pack.cycle == CYCLE and pack.status == "draft"
+    assert pack.plan_label == f"Scenario “{PROMOTED}” (promoted)"
+    assert pack.previous_cycle == "2026-10"
+    assert [sec.title for sec in pack.sections] == SECTIONS
+    figures = {f.label: f for f in pack.section("summary").blocks[0].figures}
+    revenue = figures["Revenue"]
+    assert revenue.value == s["revenue"] and revenue.budget == s["budget_revenue"]
+    assert revenue.vs_budget == pytest.approx(s["revenue"] - s["budget_revenue"])
+    assert revenue.previous is not None  # the locked plan of 2026-10
+    assert figures["Gross margin"].value == s["gross_margin"]
+
+
+def test_scenarios_compared_are_each_computed_by_the_engine(built):
+    block = built["pack"].section("scenarios").blocks[0]
+    table = block.table.frame.set_index("Plan")
+    assert list(table.index) == ["Base plan", f"{PROMOTED} (promoted)", "Price -3%"]
+    assert table.loc["Base plan", "Revenue"] == built["base"].summary["revenue"]
+    assert table.loc[f"{PROMOTED} (promoted)", "Revenue"] == built["expected"].summary["revenue"]
+    assert table.loc["Price -3%", "Levers"] == "Price change −3 %"
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "text"),
+    [
+        (1_234_567, MONEY, "£1.2m"),
+        (-45_000, MONEY, "−£45k"),
+        (340_000, MONEY_DELTA, "+£340k"),
+        (34.5, PCT, "34.5 %"),
+        (-2.25, PCT_DELTA, "−2.2 %"),
+        (12_345.4, UNITS, "12,345"),
+        (None, MONEY, "—"),
+        (float("nan"), PCT, "—"),
+    ],
+)
+def test_format_value_is_the_apps_format(value, kind, text):
+    assert format_value(value, kind, "GBP") == text
+
+
+@pytest.mark.parametrize(
+    ("items", "text"),
+    [
+        ([], "no levers"),
+        (["price_change_pct=-3"], "Price change −3 %"),
+        (["headcount_change_fte:Press & Weld=6"], "Headcount change, Press & Weld +6 FTE"),
+        (
+            ["dso_days=45", "volume_change_pct:Towel Rails=5"],
+            "Customer payment terms, DSO 45 days · Volume change, Towel Rails +5 %",
+        ),
+    ],
+)
+def test_levers_are_described_in_words(items, text):
+    assert describe_levers(parse_levers(items)) == text
+
+
+# --- PDF ---------------------------------------------------------------------------------------------
+
+
+def test_cli_builds_the_pdf(built):
+    proc = built["cli"]
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"Board pack written to {built['pdf']}"
+
+
+def test_pdf_is_a4_landscape_with_every_section_and_numbered_pages(built):
+    reader = PdfReader(built["pdf"])
+    n = len(reader.pages)
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (842, 595)
+    pages = [p.extract_text() for p in reader.pages]
+    text = "\n".join(pages)
+    for title in SECTIONS:
+        assert title in text, title
+    assert COMPANY in pages[0] and f"S&OP cycle {CYCLE}" in pages[0] and "DRAFT" in pages[0]
+    assert f"Scenario “{PROMOTED}” (promoted)" in pages[0]
+    for i, page in enumerate(pages, start=1):
+        assert f"Page {i} of {n}" in page
+        assert f"S&OP cycle {CYCLE}" in page  # the footer
+    assert reader.outline  # bookmarks per section
+
+
+def test_pdf_figures_equal_the_plan_output(built):
+    company = built["expected"].level("company")
+    text = "\n".join(p.extract_text() for p in PdfReader(built["pdf"]).pages)
+
+    def row(label: str) -> list[str]:
+        """The cells of a month-across table row (in parts of 9 or 10 months)."""
+        cells = []
+        for line in text.splitlines():
+            match = re.fullmatch(rf"{label}((?: [−+]?£[\d.]+(?:k|m|bn)?)+)", line)
+            if match and len(match.group(1).split()) >= 9:
+                cells += match.group(1).split()
+        return cells
+
+    assert row("Revenue") == [fmt.money(v) for v in company["revenue"]] + [
+        fmt.money(company["revenue"].sum())
+    ]
+    assert row("Operating profit")[: len(company)] == [
+        fmt.money(v) for v in company["operating_profit"]
+    ]
+    assert row("Closing cash") == [fmt.money(v) for v in company["closing_cash"]]
+    s = built["expected"].summary
+    assert f"Revenue {fmt.money(s['revenue'])} {fmt.money(s['budget_revenue'])}" in text
+
+
+# --- PowerPoint -------------------------------------------------------------------------------------
+
+
+def test_pptx_is_16_9_one_topic_a_slide_with_real_tables(built):
+    prs = Presentation(built["pptx"])
+    assert prs.slide_width / prs.slide_height == pytest.approx(16 / 9, rel=1e-3)
+    titles = [s.shapes.title.text for s in prs.slides]
+    assert titles[0] == COMPANY
+    for title in ("Executive summary · Headline figures", "Top disagreements by money at stake"):
+        assert title in titles
+    assert any(t.startswith("Finance · P&L by month") for t in titles)
+    dis = built["expected"].disagreements
+    top = prs.slides[titles.index("Top disagreements by money at stake")]
+    tables = [sh.table for sh in top.shapes if sh.has_table]
+    assert len(tables) == 1
+    header = [c.text for c in tables[0].rows[0].cells]
+    assert header[-2:] == ["Money at stake", "Owner"]
+    first = [c.text for c in tables[0].rows[1].cells]
+    assert first[-2:] == [fmt.money(dis["money_at_stake"].iloc[0]), dis["owner"].iloc[0]]
+    for slide in prs.slides:  # nothing off the slide
+        for shape in slide.shapes:
+            assert shape.left + shape.width <= prs.slide_width
+            assert shape.top + shape.height <= prs.slide_height
+    assert sum(sh.shape_type == 13 for s in prs.slides for sh in s.shapes) >= 8  # charts
+
+
+# --- Excel --------------------------------------------------------------------------------------------
+
+
+def _find(ws, value):
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value == value:
+                return cell
+    raise AssertionError(f"{value!r} not in sheet {ws.title}")
+
+
+def test_xlsx_has_a_sheet_per_section_and_numbers_as_numbers(built):
+    wb = load_workbook(built["xlsx"])
+    assert wb.sheetnames == SHEETS
+    company = built["expected"].level("company")
+    finance = wb["Finance"]
+    label = _find(finance, "Revenue")
+    month = str(company["month"].iloc[3])
+    header = next(c for c in finance[label.row - 1] if c.value == month)
+    cell = finance.cell(label.row, header.column)
+    assert isinstance(cell.value, int | float)
+    assert cell.value == pytest.approx(float(company["revenue"].iloc[3]))
+    assert "£" in cell.number_format and "#,##0" in cell.number_format
+    assert finance.freeze_panes is not None
+
+    summary = wb["Summary"]
+    revenue = _find(summary, "Revenue")
+    plan = summary.cell(revenue.row, 2)
+    assert plan.value == pytest.approx(built["expected"].summary["revenue"])
+    assert "£" in plan.number_format
+
+    supply = wb["Supply"]
+    util = built["expected"].resource.set_index(["resource", "month"])["utilisation"]
+    press = _find(supply, "Press & Weld")  # the utilisation table comes first
+    column = next(c.column for c in supply[_find(supply, "Resource").row] if c.value == month)
+    cell = supply.cell(press.row, column)
+    assert cell.value == pytest.approx(util[("Press & Weld", month)])
+    assert cell.number_format == "0.0%"
+
+    for ws in wb:  # no figure written as text
+        for row in ws.iter_rows():
+            for c in row:
+                assert not (isinstance(c.value, str) and MONEY_TEXT.match(c.value)), (ws.title, c)
+
+
+def test_xlsx_lists_every_disagreement_with_money_as_numbers(built):
+    ws = load_workbook(built["xlsx"])["Disagreements"]
+    dis = built["expected"].disagreements
+    head = _find(ws, "Money at stake")
+    values = [ws.cell(r, head.column).value for r in range(head.row + 1, head.row + 1 + len(dis))]
+    assert all(isinstance(v, int | float) for v in values)
+    assert values == pytest.approx(dis["money_at_stake"].tolist())
+
+
+# --- refusals -----------------------------------------------------------------------------------------
+
+
+def test_cli_refuses_a_bad_suffix_in_one_line(tmp_path):
+    proc = _cli("boardpack", "--db", str(tmp_path / "x.duckdb"), "--out", str(tmp_path / "x.docx"))
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and ".pdf, .pptx or .xlsx" in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_build_refuses_bad_suffix_missing_folder_and_unknown_scenario(built, tmp_path):
+    with Store(built["db"]) as store:
+        with pytest.raises(SopError, match="pdf, .pptx or .xlsx"):
+            build_boardpack(store, tmp_path / "pack.docx")
+        with pytest.raises(SopError, match="does not exist"):
+            build_boardpack(store, tmp_path / "nowhere" / "pack.pdf")
+        with pytest.raises(SopError, match='No scenario "Nope".*Price -3%'):
+            build_boardpack(store, tmp_path / "pack.xlsx", scenario="Nope")
