@@ -8,10 +8,12 @@ plan starts 2026-02 and runs three months.
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from sop_core.store import Store
 
@@ -78,3 +80,16 @@ def tables_equal(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame]
         if len(a) and not a.astype(str).equals(b.astype(str)):
             return False
     return True
+
+
+@pytest.fixture(autouse=True)
+def restore_main():
+    """Put back ``sys.modules['__main__']`` after a test that ran a page with AppTest.
+
+    AppTest runs a page as ``__main__`` and leaves it there; a process pool started later in the
+    same test run (the demo's forecast) would then re-run that page in every worker.
+    """
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main

@@ -4,7 +4,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from _rhythm import CYCLE, make_store
+from _rhythm import CYCLE, make_store, restore_main  # noqa: F401 - autouse
 
 from sop_core import cycles, decisions, register
 from sop_core.audit import audit_entries, audit_facets

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from _rhythm import CYCLE, make_store
+from _rhythm import CYCLE, make_store, restore_main  # noqa: F401 - autouse
 from streamlit.testing.v1 import AppTest
 
 from sop_core import cycles, decisions, register
