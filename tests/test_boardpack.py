@@ -180,6 +180,17 @@ def test_levers_are_described_in_words(items, text):
     assert describe_levers(parse_levers(items)) == text
 
 
+def test_a_locked_cycle_and_a_chosen_scenario_are_said_on_the_cover(built, tmp_path):
+    db = tmp_path / "locked.duckdb"
+    shutil.copy(built["db"], db)
+    with Store(db) as store:
+        lock_cycle(store, CYCLE, user="Jane Smith (CEO)")
+        pack = pack_content(store, scenario="Price -3%")
+    assert pack.status == "locked" and pack.status_line.startswith("Locked by Jane Smith (CEO) on")
+    assert pack.plan_label == "Scenario “Price -3%” (chosen for this pack, not promoted)"
+    assert pack.footer.endswith("Locked plan")
+
+
 # --- PDF ---------------------------------------------------------------------------------------------
 
 
