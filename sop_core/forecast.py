@@ -25,12 +25,16 @@ of any sku before the origin; months missing inside it are 0 units.
 
 from __future__ import annotations
 
+import importlib.machinery
 import math
 import multiprocessing
 import os
 import sys
+import threading
+import types
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -237,6 +241,32 @@ def _fit_chunk(tasks: list[tuple[np.ndarray, int]]) -> list[tuple[np.ndarray, st
     return [fit_baseline(y, steps) for y, steps in tasks]
 
 
+_MAIN_SWAP = threading.Lock()
+
+
+@contextmanager
+def _workers_never_run_main():
+    """Start worker processes without re-running the caller's ``__main__`` script in them.
+
+    "spawn" and "forkserver" workers re-run the parent's main script when it was started from a
+    file. Streamlit (and its AppTest) runs each page as ``__main__``, so a worker would run the
+    app itself. While the workers start, ``__main__`` is a stub named like a package's
+    ``__main__``, which workers skip; a main started with ``python -m`` is already skipped.
+    """
+    main = sys.modules.get("__main__")
+    if getattr(getattr(main, "__spec__", None), "name", None):
+        yield
+        return
+    stub = types.ModuleType("__main__")
+    stub.__spec__ = importlib.machinery.ModuleSpec("sop_core.__main__", None)
+    with _MAIN_SWAP:
+        sys.modules["__main__"] = stub
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
+
+
 def _pool_context():
     # forkserver: workers are forked from a clean server process, never from the caller,
     # which may be a multi-threaded app server holding a DuckDB connection.
@@ -267,7 +297,8 @@ def _fit_many(
         chunks = [(i, tasks[i : i + size]) for i in range(0, len(tasks), size)]
         results: list = [None] * len(tasks)
         with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-            futures = {pool.submit(_fit_chunk, chunk): start for start, chunk in chunks}
+            with _workers_never_run_main():  # every worker starts during these submits
+                futures = {pool.submit(_fit_chunk, chunk): start for start, chunk in chunks}
             for future in as_completed(futures):
                 start = futures[future]
                 done = future.result()
