@@ -85,7 +85,8 @@ def _text(slide, lines, top, *, size=BODY_PT, bullets=False, height=None, colour
     lines = [line for line in lines if line]
     if not lines:
         return top
-    per_line = 150 if size <= 14 else 120  # characters a line holds across the slide
+    # characters a line holds across the slide: an average glyph is about half the font size wide
+    per_line = int(WIDTH / Pt(size * 0.52))
     n_lines = sum(max(1, math.ceil(len(line) / per_line)) for line in lines)
     est = Emu(int(n_lines * Pt(size) * 1.35 + Inches(0.15)))
     box = slide.shapes.add_textbox(LEFT, top, WIDTH, height or est)
