@@ -147,3 +147,41 @@ def test_family_filter_is_kept_across_pages_and_in_the_url(app_url, browser):
     assert "family Smart Controls" in fresh.locator('[data-testid="stMain"]').inner_text()
     fresh.close()
     page.close()
+
+
+def test_first_start_builds_the_demo_store(tmp_path, browser):
+    """The README's first command on a machine with no store: the app builds it, then shows the demo."""
+    db = tmp_path / "fresh.duckdb"
+    port = _free_port()
+    env = dict(os.environ, SOP_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    with open(tmp_path / "app.log", "w") as log:
+        proc = subprocess.Popen(
+            ["bash", "run.sh", "--server.headless=true", f"--server.port={port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        deadline = time.time() + 60
+        while True:
+            try:
+                page.goto(f"http://127.0.0.1:{port}", timeout=5000)
+                break
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.5)
+        page.wait_for_selector("h1:has-text('Executive summary')", timeout=240_000)
+        _wait_idle(page, timeout=120)
+        main = page.locator('[data-testid="stMain"]').inner_text()
+        assert "Harlow & Finch Heating Ltd" in main
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert db.exists()
+        log_text = (tmp_path / "app.log").read_text()
+        assert "Traceback" not in log_text, log_text[-2000:]
+        page.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
