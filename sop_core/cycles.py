@@ -225,8 +225,10 @@ def ensure_unlocked(store, cycle: str | None = None) -> None:
         raise CycleLocked(_locked_message(cycle, info.locked_by, info.locked_at))
 
 
-def ensure_unlocked_in(cur, cycle: str) -> None:
+def ensure_unlocked_in(cur, cycle: str | None) -> None:
     """The same check on the caller's transaction (so no lock slips in between check and write)."""
+    if not cycle:
+        return
     row = cur.execute(
         "SELECT status, locked_by, locked_at FROM cycles WHERE cycle = ?", [cycle]
     ).fetchone()

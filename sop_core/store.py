@@ -167,12 +167,14 @@ class Store:
         Writes one audit row per table (old row count -> new row count). Returns
         ``{table: (old_rows, new_rows)}``.
         """
-        # Lock guard (sop_core.cycles): every import into a locked current cycle is refused.
-        from sop_core.cycles import ensure_unlocked
+        # Lock guard (sop_core.cycles): every import into a locked current cycle is refused,
+        # checked inside the write transaction so a lock cannot slip in between.
+        from sop_core.cycles import ensure_unlocked_in
+        from sop_core.plandata import current_cycle
 
-        ensure_unlocked(self)
         changes: dict[str, tuple[int, int]] = {}
         with self.transaction() as cur:
+            ensure_unlocked_in(cur, current_cycle(self))
             for table in TABLE_ORDER:
                 if table not in frames:
                     continue
