@@ -258,6 +258,13 @@ def _messages(a: PackInputs) -> list[str]:
     return out
 
 
+def _high(frame: pd.DataFrame) -> pd.DataFrame:
+    """Marks the severity cell of high-severity rows."""
+    marks = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    marks["Severity"] = frame["Severity"] == "high"
+    return marks
+
+
 def disagreement_section(a: PackInputs) -> Section:
     from sop_core.alignment import TYPE_LABELS
 
@@ -351,9 +358,22 @@ def disagreement_section(a: PackInputs) -> Section:
                     f"{n} largest, each with its owner. The workbook lists every one.",
                 ),
                 table=Table(
-                    shown, kinds, title="Top disagreements", limit=TOP_DISAGREEMENTS, key_columns=0
+                    shown,
+                    kinds,
+                    title="Top disagreements",
+                    limit=TOP_DISAGREEMENTS,
+                    key_columns=0,
+                    emphasis=_high(shown),
                 ),
-                data=(Table(data, data_kinds, title="Every disagreement", key_columns=0),),
+                data=(
+                    Table(
+                        data,
+                        data_kinds,
+                        title="Every disagreement",
+                        key_columns=0,
+                        emphasis=_high(data),
+                    ),
+                ),
             ),
             Block(
                 "Disagreements by issue and owner",
