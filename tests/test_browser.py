@@ -101,6 +101,20 @@ def browser():
         b.close()
 
 
+def test_a_shared_link_opens_inside_the_app_on_a_fresh_server(app_url, browser):
+    """The server's very first request is a deep link: it must run inside the router, not alone."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(app_url + "/alignment?family=Towel+Rails", timeout=60_000)
+    page.wait_for_selector("h1:has-text('Alignment')", timeout=90_000)
+    _wait_idle(page)
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert (
+        "Executive summary" in nav and "Supply review" in nav
+    )  # the app's navigation, not a file list
+    assert "family Towel Rails" in page.locator('[data-testid="stMain"]').inner_text()
+    page.close()
+
+
 def test_every_page_renders_without_exception(app_url, browser, tmp_path_factory):
     shots = Path(os.environ.get("SOP_SHOTS") or tmp_path_factory.mktemp("shots"))
     shots.mkdir(parents=True, exist_ok=True)

@@ -33,8 +33,26 @@ def _open_store(path: str) -> Store:
     return ensure_store(path)
 
 
+def _run_through_the_router() -> None:
+    """Make every page run inside app.py's navigation, even on a server's very first request.
+
+    With a ``pages/`` folder, Streamlit starts in its old multipage mode: until some run has
+    called ``st.navigation``, a deep link (``/alignment?family=…``) runs the page file alone,
+    without the router, its page config and its sidebar. Leave that mode and rerun: the rerun
+    goes through app.py, which opens the page the URL names.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # another Streamlit: nothing to undo
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def get_store() -> Store:
     """The process-wide store; on the very first start it is built from the demo company."""
+    _run_through_the_router()
     path = default_db_path()
     if not Path(path).exists():
         with st.spinner(
