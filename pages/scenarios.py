@@ -1,6 +1,291 @@
-"""scenarios page (being built)."""
+"""Scenarios: change an assumption and see cash and margin move at once; save, load, compare, promote."""
 
+import pandas as pd
 import streamlit as st
 
-st.title("scenarios")
-st.info("This page is being built.")
+from sop_core import whatif
+from sop_core.cycles import is_locked
+from sop_core.errors import SopError
+from sop_core.levers import levers_from_json, levers_to_strings
+from sop_core.scenarios import (
+    delete_scenario,
+    get_scenario,
+    list_scenarios,
+    promote_scenario,
+    save_scenario,
+    usable_levers,
+)
+from ui import plan, state
+from ui import whatif as panel
+
+P = panel.SCENARIO
+store = state.get_store()
+cycle = state.selected_cycle(store)
+data = state.plan_data(store, cycle)
+cur = data.settings.currency
+user = state.user_name()
+
+st.title("Scenarios")
+st.caption(
+    f"What if…? Each figure is the scenario against the base plan (the data as imported, no lever) "
+    f"over {data.months[0]} to {data.months[-1]} · cycle {cycle or '—'} · money in {cur}"
+)
+
+
+def _flash(kind: str, text: str) -> None:
+    st.session_state.setdefault(f"{P}_flash", []).append((kind, text))
+
+
+# Always one container, messages or not: the what-if below keeps its place in the page, which
+# the figures fragment's write into the chart column relies on.
+with st.container():
+    for kind, text in st.session_state.pop(f"{P}_flash", []):
+        {"error": st.error, "warning": st.warning, "success": st.success}[kind](text)
+
+
+# --- the callbacks (run before the page, so the inputs show what they set) ---------------------
+
+
+def _save() -> None:
+    ctrls = panel.controls(store, cycle)
+    levers, errors = panel.current_levers(P, ctrls)
+    name = (st.session_state.get(f"{P}_save_name") or "").strip()
+    if errors:
+        _flash("error", "Not saved: fix the values marked in red first (they are not applied).")
+        return
+    loaded = st.session_state.get(f"{P}_loaded") or {}
+    expected = loaded.get("version") if loaded.get("name") == name else None
+    try:
+        saved = save_scenario(
+            store,
+            cycle,
+            name,
+            levers,
+            author=user,
+            note=st.session_state.get(f"{P}_save_note") or "",
+            expected_version=expected,
+        )
+    except SopError as exc:
+        _flash("error", str(exc))
+        return
+    state.after_write()
+    st.session_state[f"{P}_loaded"] = {"name": saved.name, "version": saved.version}
+    _flash(
+        "success",
+        f'Saved "{saved.name}" (version {saved.version}, {len(levers)} lever(s)) for cycle {cycle} '
+        f"as {user}.",
+    )
+
+
+def _load(name: str) -> None:
+    sc = get_scenario(store, cycle, name)
+    if sc is None:
+        _flash("error", f'"{name}" is no longer saved in cycle {cycle} (someone deleted it).')
+        return
+    model = plan.model(store, cycle)
+    levers, dropped = usable_levers(sc.levers, model.families, model.resources)
+    panel.set_inputs(P, panel.controls(store, cycle), levers)
+    st.session_state[f"{P}_loaded"] = {"name": sc.name, "version": sc.version}
+    st.session_state[f"{P}_save_name"] = sc.name
+    st.session_state[f"{P}_save_note"] = sc.note or ""
+    if dropped:
+        _flash(
+            "warning",
+            f'Loaded "{sc.name}" without {len(dropped)} lever(s) that no longer fit the data: '
+            + "; ".join(dropped),
+        )
+    else:
+        _flash("success", f'Loaded "{sc.name}" (version {sc.version}, by {sc.author or "—"}).')
+
+
+def _delete(name: str, version: int) -> None:
+    try:
+        delete_scenario(store, cycle, name, user=user, expected_version=version)
+    except SopError as exc:
+        _flash("error", str(exc))
+        return
+    state.after_write()
+    if (st.session_state.get(f"{P}_loaded") or {}).get("name") == name:
+        st.session_state.pop(f"{P}_loaded", None)
+    _flash("success", f'Deleted "{name}" from cycle {cycle}.')
+
+
+def _promote(name: str) -> None:
+    try:
+        promote_scenario(store, cycle, name, user=user)
+    except SopError as exc:
+        _flash("error", str(exc))
+        return
+    state.after_write()
+    _flash(
+        "success",
+        f'"{name}" is now the plan of cycle {cycle}: the Executive summary and the board pack use it '
+        "(recorded in the audit log).",
+    )
+
+
+# --- what-if ------------------------------------------------------------------------------------
+
+loaded = st.session_state.get(f"{P}_loaded")
+panel.scenario_panel(store, cycle)
+
+# --- saved scenarios ----------------------------------------------------------------------------
+
+st.divider()
+if not cycle:
+    st.info(
+        "Scenarios are saved per S&OP cycle and there is none yet: import forecasts with their "
+        "cycle column on the Data page. The what-if above works without one."
+    )
+    st.stop()
+
+locked = is_locked(store, cycle)
+saved = list_scenarios(store, cycle)
+names = saved["name"].tolist()
+col_save, col_list = st.columns([1, 2], gap="large")
+
+with col_save:
+    st.subheader("Save this scenario")
+    if locked:
+        st.info(
+            f"Cycle {cycle} is locked: its scenarios are the record of that meeting. "
+            "Open the next cycle to save new ones.",
+            icon=":material/lock:",
+        )
+    st.text_input(
+        "Name",
+        key=f"{P}_save_name",
+        max_chars=80,
+        placeholder="e.g. Price −3 % on radiators",
+        disabled=locked,
+    )
+    st.text_input(
+        "Note",
+        key=f"{P}_save_note",
+        placeholder="why, who asked, what it assumes",
+        disabled=locked,
+    )
+    st.button(
+        "Save scenario",
+        key=f"{P}_save",
+        type="primary",
+        icon=":material/save:",
+        on_click=_save,
+        disabled=locked,
+    )
+    st.caption(
+        f"Saved with its levers, author ({user}) and note for cycle {cycle}"
+        + (" — set your name in the sidebar." if user == "anonymous" else ".")
+        + (f' Loaded: "{loaded["name"]}" (version {loaded["version"]}).' if loaded else "")
+    )
+
+with col_list:
+    st.subheader(f"Saved scenarios of cycle {cycle}")
+    if saved.empty:
+        st.caption("None yet: set some levers above, name the scenario and save it.")
+    else:
+        shown = pd.DataFrame(
+            {
+                "plan": ["★ promoted" if p else "" for p in saved["promoted"]],
+                "scenario": saved["name"],
+                "levers": [
+                    "; ".join(whatif.describe_levers(levers_from_json(t))) or "no lever"
+                    for t in saved["levers"]
+                ],
+                "author": saved["author"],
+                "note": saved["note"],
+                "saved": saved["updated_at"],
+                "version": saved["version"],
+            }
+        )
+        st.dataframe(
+            shown,
+            hide_index=True,
+            key=f"{P}_saved_table",
+            column_config={
+                "saved": st.column_config.DatetimeColumn(format="D MMM HH:mm"),
+                "levers": st.column_config.TextColumn(width="large"),
+            },
+        )
+        pick_col, load_col, del_col, promote_col = st.columns(
+            [2, 1, 1, 1.3], vertical_alignment="bottom"
+        )
+        pick = pick_col.selectbox("Scenario", names, key=f"{P}_pick")
+        version = int(saved.loc[saved["name"] == pick, "version"].iloc[0])
+        load_col.button(
+            "Load",
+            key=f"{P}_load",
+            icon=":material/upload:",
+            on_click=_load,
+            args=(pick,),
+            width="stretch",
+        )
+        with del_col.popover("Delete", icon=":material/delete:", disabled=locked, width="stretch"):
+            st.markdown(f'Delete **"{pick}"** from cycle {cycle}? The audit log keeps its levers.')
+            st.button(
+                "Yes, delete",
+                key=f"{P}_delete",
+                on_click=_delete,
+                args=(pick, version),
+                type="primary",
+            )
+        with promote_col.popover(
+            "Promote to plan", icon=":material/verified:", disabled=locked, width="stretch"
+        ):
+            st.markdown(
+                f'Make **"{pick}"** the plan of cycle {cycle}? The Executive summary, finance '
+                "and the board pack will show it; recorded in the audit log."
+            )
+            st.button(
+                "Yes, promote",
+                key=f"{P}_promote",
+                on_click=_promote,
+                args=(pick,),
+                type="primary",
+            )
+        st.caption(
+            f'The same numbers from the command line: `python -m sop_core plan --db PATH --scenario "{pick}" '
+            "--level company --out plan.csv`"
+        )
+
+# --- compare --------------------------------------------------------------------------------
+
+st.subheader("Compare scenarios")
+if len(names) < 2:
+    st.caption("Save two or more scenarios to compare them side by side.")
+    st.stop()
+chosen = st.multiselect(
+    "Scenarios to compare (2 to 4)",
+    names,
+    key=f"{P}_compare",
+    max_selections=whatif.MAX_COMPARED,
+    placeholder="Pick 2 to 4 saved scenarios",
+)
+if len(chosen) < 2:
+    st.caption("Pick at least two.")
+    st.stop()
+
+model = plan.model(store, cycle)
+plans = {whatif.BASE: plan.base_result(store, cycle)}
+for name in chosen:
+    items = levers_to_strings(levers_from_json(saved.loc[saved["name"] == name, "levers"].iloc[0]))
+    levers, dropped = usable_levers(items, model.families, model.resources)
+    if dropped:
+        st.warning(f'"{name}" is compared without: ' + "; ".join(dropped))
+    plans[name] = plan.result(store, levers, cycle)
+
+st.dataframe(
+    whatif.format_side_by_side(whatif.side_by_side(plans), cur),
+    hide_index=True,
+    key=f"{P}_compare_table",
+)
+frame = whatif.curves(plans)
+c1, c2 = st.columns(2)
+with c1:
+    panel.curves_chart(
+        frame[frame["measure"] == "Closing cash"], cur, "Closing cash by month", key=f"{P}_cmp_cash"
+    )
+with c2:
+    panel.curves_chart(
+        frame[frame["measure"] == "Gross margin"], cur, "Gross margin by month", key=f"{P}_cmp_gm"
+    )

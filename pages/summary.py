@@ -8,7 +8,7 @@ from sop_core.cycles import rhythm_line
 from sop_core.decisions import open_decisions
 from sop_core.errors import SopError
 from sop_core.overview import trailing_revenue
-from ui import plan, state, views
+from ui import plan, state, views, whatif
 from ui.widgets import delta, disagreement_table, notice
 
 store = state.get_store()
@@ -116,6 +116,8 @@ try:
 except SopError as exc:
     c8.metric("Sales forecast bias", "—", border=True)
     notice(f"Track record unavailable: {exc}")
+
+whatif.compact_panel(store, cycle)
 
 st.subheader("Top disagreements")
 dis = filter_disagreements(result.disagreements, result.model, family=family)

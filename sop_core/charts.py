@@ -466,21 +466,43 @@ def bridge_chart(steps: pd.DataFrame, currency: str, title: str = "") -> alt.Cha
     return _configure((bars + labels).properties(height=HEIGHT))
 
 
-def scenario_curves_chart(frame: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
+def scenario_curves_chart(
+    frame: pd.DataFrame, currency: str, title: str = "", colors: dict[str, str] | None = None
+) -> alt.Chart:
     """Closing cash and gross margin of base and scenario(s) on one chart.
 
     Args:
         frame: columns month, plan (e.g. Base, Scenario), measure (Closing cash, Gross margin), amount.
+        colors: optional plan → colour (e.g. the base plan grey); plans not in it, and every plan
+            when it is None, take Vega's category colours.
     """
     plans = list(dict.fromkeys(frame["plan"]))
+    scale = alt.Undefined
+    if colors:
+        fallback = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
+        scale = alt.Scale(
+            domain=plans,
+            range=[colors.get(p, fallback[i % len(fallback)]) for i, p in enumerate(plans)],
+        )
     chart = (
         alt.Chart(frame, title=title)
         .mark_line(point=True, strokeWidth=2.5)
         .encode(
             x=_month_x(),
             y=alt.Y("amount:Q", axis=money_axis(currency, currency)),
-            color=alt.Color("plan:N", title=None, sort=plans),
-            strokeDash=alt.StrokeDash("measure:N", title=None),
+            color=alt.Color("plan:N", title=None, sort=plans, scale=scale),
+            # a dash in the legend, not a dot: which measure is the dashed line
+            strokeDash=alt.StrokeDash(
+                "measure:N",
+                title=None,
+                legend=alt.Legend(
+                    symbolType="stroke",
+                    symbolStrokeColor="#333333",
+                    symbolStrokeWidth=2.5,
+                    symbolSize=400,
+                    orient="bottom",
+                ),
+            ),
             tooltip=["month", "plan", "measure", alt.Tooltip("amount:Q", format=",.0f")],
         )
         .properties(height=HEIGHT)

@@ -28,20 +28,29 @@ def _result(path: str, version: int, cycle: str | None, key: tuple):
     return compute(_model(path, version, cycle), levers)
 
 
-def model(store, cycle: str | None = None):
-    """The cycle's plan data as arrays (prepared once per data version)."""
-    return _model(str(store.path), data_version(store), cycle or selected_cycle(store))
+def _version(store, version: int | None) -> int:
+    return data_version(store) if version is None else version
 
 
-def result(store, levers: Levers | None = None, cycle: str | None = None):
+def model(store, cycle: str | None = None, *, version: int | None = None):
+    """The cycle's plan data as arrays (prepared once per data version).
+
+    ``version``: the data version if the caller already has it (saves a query per call).
+    """
+    return _model(str(store.path), _version(store, version), cycle or selected_cycle(store))
+
+
+def result(
+    store, levers: Levers | None = None, cycle: str | None = None, *, version: int | None = None
+):
     """The plan under ``levers`` (cached per cycle, data version and levers)."""
     cycle = cycle or selected_cycle(store)
-    return _result(str(store.path), data_version(store), cycle, levers_key(levers))
+    return _result(str(store.path), _version(store, version), cycle, levers_key(levers))
 
 
-def base_result(store, cycle: str | None = None):
+def base_result(store, cycle: str | None = None, *, version: int | None = None):
     """The plan with no levers: the data as imported."""
-    return result(store, None, cycle)
+    return result(store, None, cycle, version=version)
 
 
 def cycle_plan(store, cycle: str | None = None):

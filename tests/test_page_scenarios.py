@@ -1,0 +1,298 @@
+"""Scenarios page (AppTest): levers move the figures exactly as the engine says; bad values are
+refused inline; save, load, compare, promote and delete go through the store and the audit log."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sop_core import fmt, whatif
+from sop_core.engine import plan_for_store
+from sop_core.plandata import current_cycle
+from sop_core.scenarios import get_scenario, promoted_scenario
+from sop_core.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "scenarios.py")
+APP = str(ROOT / "app.py")
+_BUILT: dict[str, Path] = {}
+
+
+def demo_store_file() -> Path:
+    """The demo company's store, built once per test process: the contract CSVs imported and the
+    current cycle's baseline fitted (the past cycles' baselines, which only the track record's
+    value-added view needs, are skipped: seconds instead of a minute)."""
+    if "path" not in _BUILT:
+        from sop_core.bootstrap import DEMO_DIR
+        from sop_core.forecast import run_forecast
+        from sop_core.importer import import_paths
+
+        path = Path(tempfile.mkdtemp(prefix="sop_scen_")) / "demo.duckdb"
+        store = Store(path)
+        try:
+            import_paths(store, [DEMO_DIR], user="test")
+            run_forecast(store, progress=False)
+        finally:
+            store.close()
+        _BUILT["path"] = path
+    return _BUILT["path"]
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> Path:
+    """A fresh copy of the demo store for one test, as the app's store (SOP_DB)."""
+    path = tmp_path / "plan.duckdb"
+    shutil.copy(demo_store_file(), path)
+    monkeypatch.setenv("SOP_DB", str(path))
+    return path
+
+
+@pytest.fixture
+def page(db) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["user"] = "Jane Smith (CFO)"
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def expected(store_path: Path, levers=(), scenario=None) -> dict[str, str]:
+    """The engine's figures for the same levers, as the page shows them."""
+    store = Store(store_path)
+    s = plan_for_store(store, scenario=scenario, lever_args=list(levers)).summary
+    cur = store.settings().currency
+    return {
+        "Revenue": fmt.money(s["revenue"], cur),
+        "Gross margin": fmt.money(s["gross_margin"], cur),
+        "Gross margin %": fmt.pct(s["gross_margin_pct"]),
+        "Operating profit": fmt.money(s["operating_profit"], cur),
+        "Closing cash": fmt.money(s["closing_cash_end"], cur),
+        "Lowest cash": fmt.money(s["lowest_cash"], cur),
+        "Inventory value": fmt.money(s["inventory_value_end"], cur),
+        "Unmet demand (units)": fmt.units(s["unmet_units"]),
+        "Lost sales": fmt.money(s["unmet_revenue"], cur),
+        "Peak utilisation": fmt.pct(s["peak_utilisation"] * 100),
+        "Disagreements": fmt.units(s["disagreements_count"]),
+        "Money at stake": fmt.money(s["money_at_stake"], cur),
+    }
+
+
+def set_lever(at, key: str, value) -> None:
+    """Type a value into a lever input (a lever change reruns only its fragments), then a full
+    run so the whole page is in the test's element tree again."""
+    at.number_input(key=key).set_value(value).run()
+    assert not at.exception, at.exception
+    at.run()
+
+
+def test_page_shows_base_figures_and_every_lever(page, db):
+    assert not page.exception
+    assert page.title[0].value == "Scenarios"
+    assert metrics(page) == expected(db)
+    labels = {n.label for n in page.number_input}
+    for label in (
+        "Price change (%)",
+        "Customer payment terms, DSO (days)",
+        "Fixed costs change (%)",
+    ):
+        assert label in labels
+    assert "Price change (%): Panel Radiators" in labels
+    assert "Capacity change (%): Press & Weld" in labels
+    assert page.number_input(key="scenario_dso_days").value == 52  # the data's own figure
+    assert all(m.delta == "0" for m in page.metric)  # no lever: nothing moves
+
+
+def test_levers_move_the_figures_exactly_as_the_engine(page, db):
+    set_lever(page, "scenario_price_change_pct", -3)
+    assert metrics(page) == expected(db, ["price_change_pct=-3"])
+    set_lever(page, "scenario_capacity_change_pct_Press & Weld", 15)
+    set_lever(page, "scenario_dso_days", 60)
+    levers = ["price_change_pct=-3", "capacity_change_pct:Press & Weld=15", "dso_days=60"]
+    shown = metrics(page)
+    assert shown == expected(db, levers)
+    base = Store(db)
+    base_cash = plan_for_store(base).summary["closing_cash_end"]
+    cash = plan_for_store(base, lever_args=levers).summary["closing_cash_end"]
+    delta = next(m.delta for m in page.metric if m.label == "Closing cash")
+    assert delta == fmt.signed_money(cash - base_cash, "GBP").replace("−", "-")
+    captions = " ".join(c.value for c in page.caption)
+    assert "Price change (%), all families: −3" in captions
+
+
+def test_a_lever_change_reruns_only_the_figures(page, db):
+    """The fragment rerun: the new figures without the lever inputs being sent again."""
+    page.number_input(key="scenario_volume_change_pct").set_value(5).run()
+    assert metrics(page) == expected(db, ["volume_change_pct=5"])
+    assert len(page.number_input) == 0  # only the figures fragment ran
+
+
+def test_bad_values_show_a_message_and_leave_the_figures_at_base(page, db):
+    base = expected(db)
+    set_lever(page, "scenario_price_change_pct", -150)
+    errors = [e.value for e in page.error]
+    assert errors == ["−150 % is impossible (a price cannot fall by more than 100 %): not applied."]
+    assert metrics(page) == base
+    set_lever(page, "scenario_dso_days", -5)
+    assert "−5 days is impossible (days cannot be negative): not applied." in [
+        e.value for e in page.error
+    ]
+    assert metrics(page) == base
+    set_lever(page, "scenario_price_change_pct", 2)  # one fixed, the other still refused
+    assert [e.value for e in page.error] == [
+        "−5 days is impossible (days cannot be negative): not applied."
+    ]
+    assert metrics(page) == expected(db, ["price_change_pct=2"])
+
+
+def test_reset_restores_the_base_plan(page, db):
+    set_lever(page, "scenario_price_change_pct", -3)
+    set_lever(page, "scenario_volume_change_pct_Towel Rails", 10)
+    page.button(key="scenario_reset").click().run()
+    assert page.number_input(key="scenario_price_change_pct").value == 0
+    assert page.number_input(key="scenario_volume_change_pct_Towel Rails").value is None
+    assert metrics(page) == expected(db)
+
+
+def audit(db: Path, action: str):
+    return Store(db).query(
+        "SELECT user_name, action, entity, item_key, old_value, new_value, detail FROM audit_log "
+        "WHERE entity = 'scenario' AND action = ? ORDER BY id",
+        [action],
+    )
+
+
+def save(at, name: str, note: str = "") -> None:
+    at.text_input(key="scenario_save_name").set_value(name)
+    at.text_input(key="scenario_save_note").set_value(note)
+    at.button(key="scenario_save").click().run()
+    assert not at.exception, at.exception
+
+
+def test_save_load_compare_promote_delete_round_trip(page, db):
+    cycle = current_cycle(Store(db))
+    # save two scenarios
+    set_lever(page, "scenario_price_change_pct", -3)
+    set_lever(page, "scenario_dso_days", 60)
+    save(page, "Price cut", "CEO's question")
+    assert [s.value for s in page.success][0].startswith(
+        'Saved "Price cut" (version 1, 2 lever(s))'
+    )
+    saved = get_scenario(Store(db), cycle, "Price cut")
+    assert saved.levers == ["price_change_pct=-3", "dso_days=60"]
+    assert (saved.author, saved.note) == ("Jane Smith (CFO)", "CEO's question")
+    row = audit(db, "save").iloc[-1]
+    assert (row["user_name"], row["item_key"], row["detail"]) == (
+        "Jane Smith (CFO)",
+        f"{cycle}/Price cut",
+        "CEO's question",
+    )
+    page.button(key="scenario_reset").click().run()
+    set_lever(page, "scenario_volume_change_pct_Panel Radiators", 8)
+    save(page, "Radiator push")
+    assert get_scenario(Store(db), cycle, "Radiator push").levers == [
+        "volume_change_pct:Panel Radiators=8"
+    ]
+    # the same name again is refused (not loaded: it would overwrite someone's scenario)
+    save(page, "Price cut")
+    assert 'A scenario named "Price cut" already exists' in page.error[0].value
+
+    # load: the inputs show its levers, the figures are those of `plan --scenario`
+    page.selectbox(key="scenario_pick").set_value("Price cut").run()
+    page.button(key="scenario_load").click().run()
+    assert page.number_input(key="scenario_price_change_pct").value == -3
+    assert page.number_input(key="scenario_dso_days").value == 60
+    assert page.number_input(key="scenario_volume_change_pct_Panel Radiators").value is None
+    assert metrics(page) == expected(db, scenario="Price cut")
+    # a loaded scenario saves as its next version
+    set_lever(page, "scenario_dso_days", 55)
+    save(page, "Price cut", "CEO's question, DSO 55")
+    assert get_scenario(Store(db), cycle, "Price cut").version == 2
+    assert metrics(page) == expected(db, scenario="Price cut")
+
+    # compare: the figures side by side and the curves
+    page.multiselect(key="scenario_compare").set_value(["Price cut", "Radiator push"]).run()
+    table = page.dataframe[-1].value.set_index("figure")  # after the saved-scenarios table
+    assert table.columns.tolist() == [whatif.BASE, "Price cut", "Radiator push"]
+    for name in ("Price cut", "Radiator push"):
+        cash = expected(db, scenario=name)["Closing cash"]
+        assert table.loc["Closing cash", name].startswith(cash)
+    assert table.loc["Closing cash", whatif.BASE] == expected(db)["Closing cash"]
+    assert len(page.get("vega_lite_chart")) >= 3  # the what-if curves and the two compared
+
+    # promote, with the audit trail
+    page.selectbox(key="scenario_pick").set_value("Radiator push").run()
+    page.button(key="scenario_promote").click().run()
+    assert promoted_scenario(Store(db), cycle).name == "Radiator push"
+    row = audit(db, "promote").iloc[-1]
+    assert (row["user_name"], row["old_value"], row["new_value"]) == (
+        "Jane Smith (CFO)",
+        "base plan",
+        "Radiator push",
+    )
+
+    # delete
+    page.selectbox(key="scenario_pick").set_value("Price cut").run()
+    page.button(key="scenario_delete").click().run()
+    assert get_scenario(Store(db), cycle, "Price cut") is None
+    row = audit(db, "delete").iloc[-1]
+    assert (row["user_name"], row["item_key"]) == ("Jane Smith (CFO)", f"{cycle}/Price cut")
+    assert "Radiator push" in page.selectbox(key="scenario_pick").options
+    assert "Price cut" not in page.selectbox(key="scenario_pick").options
+
+
+def test_a_scenario_whose_family_is_gone_loads_with_a_warning(page, db):
+    store = Store(db)
+    cycle = current_cycle(store)
+    with store.transaction() as cur:  # saved when the family existed
+        cur.execute(
+            "INSERT INTO scenarios (cycle, name, levers, author) VALUES (?, ?, ?, ?)",
+            [
+                cycle,
+                "Old range",
+                '["price_change_pct:Cast Iron=5", "capacity_change_pct:Old Line=10", "dso_days=40"]',
+                "someone",
+            ],
+        )
+    page.run()
+    page.selectbox(key="scenario_pick").set_value("Old range").run()
+    page.button(key="scenario_load").click().run()
+    warning = page.warning[0].value
+    assert "Cast Iron" in warning and "Old Line" in warning and "no longer exists" in warning
+    assert page.number_input(key="scenario_dso_days").value == 40
+    assert metrics(page) == expected(db, ["dso_days=40"])
+
+
+def test_locked_cycle_refuses_saving(page, db):
+    from sop_core.cycles import ensure_cycle, lock_cycle
+
+    store = Store(db)
+    cycle = current_cycle(store)
+    ensure_cycle(store, cycle)
+    lock_cycle(store, cycle, user="CEO")
+    page.run()
+    assert page.button(key="scenario_save").disabled
+    assert any("is locked" in i.value for i in page.info)
+    set_lever(page, "scenario_price_change_pct", 1)  # the what-if still works
+    assert metrics(page) == expected(db, ["price_change_pct=1"])
+
+
+def test_summary_what_if_panel(db):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    at.number_input(key="summary_whatif_price_change_pct").set_value(4).run()
+    shown = {m.label: m.value for m in at.metric}
+    want = expected(db, ["price_change_pct=4"])
+    for label in ("Revenue", "Gross margin", "Operating profit", "Closing cash", "Lowest cash"):
+        assert shown[label] == want[label]
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="summary_whatif_price_change_pct").value == 4

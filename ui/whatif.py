@@ -1,0 +1,402 @@
+"""The what-if panel: lever inputs, the scenario's figures against base, the curves.
+
+Used by the Scenarios page (every lever, per family and resource) and by the Executive
+summary (``compact_panel``: the company-wide levers only). Both run in an ``st.fragment``, so a
+lever change reruns the panel alone: the model and the base plan are cached (``ui.plan``), a
+lever change is one ``engine.compute`` (a few ms on the demo).
+"""
+
+from __future__ import annotations
+
+import gc
+
+import pandas as pd
+import streamlit as st
+
+from sop_core import whatif
+from sop_core.charts import scenario_curves_chart
+from sop_core.levers import LEVERS, Levers
+from ui import plan, state
+from ui.widgets import delta as metric_delta
+
+__all__ = [
+    "controls",
+    "widget_key",
+    "seed",
+    "set_inputs",
+    "reset",
+    "typed_values",
+    "current_levers",
+    "lever_grid",
+    "everywhere_inputs",
+    "figure_metrics",
+    "curves_chart",
+    "figures",
+    "scenario_panel",
+    "compact_panel",
+    "SCENARIO",
+    "SUMMARY",
+]
+
+SCENARIO = "scenario"  # widget key prefix of the Scenarios page
+SUMMARY = "summary_whatif"  # of the Executive summary's panel
+
+# The lever groups of the Scenarios page: everywhere rows first, then by family, by resource.
+FAMILY_LEVERS = [n for n, s in LEVERS.items() if s.qualifier == "family"]
+RESOURCE_LEVERS = [n for n, s in LEVERS.items() if s.qualifier == "resource"]
+COMPACT_FIGURES = [
+    "revenue",
+    "gross_margin",
+    "operating_profit",
+    "closing_cash_end",
+    "lowest_cash",
+    "money_at_stake",
+]
+STEP = {"%": 1.0, "days": 1.0, "FTE": 1.0}
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _controls(path: str, version: int, cycle: str | None, _model) -> list[whatif.LeverControl]:
+    return whatif.lever_controls(_model)
+
+
+def controls(store, cycle: str | None, version: int | None = None) -> list[whatif.LeverControl]:
+    """The lever inputs of the cycle's model (cached per data version)."""
+    version = state.data_version(store) if version is None else version
+    model = plan.model(store, cycle, version=version)
+    return _controls(str(store.path), version, cycle, model)
+
+
+def widget_key(prefix: str, control: whatif.LeverControl) -> str:
+    """``scenario_price_change_pct`` (everywhere) or ``scenario_price_change_pct_Panel Radiators``."""
+    base = f"{prefix}_{control.name}"
+    return base if control.qualifier is None else f"{base}_{control.qualifier}"
+
+
+def seed(prefix: str, ctrls: list[whatif.LeverControl]) -> None:
+    """Give each input its current value the first time it is shown in this session."""
+    for c in ctrls:
+        key = widget_key(prefix, c)
+        if key not in st.session_state:
+            st.session_state[key] = c.current
+
+
+def set_inputs(prefix: str, ctrls: list[whatif.LeverControl], levers: Levers) -> None:
+    """Show a set of levers in the inputs (call from a callback, before the inputs are drawn)."""
+    for key, value in whatif.inputs_from_levers(ctrls, levers).items():
+        c = next(c for c in ctrls if c.key == key)
+        st.session_state[widget_key(prefix, c)] = value
+
+
+def reset(prefix: str, ctrls: list[whatif.LeverControl]) -> None:
+    """Every lever back to its current value: the base plan."""
+    set_inputs(prefix, ctrls, {})
+
+
+def typed_values(prefix: str, ctrls: list[whatif.LeverControl]) -> dict:
+    """What the inputs hold now, by lever key (from session state: usable in callbacks)."""
+    return {c.key: st.session_state.get(widget_key(prefix, c), c.current) for c in ctrls}
+
+
+def current_levers(prefix: str, ctrls: list[whatif.LeverControl]):
+    """(levers applied, messages of the values that cannot be applied) from the inputs."""
+    return whatif.levers_from_inputs(ctrls, typed_values(prefix, ctrls))
+
+
+# --- inputs -----------------------------------------------------------------------------------
+#
+# Each input is a keyed fragment of its own, and its change callback reruns only that input (to
+# show or clear its message) and the figures fragment: a lever change sends a few dozen
+# elements, not the whole panel.
+
+
+def figures_fragment(prefix: str) -> str:
+    return f"{prefix}_figures"
+
+
+def _changed(prefix: str, c: whatif.LeverControl, fragment_key: str) -> None:
+    """A lever input changed: rerun the figures, and the input itself only if its message must
+    appear or go."""
+    key = widget_key(prefix, c)
+    value = st.session_state.get(key)
+    bad = value is not None and whatif.check_value(c.name, float(value)) is not None
+    shown = st.session_state.get(f"{key}__bad", False)
+    st.session_state[f"{key}__bad"] = bad
+    st.rerun(
+        [fragment_key, figures_fragment(prefix)] if bad != shown else [figures_fragment(prefix)]
+    )
+
+
+def _input(
+    prefix: str, c: whatif.LeverControl, *, collapsed: bool = False, help: str | None = None
+):
+    """One lever input, in its own fragment; its message below it if the value cannot be applied."""
+    key = widget_key(prefix, c)
+    fragment_key = f"{key}__input"
+
+    def draw() -> None:
+        value = st.number_input(
+            c.label,
+            value=None,  # the value lives in session state (seeded, loaded, reset)
+            step=STEP.get(c.unit, 1.0),
+            format="%g",
+            key=key,
+            placeholder=c.hint or None,
+            help=help or c.spec.help,
+            label_visibility="collapsed" if collapsed else "visible",
+            persist_state="session",
+            on_change=_changed,
+            args=(prefix, c, fragment_key),
+        )
+        problem = None if value is None else whatif.check_value(c.name, float(value))
+        st.session_state[f"{key}__bad"] = problem is not None
+        if problem:
+            st.error(problem, icon=":material/block:")
+
+    st.fragment(draw, key=fragment_key)()
+
+
+def everywhere_inputs(prefix: str, ctrls: list[whatif.LeverControl], columns: int) -> None:
+    """The company-wide row of every lever, ``columns`` to a row (rows aligned on the inputs)."""
+    rows = [c for c in ctrls if c.qualifier is None]
+    for start in range(0, len(rows), columns):
+        cols = st.columns(columns, vertical_alignment="bottom")
+        for col, c in zip(cols, rows[start : start + columns], strict=False):
+            with col:
+                scope = (
+                    f" {c.scope}: a family's or resource's own value overrides it."
+                    if c.scope
+                    else ""
+                )
+                _input(prefix, c, help=f"{c.spec.help[0].upper()}{c.spec.help[1:]}.{scope}")
+
+
+def lever_grid(prefix: str, ctrls: list[whatif.LeverControl], names: list[str], kind: str) -> None:
+    """A grid: one row per family (or resource), one column per lever; empty = as everywhere."""
+    rows = [c for c in ctrls if c.qualifier is not None and c.name in names]
+    entities = list(dict.fromkeys(c.qualifier for c in rows))
+    if not entities:
+        st.caption(f"There are no {kind} in the data.")
+        return
+    widths = [1.3] + [1] * len(names)
+    head = st.columns(widths, vertical_alignment="bottom")
+    head[0].markdown(f"**{kind.capitalize()}**")
+    for col, name in zip(head[1:], names, strict=True):
+        col.markdown(f"**{LEVERS[name].label}**")
+    by_key = {c.key: c for c in rows}
+    for entity in entities:
+        cells = st.columns(widths, vertical_alignment="top")
+        cells[0].markdown(entity)
+        for col, name in zip(cells[1:], names, strict=True):
+            with col:
+                _input(prefix, by_key[(name, entity)], collapsed=True)
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+def _where(row) -> str:
+    """When or where a figure is: the month of the lowest cash or of the horizon's end, the
+    resource at peak utilisation."""
+    note = row["scenario_note"] or ""
+    return note.split(",")[0] if row["key"] == "peak_utilisation" else note
+
+
+def figure_metrics(table: pd.DataFrame, currency: str, columns: int, keys=None) -> None:
+    """The scenario's figures as metrics with their change against base, ``columns`` per row.
+
+    A figure the levers leave unchanged shows a grey 0; where it has a month or resource, that
+    follows the change.
+    """
+    if keys is not None:
+        table = table.set_index("key").loc[list(keys)].reset_index()
+    records = table.to_dict("records")
+    for start in range(0, len(records), columns):
+        # one flex row per line of figures: far cheaper to send and draw than st.columns
+        row_box = st.container(horizontal=True, gap="small")
+        for row in records[start : start + columns]:
+            unit = row["unit"]
+            change = whatif.format_delta(row["delta"], unit, currency)
+            unchanged = change is None or change == "no change"
+            helptext = f"Base plan: {whatif.format_value(row['base'], unit, currency)}"
+            if row["base_note"]:
+                helptext += f" ({row['base_note']})"
+            if row["scenario_note"]:
+                helptext += f"; scenario: {row['scenario_note']}"
+            row_box.metric(
+                row["label"],
+                whatif.format_value(row["scenario"], unit, currency),
+                0 if unchanged else metric_delta(change),
+                delta_color="off"
+                if unchanged
+                else ("normal" if row["better"] == "up" else "inverse"),
+                delta_arrow="off" if unchanged else "auto",
+                delta_description=_where(row) or None,
+                help=helptext,
+                border=True,
+                width="stretch",
+            )
+
+
+PLAN_COLORS = ["#D55E00", "#0072B2", "#009E73", "#CC79A7"]
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _chart_spec(currency: str, plans: tuple[str, ...], title: str) -> dict:
+    """The curves chart's Vega-Lite spec without data: built by the house function once, reused."""
+    months = ["2000-01", "2000-02"]
+    sample = pd.DataFrame(
+        [
+            {"month": m, "plan": p, "measure": measure, "amount": 0.0}
+            for p in plans
+            for measure in ("Closing cash", "Gross margin")
+            for m in months
+        ]
+    )
+    colors = {whatif.BASE: "#555555"}
+    colors.update(zip([p for p in plans if p != whatif.BASE], PLAN_COLORS, strict=False))
+    spec = scenario_curves_chart(sample, currency, title, colors).to_dict()
+    spec.pop("datasets", None)
+    spec.pop("data", None)
+    return spec
+
+
+def curves_chart(frame: pd.DataFrame, currency: str, title: str = "", key: str | None = None):
+    """Closing cash and gross margin by month of each plan on one chart.
+
+    The spec comes from ``charts.scenario_curves_chart`` once per currency and set of plans; a
+    lever change only sends new data (Altair's to_dict costs tens of ms a call).
+    """
+    spec = _chart_spec(currency, tuple(dict.fromkeys(frame["plan"])), title)
+    st.vega_lite_chart(frame, spec, width="stretch", key=key)
+
+
+# --- the panels -------------------------------------------------------------------------------
+
+
+def _applied_line(levers: Levers, errors: dict) -> None:
+    if levers:
+        st.caption("**Applied:** " + " · ".join(whatif.describe_levers(levers)))
+    else:
+        st.caption("**No lever set:** the figures are the base plan's.")
+    if errors:
+        st.caption(f":red[{len(errors)} value(s) marked in red are not applied.]")
+
+
+def _figures(store, cycle, prefix, keys, columns, chart_box) -> None:
+    """The figures against base (and the curves into ``chart_box``): what a lever change reruns."""
+    version = state.data_version(store)  # one query per run: every cache below is keyed by it
+    ctrls = controls(store, cycle, version)
+    levers, errors = current_levers(prefix, ctrls)
+    base = plan.base_result(store, cycle, version=version)
+    scenario = plan.result(store, levers, cycle, version=version)
+    currency = base.model.settings.currency
+    figure_metrics(whatif.compare(base, scenario), currency, columns, keys)
+    _applied_line(levers, errors)
+    if chart_box is not None:
+        with chart_box:
+            curves_chart(
+                whatif.curves({whatif.BASE: base, "Scenario": scenario}),
+                currency,
+                "Closing cash (solid) and gross margin (dashed) by month",
+                key=f"{prefix}_curves",
+            )
+    _freeze_gc_once()
+
+
+_GC_FROZEN = False
+
+
+def _freeze_gc_once() -> None:
+    """Take the app's long-lived objects out of the garbage collector's sight, once per process.
+
+    Streamlit runs ``gc.collect(2)`` after every script run (``runner.postScriptGC``). With
+    pandas, Altair's schema, DuckDB and the cached model in memory that is over 100 ms of
+    holding the GIL after each lever change, during which the server cannot send the new
+    figures. ``gc.freeze()`` after a full collection moves everything alive now (modules,
+    caches) to a permanent generation; objects created later are still collected.
+    """
+    global _GC_FROZEN
+    if not _GC_FROZEN:
+        _GC_FROZEN = True
+        gc.collect()
+        gc.freeze()
+
+
+def figures(store, cycle, prefix: str, *, keys=None, columns: int = 6, chart_box=None) -> None:
+    """The figures fragment (keyed ``<prefix>_figures``: the lever inputs rerun it)."""
+    st.fragment(_figures, key=figures_fragment(prefix))(
+        store, cycle, prefix, keys, columns, chart_box
+    )
+
+
+def scenario_panel(store, cycle: str | None) -> None:
+    """The Scenarios page's what-if: figures against base, every lever, the curves.
+
+    A lever change reruns only its input and the figures (see ``_input``).
+    """
+    ctrls = controls(store, cycle)
+    seed(SCENARIO, ctrls)
+    figures_box = st.container()
+    left, right = st.columns(2, gap="medium")
+    with figures_box:
+        figures(store, cycle, SCENARIO, chart_box=right)
+    with left:
+        head = st.columns([2, 1], vertical_alignment="bottom")
+        head[0].subheader("Levers")
+        head[1].button(
+            "Reset levers",
+            key=f"{SCENARIO}_reset",
+            icon=":material/restart_alt:",
+            on_click=reset,
+            args=(SCENARIO, ctrls),
+            width="stretch",
+            help="Every lever back to the data's own figures: the base plan.",
+        )
+        tab_all, tab_family, tab_resource = st.tabs(["Everywhere", "By family", "By resource"])
+        with tab_all:
+            everywhere_inputs(SCENARIO, ctrls, 3)
+        with tab_family:
+            st.caption(
+                "An empty cell follows the *Everywhere* value (stock cover: the data's, in brackets)."
+            )
+            lever_grid(SCENARIO, ctrls, FAMILY_LEVERS, "families")
+        with tab_resource:
+            st.caption("An empty cell follows the *Everywhere* value.")
+            lever_grid(SCENARIO, ctrls, RESOURCE_LEVERS, "resources")
+
+
+def _open_in_scenarios(ctrls) -> None:
+    levers, _ = current_levers(SUMMARY, ctrls)
+    set_inputs(SCENARIO, ctrls, levers)
+
+
+def compact_panel(store, cycle: str | None = None) -> None:
+    """The Executive summary's what-if: the company-wide levers and six figures against base."""
+    cycle = cycle or state.selected_cycle(store)
+    with st.expander(
+        "What if…? Change an assumption and see cash and margin move", icon=":material/tune:"
+    ):
+        ctrls = controls(store, cycle)
+        seed(SUMMARY, ctrls)
+        figures(store, cycle, SUMMARY, keys=COMPACT_FIGURES, columns=6)
+        everywhere_inputs(SUMMARY, ctrls, 5)
+        b1, b2, _ = st.columns([1, 1.4, 3])
+        b1.button(
+            "Reset",
+            key=f"{SUMMARY}_reset",
+            icon=":material/restart_alt:",
+            on_click=reset,
+            args=(SUMMARY, ctrls),
+            width="stretch",
+        )
+        if b2.button(
+            "Open on the Scenarios page",
+            key=f"{SUMMARY}_open",
+            icon=":material/tune:",
+            on_click=_open_in_scenarios,
+            args=(ctrls,),
+            width="stretch",
+            help="Per family and resource levers, the curves, saving and comparing scenarios.",
+        ):
+            st.switch_page("pages/scenarios.py")
