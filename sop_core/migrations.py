@@ -152,6 +152,16 @@ CREATE TABLE consensus_choices (
 );
 """
 
+# Who may change what (sop_core.roles): one role per signed-in email, managed by an admin.
+M004_ROLES = """
+CREATE TABLE user_roles (
+    email VARCHAR PRIMARY KEY,
+    role VARCHAR NOT NULL,
+    granted_by VARCHAR,
+    granted_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+"""
+
 # (number, name, sql): append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -165,4 +175,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         M002_RHYTHM,
     ),
     (3, "consensus choices per cycle and family", M003_CONSENSUS),
+    (4, "roles: email to role", M004_ROLES),
 ]
