@@ -6,7 +6,7 @@ from ui import state
 
 st.set_page_config(page_title="S&OP cockpit", page_icon=":material/insights:", layout="wide")
 
-store = state.get_store()
+store = state.get_store(router=True)
 
 PAGES = {
     "Executive S&OP": [

@@ -33,14 +33,21 @@ def _open_store(path: str) -> Store:
     return ensure_store(path)
 
 
-def _run_through_the_router() -> None:
+def _run_through_the_router(router: bool) -> None:
     """Make every page run inside app.py's navigation, even on a server's very first request.
 
     With a ``pages/`` folder, Streamlit starts in its old multipage mode: until some run has
     called ``st.navigation``, a deep link (``/alignment?family=…``) runs the page file alone,
-    without the router, its page config and its sidebar. Leave that mode and rerun: the rerun
-    goes through app.py, which opens the page the URL names.
+    without the router, its page config and its sidebar. On a session's first run, a page that
+    finds itself in that mode leaves it and reruns: the rerun goes through app.py, which opens
+    the page the URL names. Only the first run: later runs may carry a click, which a rerun
+    would drop.
     """
+    if st.session_state.get("_router_checked"):
+        return
+    st.session_state["_router_checked"] = True
+    if router:
+        return
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # another Streamlit: nothing to undo
@@ -50,9 +57,12 @@ def _run_through_the_router() -> None:
         st.rerun()
 
 
-def get_store() -> Store:
-    """The process-wide store; on the very first start it is built from the demo company."""
-    _run_through_the_router()
+def get_store(*, router: bool = False) -> Store:
+    """The process-wide store; on the very first start it is built from the demo company.
+
+    Pages call it first thing; app.py calls it with ``router=True``.
+    """
+    _run_through_the_router(router)
     path = default_db_path()
     if not Path(path).exists():
         with st.spinner(
