@@ -86,18 +86,6 @@ def _money_table_by_month(
     return Table(table, kinds, title=title)
 
 
-def _dis_figure(value: float, unit: str, currency: str, signed: bool = False) -> str:
-    """A disagreement's figure in its own unit, as the app's disagreement table shows it."""
-    if unit == currency:
-        return fmt.signed_money(value, currency) if signed else fmt.money(value, currency)
-    if unit == "%":
-        return fmt.pct(value, signed=signed)
-    text = f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.1f}"
-    if signed and value > 0:
-        text = "+" + text
-    return f"{text} {unit}"
-
-
 def summary_section(a: PackInputs) -> Section:
     r, s, cur = a.result, a.result.summary, a.currency
     settings, months = r.model.settings, r.months
@@ -286,11 +274,11 @@ def disagreement_section(a: PackInputs) -> Section:
             "Where": dis["entity"],
             "One story": dis["story_a"]
             + ": "
-            + [_dis_figure(v, u, cur) for v, u in zip(dis["figure_a"], unit, strict=True)],
+            + [fmt.in_unit(v, u, cur) for v, u in zip(dis["figure_a"], unit, strict=True)],
             "The other": dis["story_b"]
             + ": "
-            + [_dis_figure(v, u, cur) for v, u in zip(dis["figure_b"], unit, strict=True)],
-            "Gap": [_dis_figure(v, u, cur, True) for v, u in zip(dis["gap"], unit, strict=True)],
+            + [fmt.in_unit(v, u, cur) for v, u in zip(dis["figure_b"], unit, strict=True)],
+            "Gap": [fmt.in_unit(v, u, cur, True) for v, u in zip(dis["gap"], unit, strict=True)],
             "Money at stake": dis["money_at_stake"].astype(float),
             "Owner": dis["owner"],
         }

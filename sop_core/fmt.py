@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["currency_symbol", "money", "money_full", "pct", "units", "signed_money"]
+__all__ = ["currency_symbol", "money", "money_full", "pct", "units", "signed_money", "in_unit"]
 
 _SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "CHF": "CHF ", "AUD": "A$", "CAD": "C$"}
 
@@ -62,3 +62,15 @@ def units(value: float | None) -> str:
         return "—"
     sign = "−" if value < 0 else ""
     return f"{sign}{abs(value):,.0f}"
+
+
+def in_unit(value: float, unit: str, currency: str, signed: bool = False) -> str:
+    """A figure in its own unit, as a disagreement states it: money compact, % with one decimal, else 1,234 hours."""
+    if unit == currency:
+        return signed_money(value, currency) if signed else money(value, currency)
+    if unit == "%":
+        return pct(value, signed=signed)
+    size = abs(value)
+    text = f"{size:,.0f}" if size >= 10 else f"{size:,.1f}"
+    sign = "−" if value < 0 else ("+" if signed and value > 0 else "")
+    return f"{sign}{text} {unit}"

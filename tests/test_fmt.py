@@ -45,3 +45,18 @@ def test_money_full_and_units():
     assert fmt.money_full(1234567.4) == "£1,234,567"
     assert fmt.money_full(-1000, "EUR") == "−€1,000"
     assert fmt.units(12345.6) == "12,346"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "signed", "expected"),
+    [
+        (345551.1, "GBP", True, "+£346k"),
+        (-345551.1, "GBP", True, "−£346k"),
+        (12.34, "%", False, "12.3 %"),
+        (3861.76, "hours", True, "+3,862 hours"),
+        (4.25, "FTE", False, "4.2 FTE"),
+        (-2.5, "FTE", True, "−2.5 FTE"),
+    ],
+)
+def test_in_unit(value, unit, signed, expected):
+    assert fmt.in_unit(value, unit, "GBP", signed=signed) == expected

@@ -37,12 +37,13 @@ def disagreement_table(
             "where": dis["entity"],
             "one story": dis["story_a"]
             + ": "
-            + [_figure(v, u, currency) for v, u in zip(dis["figure_a"], unit, strict=True)],
+            + [fmt.in_unit(v, u, currency) for v, u in zip(dis["figure_a"], unit, strict=True)],
             "the other": dis["story_b"]
             + ": "
-            + [_figure(v, u, currency) for v, u in zip(dis["figure_b"], unit, strict=True)],
+            + [fmt.in_unit(v, u, currency) for v, u in zip(dis["figure_b"], unit, strict=True)],
             "gap": [
-                _figure(v, u, currency, signed=True) for v, u in zip(dis["gap"], unit, strict=True)
+                fmt.in_unit(v, u, currency, signed=True)
+                for v, u in zip(dis["gap"], unit, strict=True)
             ],
             "money at stake": [fmt.money(v, currency) for v in dis["money_at_stake"]],
             "owner": dis["owner"],
@@ -64,17 +65,6 @@ def disagreement_table(
             "severity": st.column_config.TextColumn("severity"),
         },
     )
-
-
-def _figure(value: float, unit: str, currency: str, signed: bool = False) -> str:
-    if unit == currency:
-        return fmt.signed_money(value, currency) if signed else fmt.money(value, currency)
-    if unit == "%":
-        return fmt.pct(value, signed=signed)
-    text = f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.1f}"
-    if signed and value > 0:
-        text = "+" + text
-    return f"{text} {unit}"
 
 
 def notice(message: str) -> None:
