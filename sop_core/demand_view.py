@@ -73,4 +73,9 @@ def demand_series(
     )
     out = pd.concat(parts, ignore_index=True)[["month", "series", "units"]]
     order = out["series"].map({name: i for i, name in enumerate(SERIES)})
-    return out.assign(order=order).sort_values(["order", "month"]).drop(columns="order").reset_index(drop=True)
+    return (
+        out.assign(order=order)
+        .sort_values(["order", "month"])
+        .drop(columns="order")
+        .reset_index(drop=True)
+    )
