@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import collections
 import math
+import os
 import sys
 import time
 import warnings
@@ -76,15 +77,19 @@ def bench_speed(n_series: int) -> list[dict]:
     months = month_range("2025-01", 18)
     rows = []
     for workers in (2, 1):
-        t0 = time.perf_counter()
+        load = os.getloadavg()[0]
+        t0, c0 = time.perf_counter(), time.process_time()
         frame = baseline_frame(actuals, skus, months, origin="2025-01", workers=workers)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         rows.append(
             {
                 "workers": workers,
                 "series": n_series,
                 "seconds": seconds,
                 "s_per_1000": seconds / n_series * 1000,
+                # in-process (1 worker) the CPU time is the work itself, whatever else runs
+                "cpu_per_1000": cpu / n_series * 1000 if workers == 1 else math.nan,
+                "load": load,
                 "models": frame.drop_duplicates("sku")["model"].value_counts().to_dict(),
             }
         )
@@ -231,10 +236,15 @@ def competition_series(which: str) -> list[tuple[np.ndarray, np.ndarray]] | None
 
 def print_speed(rows: list[dict]) -> None:
     print("\n### Speed: `baseline_frame`, synthetic histories of 48-120 months\n")
-    print("| workers | series | seconds | s per 1,000 series |")
-    print("|---:|---:|---:|---:|")
+    print(f"{os.cpu_count()} cores; load = the 1-minute load average when the run started.\n")
+    print("| workers | series | seconds | s per 1,000 series | CPU s per 1,000 | load |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['workers']} | {r['series']} | {r['seconds']:.1f} | {r['s_per_1000']:.1f} |")
+        cpu = "" if math.isnan(r["cpu_per_1000"]) else f"{r['cpu_per_1000']:.1f}"
+        print(
+            f"| {r['workers']} | {r['series']} | {r['seconds']:.1f} | {r['s_per_1000']:.1f} "
+            f"| {cpu} | {r['load']:.1f} |"
+        )
     models = ", ".join(f"{m} {c}" for m, c in sorted(rows[0]["models"].items()))
     print(f"\nModels chosen: {models}")
 

@@ -269,9 +269,13 @@ def _workers_never_run_main():
 
 def _pool_context():
     # forkserver: workers are forked from a clean server process, never from the caller,
-    # which may be a multi-threaded app server holding a DuckDB connection.
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    # which may be a multi-threaded app server holding a DuckDB connection. The server
+    # imports statsmodels once, so the workers of every later run start without that cost.
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__, "statsmodels.tsa.holtwinters"])
+    return ctx
 
 
 def _fit_many(
