@@ -240,24 +240,14 @@ def cash_chart(
     return _configure((line + rule + below + label).properties(height=HEIGHT))
 
 
-def pnl_chart(frame: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
-    """Revenue bars with gross margin and operating profit lines by month.
-
-    Args:
-        frame: columns month, revenue, gross_margin, operating_profit.
-    """
+def _money_lines(
+    frame: pd.DataFrame, names: dict[str, str], colours: list[str], currency: str, title: str
+) -> alt.Chart:
+    """Lines of money by month, one per column of ``frame`` named in ``names`` (column → label)."""
     long = frame.melt(
-        id_vars=["month"],
-        value_vars=["revenue", "gross_margin", "operating_profit"],
-        var_name="measure",
-        value_name="amount",
+        id_vars=["month"], value_vars=list(names), var_name="what", value_name="amount"
     )
-    names = {
-        "revenue": "Revenue",
-        "gross_margin": "Gross margin",
-        "operating_profit": "Operating profit",
-    }
-    long["measure"] = long["measure"].map(names)
+    long["what"] = long["what"].map(names)
     chart = (
         alt.Chart(long, title=title)
         .mark_line(point=True, strokeWidth=2.5)
@@ -265,18 +255,29 @@ def pnl_chart(frame: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
             x=_month_x(),
             y=alt.Y("amount:Q", axis=money_axis(currency, currency)),
             color=alt.Color(
-                "measure:N",
-                title=None,
-                scale=alt.Scale(
-                    domain=list(names.values()),
-                    range=[STORY_COLORS["Demand"], STORY_COLORS["Finance"], "#444444"],
-                ),
+                "what:N", title=None, scale=alt.Scale(domain=list(names.values()), range=colours)
             ),
-            tooltip=["month", "measure", alt.Tooltip("amount:Q", format=",.0f")],
+            tooltip=["month", "what", alt.Tooltip("amount:Q", format=",.0f")],
         )
         .properties(height=HEIGHT)
     )
     return _configure(chart)
+
+
+def pnl_chart(frame: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
+    """Revenue, gross margin and operating profit by month.
+
+    Args:
+        frame: columns month, revenue, gross_margin, operating_profit.
+    """
+    names = {
+        "revenue": "Revenue",
+        "gross_margin": "Gross margin",
+        "operating_profit": "Operating profit",
+    }
+    return _money_lines(
+        frame, names, [STORY_COLORS["Demand"], STORY_COLORS["Finance"], "#444444"], currency, title
+    )
 
 
 def stories_chart(
@@ -574,26 +575,6 @@ def working_capital_chart(frame: pd.DataFrame, currency: str, title: str = "") -
         frame: columns month, receivables, inventory_value, payables.
     """
     names = {"receivables": "Receivables", "inventory_value": "Inventory", "payables": "Payables"}
-    long = frame.melt(
-        id_vars=["month"], value_vars=list(names), var_name="item", value_name="amount"
+    return _money_lines(
+        frame, names, [STORY_COLORS["Demand"], STORY_COLORS["Supply"], "#444444"], currency, title
     )
-    long["item"] = long["item"].map(names)
-    chart = (
-        alt.Chart(long, title=title)
-        .mark_line(point=True, strokeWidth=2.5)
-        .encode(
-            x=_month_x(),
-            y=alt.Y("amount:Q", axis=money_axis(currency, currency)),
-            color=alt.Color(
-                "item:N",
-                title=None,
-                scale=alt.Scale(
-                    domain=list(names.values()),
-                    range=[STORY_COLORS["Demand"], STORY_COLORS["Supply"], "#444444"],
-                ),
-            ),
-            tooltip=["month", "item", alt.Tooltip("amount:Q", format=",.0f")],
-        )
-        .properties(height=HEIGHT)
-    )
-    return _configure(chart)

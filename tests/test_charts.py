@@ -1,0 +1,81 @@
+"""The chart builders: what each chart is given to draw (data and encodings), checked on small frames."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sop_core import charts
+
+
+def _data(chart) -> pd.DataFrame:
+    """The rows of the chart's (first) dataset."""
+    spec = chart.to_dict()
+    datasets = spec["datasets"]
+    return pd.DataFrame(next(iter(datasets.values())))
+
+
+def test_bridge_chart_stacks_each_step_on_the_running_total():
+    steps = pd.DataFrame(
+        {
+            "step": ["Budget", "Volume", "Cost", "Plan"],
+            "amount": [100.0, 20.0, -30.0, 90.0],
+            "kind": ["total", "delta", "delta", "total"],
+        }
+    )
+    data = _data(charts.bridge_chart(steps, "GBP"))
+    assert list(data["start"]) == [0.0, 100.0, 120.0, 0.0]
+    assert list(data["end"]) == [100.0, 120.0, 90.0, 90.0]
+    assert list(data["colour"]) == ["total", "increase", "decrease", "total"]
+    assert list(data["label"]) == ["£100", "+£20", "−£30", "£90"]
+
+
+def test_cash_chart_marks_the_months_below_the_minimum():
+    frame = pd.DataFrame(
+        {"month": ["2027-01", "2027-02", "2027-03"], "closing_cash": [500.0, 90.0, 150.0]}
+    )
+    data = _data(charts.cash_chart(frame, 100.0, "GBP"))
+    assert list(data["below"]) == [False, True, False]
+    assert set(data["minimum"]) == {100.0}
+
+
+@pytest.mark.parametrize(
+    ("utilisation", "status", "label"),
+    [
+        (0.5, "under 90 %", "50"),
+        (0.95, "90–100 %", "95"),
+        (1.2, "over 100 %", "120"),
+        (None, "unlimited", "—"),
+    ],
+)
+def test_utilisation_heatmap_buckets(utilisation, status, label):
+    frame = pd.DataFrame(
+        {"month": ["2027-01"], "resource": ["Press"], "utilisation": [utilisation]}
+    )
+    data = _data(charts.utilisation_heatmap(frame))
+    assert data["status"].iloc[0] == status
+    assert data["label"].iloc[0] == label
+
+
+def test_story_gaps_chart_computes_supply_minus_demand_and_budget():
+    stories = pd.DataFrame(
+        {
+            "month": ["2027-01"] * 3,
+            "story": ["Demand", "Supply", "Finance"],
+            "value": [100.0, 80.0, 110.0],
+        }
+    )
+    data = _data(charts.story_gaps_chart(stories, "GBP"))
+    gaps = dict(zip(data["gap"], data["value"], strict=True))
+    assert gaps == {"Supply − Demand": -20.0, "Supply − Finance budget": -30.0}
+
+
+def test_money_axis_labels_in_the_company_currency():
+    axis = charts.money_axis("EUR", "Revenue").to_dict()
+    assert "'€'" in axis["labelExpr"] and axis["title"] == "Revenue"
+
+
+def test_story_colours_are_fixed_and_distinct():
+    assert list(charts.STORY_COLORS) == ["Demand", "Supply", "Finance"]
+    assert len(set(charts.STORY_COLORS.values())) == 3
+    assert charts.SEVERITY_ORDER == ["high", "medium", "low"]
