@@ -441,11 +441,12 @@ def run_forecast(
 
     A cycle's baseline is the forecast as it would have been made in that cycle:
 
-    - the current cycle (or a later one, or one without forecasts): the plan horizon
-      (``plandata.horizon``), fitted on the actuals before its first month;
-    - a past cycle (before the current one, with forecasts): the months its forecasts cover
-      from the cycle's month on, fitted on the actuals before the cycle's month. This is
-      what the track record compares the human forecasts against (forecast value added).
+    - the current cycle (or a later one, or one without forecasts): fitted on the actuals
+      before the plan horizon's first month, over the plan horizon (``plandata.horizon``);
+    - a past cycle (before the current one, with forecasts): fitted on the actuals before
+      the cycle's month, over the months its forecasts cover from the cycle's month on (what
+      the track record compares the human forecasts against: forecast value added) and the
+      plan horizon's months (so the cycle can still be planned).
 
     With ``history`` every past cycle's baseline is computed and stored too. All fits run
     in one worker pool; each cycle's rows are replaced in one transaction with an audit row.
@@ -456,39 +457,38 @@ def run_forecast(
     Raises:
         PlanError: no products are loaded.
     """
-    from sop_core.plandata import current_cycle
-
     skus = _products_skus(store)
     actuals = store.read_table("actuals")
-    current = current_cycle(store)
-    past = _past_cycle_months(store, current) if current else {}
-    origin, months = _origin_and_months(store, actuals, cycle or current, past)
-    cycle = cycle or current or origin
-    jobs = {cycle: (origin, months)}
+    current, plan_months, past = _cycle_jobs(store, actuals)
+    cycle = cycle or current or plan_months[0]
+    jobs = {cycle: past.get(cycle, (plan_months[0], plan_months))}
     if history:
-        for c, c_months in past.items():
-            jobs.setdefault(c, (c, c_months))
+        for c, job in past.items():
+            jobs.setdefault(c, job)
     frames = _baselines(actuals, skus, jobs, workers=workers, progress=progress)
     _store_baselines(store, frames, user or "system")
     return frames[cycle]
 
 
-def _origin_and_months(
-    store, actuals: pd.DataFrame, cycle: str | None, past: dict[str, list[str]]
-) -> tuple[str, list[str]]:
-    """Where a cycle's baseline starts and the months it covers (see ``run_forecast``)."""
-    from sop_core.plandata import horizon
+def _cycle_jobs(
+    store, actuals: pd.DataFrame, before: str | None = None
+) -> tuple[str | None, list[str], dict[str, tuple[str, list[str]]]]:
+    """The current cycle, the plan horizon, and each past cycle's ``(origin, months)``.
 
-    if cycle in past:
-        return cycle, past[cycle]
-    months = horizon(store.settings(), actuals, cycle)
-    return months[0], months
+    Past cycles: those in forecasts before ``before`` (default: the current cycle).
+    """
+    from sop_core.plandata import current_cycle, horizon
 
-
-def _past_cycle_months(store, before: str) -> dict[str, list[str]]:
-    """Each cycle before ``before`` in forecasts and the months (from the cycle on) it covers."""
-    rows = store.query(SQL_PAST_FORECAST_MONTHS, [before])
-    return {c: g["month"].tolist() for c, g in rows.groupby("cycle", sort=True)}
+    current = current_cycle(store)
+    plan_months = horizon(store.settings(), actuals, current)
+    before = before or current
+    past: dict[str, tuple[str, list[str]]] = {}
+    if before:
+        rows = store.query(SQL_PAST_FORECAST_MONTHS, [before])
+        for c, group in rows.groupby("cycle", sort=True):
+            months = set(group["month"]) | {m for m in plan_months if m >= c}
+            past[str(c)] = (str(c), sorted(months))
+    return current, plan_months, past
 
 
 def _baselines(
@@ -525,13 +525,9 @@ def ensure_baseline(store, cycle: str) -> pd.DataFrame:
     A stored baseline that lacks a row for any product's sku in any month the cycle's
     baseline covers (see ``run_forecast``) is recomputed and stored.
     """
-    from sop_core.plandata import current_cycle
-
     skus = _products_skus(store)
-    actuals = store.read_table("actuals")
-    current = current_cycle(store)
-    past = _past_cycle_months(store, current) if current else {}
-    _, months = _origin_and_months(store, actuals, cycle, past)
+    _, plan_months, past = _cycle_jobs(store, store.read_table("actuals"))
+    _, months = past.get(cycle, (None, plan_months))
     stored = store.query(SQL_BASELINE_OF_CYCLE, [cycle])
     if _complete(stored, skus, months):
         return stored
@@ -551,14 +547,15 @@ def baseline_history(
     """
     if compute_missing:
         skus = _products_skus(store)
+        actuals = store.read_table("actuals")
         stored = store.query(SQL_BASELINE_BEFORE, [before_cycle])
+        _, _, past = _cycle_jobs(store, actuals, before_cycle)
         jobs = {
-            c: (c, months)
-            for c, months in _past_cycle_months(store, before_cycle).items()
-            if not _complete(stored[stored["cycle"] == c], skus, months)
+            c: job
+            for c, job in past.items()
+            if not _complete(stored[stored["cycle"] == c], skus, job[1])
         }
         if jobs:
-            actuals = store.read_table("actuals")
             frames = _baselines(actuals, skus, jobs, workers=None, progress=progress)
             _store_baselines(store, frames, "system")
     return store.query(SQL_BASELINE_BEFORE, [before_cycle])

@@ -240,6 +240,8 @@ PRODUCTS = pd.DataFrame(
     }
 )
 HISTORY = month_range("2022-01", 30)  # 2022-01 .. 2024-06: the plan starts 2024-07
+# Past cycle 2024-05: its forecast months 2024-05..2024-08 and the horizon 2024-07..2025-12
+PAST_MONTHS = month_range("2024-05", 20)
 
 
 def _store(tmp_path) -> Store:
@@ -294,11 +296,11 @@ def test_run_forecast_with_history_stores_past_cycles(tmp_path):
         run_forecast(store, progress=False, history=True)
         past = baseline_history(store, "2024-07")
         assert set(past["cycle"]) == {"2024-05"}
-        # the months cycle 2024-05's forecasts cover from the cycle on, for every product
-        assert sorted(past["month"].unique()) == month_range("2024-05", 4)
+        # the months cycle 2024-05's forecasts cover from the cycle on, and the horizon
+        assert sorted(past["month"].unique()) == PAST_MONTHS
         assert sorted(past["sku"].unique()) == ["P1", "P2", "P3"]
         # as of 2024-05: P2 had 13 months of 5 -> seasonal naive 5
-        assert past[past["sku"] == "P2"]["units"].tolist() == [5.0] * 4
+        assert past[past["sku"] == "P2"]["units"].tolist() == [5.0] * 20
         audit = store.audit_log()
         keys = audit[audit["action"] == "forecast"]["item_key"].tolist()
         assert sorted(keys) == ["2024-05", "2024-07"]
@@ -316,14 +318,16 @@ def test_ensure_baseline_uses_the_stored_one_or_computes_it(tmp_path):
         assert sorted(fixed["sku"].unique()) == ["P1", "P2", "P3"]
         assert not (fixed[fixed["sku"] == "P1"]["units"] == 123).all()
         past = ensure_baseline(store, "2024-05")  # a past cycle: its as-of-then baseline
-        assert sorted(past["month"].unique()) == month_range("2024-05", 4)
+        assert sorted(past["month"].unique()) == PAST_MONTHS
 
 
 def test_a_past_cycle_gets_its_as_of_then_baseline(tmp_path):
     with _store(tmp_path) as store:
         frame = run_forecast(store, "2024-05", progress=False)
-        # fitted on actuals before 2024-05, over the months its forecasts cover (not the horizon)
-        assert sorted(frame["month"].unique()) == month_range("2024-05", 4)
+        # fitted on actuals before 2024-05 (P2 had 13 months of 5: seasonal naive), over the
+        # months its forecasts cover and the horizon's
+        assert sorted(frame["month"].unique()) == PAST_MONTHS
+        assert frame[frame["sku"] == "P2"]["units"].tolist() == [5.0] * 20
         assert store.scalar("SELECT count(DISTINCT cycle) FROM baseline") == 1
 
 
@@ -331,9 +335,9 @@ def test_baseline_history_computes_what_is_missing(tmp_path):
     with _store(tmp_path) as store:
         assert store.scalar("SELECT count(*) FROM baseline") == 0
         past = baseline_history(store, "2024-07")  # computed and stored
-        assert len(past) == 3 * 4 and set(past["cycle"]) == {"2024-05"}
+        assert len(past) == 3 * 20 and set(past["cycle"]) == {"2024-05"}
         store.con.execute("DELETE FROM baseline WHERE sku = 'P2'")
-        assert len(baseline_history(store, "2024-07", compute_missing=False)) == 2 * 4
+        assert len(baseline_history(store, "2024-07", compute_missing=False)) == 2 * 20
         again = baseline_history(store, "2024-07")
         pd.testing.assert_frame_equal(again, past)
 
