@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import state
+from ui import auth, state
 
 st.set_page_config(page_title="S&OP cockpit", page_icon=":material/insights:", layout="wide")
 
@@ -63,6 +63,16 @@ PAGES = {
         st.Page("pages/audit.py", title="Audit log", icon=":material/history:", url_path="audit"),
     ],
 }
+
+if auth.can("roles:manage", store):
+    PAGES["Governance"].append(
+        st.Page(
+            "pages/admin.py",
+            title="Users and roles",
+            icon=":material/admin_panel_settings:",
+            url_path="admin",
+        )
+    )
 
 page = st.navigation(PAGES)
 state.sidebar(store)

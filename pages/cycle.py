@@ -10,7 +10,7 @@ from sop_core.months import add_months
 from sop_core.plandata import current_cycle
 from sop_core.planversions import list_versions
 from sop_core.scenarios import promoted_scenario
-from ui import state
+from ui import auth, state
 
 store = state.get_store()
 cycle = state.selected_cycle(store)
@@ -24,9 +24,10 @@ if not cycle:
     st.stop()
 
 
-def _run(action, *args, **kwargs) -> None:
-    """Run one store action from a button; keep its message for the rerun that follows."""
+def _run(permission: str, action, *args, **kwargs) -> None:
+    """Run one store action from a button if the role may; keep its message for the rerun."""
     try:
+        auth.check(permission, detail=cycle, store=store)
         message = action(*args, **kwargs)
     except SopError as exc:
         st.session_state["cycle_flash"] = ("error", str(exc))
@@ -36,15 +37,15 @@ def _run(action, *args, **kwargs) -> None:
 
 
 def _sign(step: str) -> None:
-    _run(cycles.sign_off, store, cycle, step, user=state.user_name())
+    _run("step:signoff", cycles.sign_off, store, cycle, step, user=state.user_name())
 
 
 def _lock() -> None:
-    _run(cycles.lock_cycle, store, cycle, user=state.user_name())
+    _run("cycle:lock", cycles.lock_cycle, store, cycle, user=state.user_name())
 
 
 def _open_next() -> None:
-    _run(cycles.open_next_cycle, store, user=state.user_name())
+    _run("cycle:open", cycles.open_next_cycle, store, user=state.user_name())
     if st.session_state["cycle_flash"][0] == "success":
         st.session_state["cycle"] = current_cycle(store)  # the sidebar follows to the new cycle
 
@@ -65,7 +66,7 @@ def _update_step(step: str, version: int) -> str:
 
 
 def _save_step(step: str, version: int) -> None:
-    _run(_update_step, step, version)
+    _run("step:update", _update_step, step, version)
 
 
 flash = st.session_state.pop("cycle_flash", None)
@@ -147,7 +148,9 @@ if not locked:
                 "Sign off",
                 key=f"cycle_sign_{row.step}",
                 type="primary",
-                disabled=row.status == cycles.SIGNED_OFF or not named,
+                disabled=row.status == cycles.SIGNED_OFF
+                or not named
+                or not auth.can("step:signoff", store),
                 on_click=_sign,
                 args=(row.step,),
             )
@@ -171,7 +174,7 @@ if not locked:
         key="cycle_lock",
         type="primary",
         icon=":material/lock:",
-        disabled=not (confirm and named),
+        disabled=not (confirm and named and auth.can("cycle:lock", store)),
         on_click=_lock,
     )
 
@@ -183,7 +186,12 @@ if cycle == current_cycle(store):
         "decisions to it and rolls the plan start forward one month."
         + ("" if locked else f" Cycle {cycle} is not locked yet: lock it first to keep its plan.")
     )
-    st.button(f"Open cycle {nxt}", key="cycle_open", on_click=_open_next)
+    st.button(
+        f"Open cycle {nxt}",
+        key="cycle_open",
+        on_click=_open_next,
+        disabled=not auth.can("cycle:open", store),
+    )
 
 st.subheader("What changed since the last locked plan")
 

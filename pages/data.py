@@ -7,33 +7,56 @@ from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.errors import ImportRejected, SopError
 from sop_core.importer import import_uploads
 from sop_core.templates import table_help, template_csv, template_xlsx
-from ui import state
+from ui import auth, state
 
 store = state.get_store()
+LIMIT_MB = int(st.get_option("server.maxUploadSize"))  # enforced by the server on upload
+importable = [t for t in TABLE_ORDER if auth.can(f"import:{t}", store)]
 
 st.title("Data")
 st.caption(
     "Import your company's plan data as CSV files (one per table, named like products.csv) or one "
     "Excel workbook with one sheet per table. Each table you import replaces that table's rows; "
-    "the others stay as they are. Any invalid row rejects the whole import and nothing changes."
+    "the others stay as they are. Any invalid row rejects the whole import and nothing changes. "
+    f"Up to {LIMIT_MB} MB per file; files are read as data only: workbook formulas and macros "
+    "are never run (saved values are used; .xlsm is refused)."
 )
 
 left, right = st.columns([3, 2], gap="large")
 
 with left:
     st.subheader("Import")
+    if auth.auth_configured():
+        st.caption(
+            f"Your role ({auth.current_role(store)}) may import: "
+            + (", ".join(importable) or "no table (it only reads)")
+            + "."
+        )
     files = st.file_uploader(
         "CSV files or an .xlsx workbook",
         type=["csv", "xlsx"],
         accept_multiple_files=True,
         key="data_upload",
-        help="UTF-8 (with or without BOM), comma or semicolon separated; months as YYYY-MM.",
+        help="UTF-8 (with or without BOM), comma or semicolon separated; months as YYYY-MM. "
+        f"Up to {LIMIT_MB} MB per file.",
+        disabled=not importable,
     )
     if st.button("Import", type="primary", key="data_import", disabled=not files):
         uploads = [(f.name, f.getvalue()) for f in files]
+        names = ", ".join(name for name, _ in uploads)
+
+        def _authorize(tables: list[str]) -> None:
+            for table in tables:  # the server-side check: each table this import replaces
+                auth.check(f"import:{table}", detail=names, store=store)
+
+        too_big = [n for n, data in uploads if len(data) > LIMIT_MB * 1024 * 1024]
         try:
+            if too_big:
+                raise SopError(f"Above the limit of {LIMIT_MB} MB per file: {', '.join(too_big)}.")
             with st.spinner("Validating and importing…"):
-                changes = import_uploads(store, uploads, user=state.user_name())
+                changes = import_uploads(
+                    store, uploads, user=state.user_name(), authorize=_authorize
+                )
         except ImportRejected as exc:
             st.error(f"Import rejected: {len(exc.problems)} problem(s). Nothing was changed.")
             shown = exc.problems[:200]

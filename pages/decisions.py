@@ -9,11 +9,13 @@ from sop_core import cycles, decisions, register
 from sop_core.concurrency import show_value
 from sop_core.errors import SopError
 from sop_core.register_charts import assumption_history_chart
-from ui import state
+from ui import auth, state
 
 store = state.get_store()
 cycle = state.selected_cycle(store)
 user = state.user_name()
+may_edit = auth.can("assumption:edit", store)  # greys out buttons; auth.check is what counts
+may_decide = auth.can("decision:record", store)
 
 st.title("Assumptions & decisions")
 if not cycle:
@@ -77,6 +79,7 @@ def _save_assumption(row_id: int) -> None:
         f: st.session_state.get(f"decisions_a_{f}_{row_id}") for f in register.EDITABLE_FIELDS
     }
     try:
+        auth.check("assumption:edit", detail=str(snap["name"]), store=store)
         register.update_assumption(
             store, row_id, int(snap["version"]), _changes(snap, fields), user=user, loaded=snap
         )
@@ -91,6 +94,7 @@ def _save_assumption(row_id: int) -> None:
 def _review_assumption(row_id: int) -> None:
     snap = st.session_state.get("decisions_loaded_assumption")
     try:
+        auth.check("assumption:edit", detail=str(snap["name"]), store=store)
         register.review_assumption(store, row_id, int(snap["version"]), user=user, loaded=snap)
     except SopError as exc:
         _flash("error", str(exc))
@@ -103,6 +107,7 @@ def _review_assumption(row_id: int) -> None:
 def _delete_assumption(row_id: int) -> None:
     snap = st.session_state.get("decisions_loaded_assumption")
     try:
+        auth.check("assumption:edit", detail=str(snap["name"]), store=store)
         register.delete_assumption(store, row_id, int(snap["version"]), user=user)
     except SopError as exc:
         _flash("error", str(exc))
@@ -115,6 +120,7 @@ def _delete_assumption(row_id: int) -> None:
 def _add_assumption() -> None:
     get = st.session_state.get
     try:
+        auth.check("assumption:edit", detail=get("decisions_new_a_name"), store=store)
         register.add_assumption(
             store,
             cycle,
@@ -232,6 +238,7 @@ with tab_register:
                         on_click=_save_assumption,
                         args=(row_id,),
                         key=f"decisions_a_save_{row_id}",
+                        disabled=not may_edit,
                     )
                 b1, b2, b3 = st.columns(3)
                 b1.button(
@@ -239,6 +246,7 @@ with tab_register:
                     key="decisions_a_review",
                     on_click=_review_assumption,
                     args=(row_id,),
+                    disabled=not may_edit,
                 )
                 b2.button(
                     "Reload",
@@ -248,7 +256,11 @@ with tab_register:
                     help="Load the stored values again (after someone else saved).",
                 )
                 b3.button(
-                    "Delete", key="decisions_a_delete", on_click=_delete_assumption, args=(row_id,)
+                    "Delete",
+                    key="decisions_a_delete",
+                    on_click=_delete_assumption,
+                    args=(row_id,),
+                    disabled=not may_edit,
                 )
                 reviewed = (
                     "never reviewed"
@@ -276,7 +288,10 @@ with tab_register:
                 key="decisions_new_a_tol",
             )
             st.form_submit_button(
-                "Add to the register", on_click=_add_assumption, key="decisions_new_a_add"
+                "Add to the register",
+                on_click=_add_assumption,
+                key="decisions_new_a_add",
+                disabled=not may_edit,
             )
 
     if not table.empty:
@@ -325,6 +340,7 @@ def _answers(prefix: str) -> str:
 def _add_decision() -> None:
     get = st.session_state.get
     try:
+        auth.check("decision:record", detail=get("decisions_new_d_text"), store=store)
         decisions.add_decision(
             store,
             cycle,
@@ -353,6 +369,7 @@ def _save_decision(row_id: int) -> None:
         "note": get(f"decisions_d_note_{row_id}"),
     }
     try:
+        auth.check("decision:record", detail=str(snap["decision"]), store=store)
         fields["due"] = decisions.parse_due(fields["due"])
         decisions.update_decision(
             store, row_id, int(snap["version"]), _changes(snap, fields), user=user, loaded=snap
@@ -415,6 +432,7 @@ with tab_decisions:
                 type="primary",
                 on_click=_add_decision,
                 key="decisions_new_d_add",
+                disabled=not may_decide,
             )
     with right:
         st.subheader("Update a decision")
@@ -455,6 +473,7 @@ with tab_decisions:
                         on_click=_save_decision,
                         args=(row_id,),
                         key=f"decisions_d_save_{row_id}",
+                        disabled=not may_decide,
                     )
                 st.button(
                     "Reload",

@@ -8,7 +8,7 @@ from sop_core.charts import bias_chart, history_forecast_chart
 from sop_core.consensus import METHOD_LABELS, METHODS, consensus_units, get_choice, set_consensus
 from sop_core.demand_view import demand_series
 from sop_core.errors import SopError
-from ui import plan, state, views
+from ui import auth, plan, state, views
 from ui.widgets import notice
 
 store = state.get_store()
@@ -168,10 +168,16 @@ else:
             key="demand_consensus_reason",
             placeholder="e.g. Sales has inflated Smart Controls by 20 % for six cycles; take the baseline.",
         )
-        submitted = st.form_submit_button("Set consensus", type="primary")
+        submitted = st.form_submit_button(
+            "Set consensus",
+            type="primary",
+            disabled=not auth.can("consensus:set", store),
+            help=None if auth.can("consensus:set", store) else "Sales, marketing or admin only.",
+        )
     weights = blend if method == "blend" else None
     if submitted:
         try:
+            auth.check("consensus:set", detail=f"{cycle} {cfam}", store=store)
             preview = consensus_units(model, cfam, method, weights, adjustment)
             set_consensus(
                 store,

@@ -945,7 +945,12 @@ def validate(store, raw: dict[str, tuple[pd.DataFrame, str]]) -> dict[str, pd.Da
     return _validate_sources(store, sources, problems)
 
 
-def _import(store, inputs_of: Callable[[_Problems], list[_Input]], user: str):
+def _import(
+    store,
+    inputs_of: Callable[[_Problems], list[_Input]],
+    user: str,
+    authorize: Callable[[list[str]], None] | None = None,
+):
     from sop_core.cycles import ensure_unlocked
 
     problems = _Problems()
@@ -954,6 +959,10 @@ def _import(store, inputs_of: Callable[[_Problems], list[_Input]], user: str):
         # Fail fast, before any file is read; replace_tables checks again in its transaction.
         ensure_unlocked(store)
         sources = _gather(inputs_of(problems), problems, stack)
+        if authorize is not None:
+            # The tables this import would replace, known from file and sheet names alone:
+            # refused before a row is read.
+            authorize([t for t in TABLE_ORDER if any(s.table == t for s in sources)])
         if not sources and not problems:
             raise ImportRejected(
                 ["nothing to import: give contract CSV files or an .xlsx workbook"]
@@ -984,7 +993,18 @@ def import_paths(store, paths: list[Path], *, user: str) -> dict[str, tuple[int,
 
 
 def import_uploads(
-    store, files: list[tuple[str, bytes]], *, user: str
+    store,
+    files: list[tuple[str, bytes]],
+    *,
+    user: str,
+    authorize: Callable[[list[str]], None] | None = None,
 ) -> dict[str, tuple[int, int]]:
-    """Import uploaded files (name and bytes; .csv or .xlsx) with the same rules as :func:`import_paths`."""
-    return _import(store, lambda _: [_bytes_input(name, data) for name, data in files], user)
+    """Import uploaded files (name and bytes; .csv or .xlsx) with the same rules as :func:`import_paths`.
+
+    Args:
+        authorize: called with the tables the files would replace, before any row is read;
+            it raises (e.g. PermissionDenied) to refuse the whole import.
+    """
+    return _import(
+        store, lambda _: [_bytes_input(name, data) for name, data in files], user, authorize
+    )

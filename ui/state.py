@@ -10,6 +10,7 @@ from sop_core.bootstrap import ensure_store
 from sop_core.errors import SopError
 from sop_core.plandata import current_cycle, list_cycles, load_plan_data
 from sop_core.store import Store, default_db_path
+from ui import auth
 
 __all__ = [
     "ALL_FAMILIES",
@@ -25,7 +26,8 @@ __all__ = [
 ]
 
 ALL_FAMILIES = "All families"
-SQL_VERSION = "SELECT coalesce(max(id), 0) FROM audit_log"
+# A refused action is logged but changes nothing, so it does not invalidate the cached reads.
+SQL_VERSION = "SELECT coalesce(max(id), 0) FROM audit_log WHERE action <> 'refused'"
 
 
 @st.cache_resource(show_spinner=False)
@@ -115,7 +117,8 @@ def selected_family() -> str | None:
 
 
 def user_name() -> str:
-    return (st.session_state.get("user") or "").strip() or "anonymous"
+    """Who the audit log names: the signed-in email, or in local mode the sidebar's name."""
+    return auth.current_user()
 
 
 def after_write() -> None:
@@ -124,7 +127,7 @@ def after_write() -> None:
 
 
 def sidebar(store: Store) -> None:
-    """Cycle and family selectors (kept across pages and in the URL) and the user's name."""
+    """Cycle and family selectors (kept across pages and in the URL) and who you are."""
     version = data_version(store)
     cycles, current = _cycles(str(store.path), version)
     with st.sidebar:
@@ -151,10 +154,14 @@ def sidebar(store: Store) -> None:
             bind="query-params",
             help="Filter the pages to one product family.",
         )
-        st.text_input(
-            "Your name",
-            key="user",
-            persist_state="session",
-            placeholder="e.g. Jane Smith (CFO)",
-            help="Written to the audit log with every edit and import you make.",
-        )
+        if auth.auth_configured():
+            auth.sidebar_identity(store)
+        else:
+            st.text_input(
+                "Your name",
+                key="user",
+                persist_state="session",
+                placeholder="e.g. Jane Smith (CFO)",
+                help="Written to the audit log with every edit and import you make. "
+                "Served locally, you act as the administrator.",
+            )
