@@ -19,6 +19,7 @@ from ui import plan, state
 from ui import whatif as panel
 
 P = panel.SCENARIO
+WHAT_IF, SAVED, COMPARE = "What if", "Saved scenarios", "Compare"
 store = state.get_store()
 cycle = state.selected_cycle(store)
 data = state.plan_data(store, cycle)
@@ -86,6 +87,7 @@ def _load(name: str) -> None:
     levers, dropped = usable_levers(sc.levers, model.families, model.resources)
     panel.set_inputs(P, panel.controls(store, cycle), levers)
     st.session_state[f"{P}_loaded"] = {"name": sc.name, "version": sc.version}
+    st.session_state[f"{P}_view"] = WHAT_IF  # show what was loaded
     st.session_state[f"{P}_save_name"] = sc.name
     st.session_state[f"{P}_save_note"] = sc.note or ""
     if dropped:
@@ -124,54 +126,54 @@ def _promote(name: str) -> None:
     )
 
 
-# --- what-if ------------------------------------------------------------------------------------
+# --- the page: three views, only the open one is drawn ------------------------------------------
+# (a lever change redraws the figures; the fewer elements on the page, the sooner they show)
 
-loaded = st.session_state.get(f"{P}_loaded")
-panel.scenario_panel(store, cycle)
-
-# --- saved scenarios ----------------------------------------------------------------------------
-
-st.divider()
-if not cycle:
-    st.info(
-        "Scenarios are saved per S&OP cycle and there is none yet: import forecasts with their "
-        "cycle column on the Data page. The what-if above works without one."
-    )
-    st.stop()
-
-locked = is_locked(store, cycle)
-saved = list_scenarios(store, cycle)
+locked = is_locked(store, cycle) if cycle else False
+saved = list_scenarios(store, cycle) if cycle else pd.DataFrame(columns=["name"])
 names = saved["name"].tolist()
-col_save, col_list = st.columns([1, 2], gap="large")
+loaded = st.session_state.get(f"{P}_loaded")
+view_what_if, view_saved, view_compare = st.tabs(
+    [WHAT_IF, SAVED, COMPARE], key=f"{P}_view", on_change="rerun"
+)
 
-with col_save:
-    st.subheader("Save this scenario")
+
+def save_row() -> None:
+    """Name, note and the save button, under the what-if."""
+    if not cycle:
+        st.info(
+            "Scenarios are saved per S&OP cycle and there is none yet: import forecasts with their "
+            "cycle column on the Data page. The what-if works without one."
+        )
+        return
     if locked:
         st.info(
             f"Cycle {cycle} is locked: its scenarios are the record of that meeting. "
             "Open the next cycle to save new ones.",
             icon=":material/lock:",
         )
-    st.text_input(
-        "Name",
+    name_col, note_col, button_col = st.columns([2, 3, 1.2], vertical_alignment="bottom")
+    name_col.text_input(
+        "Scenario name",
         key=f"{P}_save_name",
         max_chars=80,
         placeholder="e.g. Price −3 % on radiators",
         disabled=locked,
     )
-    st.text_input(
+    note_col.text_input(
         "Note",
         key=f"{P}_save_note",
         placeholder="why, who asked, what it assumes",
         disabled=locked,
     )
-    st.button(
+    button_col.button(
         "Save scenario",
         key=f"{P}_save",
         type="primary",
         icon=":material/save:",
         on_click=_save,
         disabled=locked,
+        width="stretch",
     )
     st.caption(
         f"Saved with its levers, author ({user}) and note for cycle {cycle}"
@@ -179,113 +181,144 @@ with col_save:
         + (f' Loaded: "{loaded["name"]}" (version {loaded["version"]}).' if loaded else "")
     )
 
-with col_list:
-    st.subheader(f"Saved scenarios of cycle {cycle}")
+
+def saved_view() -> None:
     if saved.empty:
-        st.caption("None yet: set some levers above, name the scenario and save it.")
-    else:
-        shown = pd.DataFrame(
-            {
-                "plan": ["★ promoted" if p else "" for p in saved["promoted"]],
-                "scenario": saved["name"],
-                "levers": [
-                    "; ".join(whatif.describe_levers(levers_from_json(t))) or "no lever"
-                    for t in saved["levers"]
-                ],
-                "author": saved["author"],
-                "note": saved["note"],
-                "saved": saved["updated_at"],
-                "version": saved["version"],
-            }
-        )
-        st.dataframe(
-            shown,
-            hide_index=True,
-            key=f"{P}_saved_table",
-            column_config={
-                "saved": st.column_config.DatetimeColumn(format="D MMM HH:mm"),
-                "levers": st.column_config.TextColumn(width="large"),
-            },
-        )
-        pick_col, load_col, del_col, promote_col = st.columns(
-            [2, 1, 1, 1.3], vertical_alignment="bottom"
-        )
-        pick = pick_col.selectbox("Scenario", names, key=f"{P}_pick")
-        version = int(saved.loc[saved["name"] == pick, "version"].iloc[0])
-        load_col.button(
-            "Load",
-            key=f"{P}_load",
-            icon=":material/upload:",
-            on_click=_load,
-            args=(pick,),
-            width="stretch",
-        )
-        with del_col.popover("Delete", icon=":material/delete:", disabled=locked, width="stretch"):
-            st.markdown(f'Delete **"{pick}"** from cycle {cycle}? The audit log keeps its levers.')
-            st.button(
-                "Yes, delete",
-                key=f"{P}_delete",
-                on_click=_delete,
-                args=(pick, version),
-                type="primary",
-            )
-        with promote_col.popover(
-            "Promote to plan", icon=":material/verified:", disabled=locked, width="stretch"
-        ):
-            st.markdown(
-                f'Make **"{pick}"** the plan of cycle {cycle}? The Executive summary, finance '
-                "and the board pack will show it; recorded in the audit log."
-            )
-            st.button(
-                "Yes, promote",
-                key=f"{P}_promote",
-                on_click=_promote,
-                args=(pick,),
-                type="primary",
-            )
         st.caption(
-            f'The same numbers from the command line: `python -m sop_core plan --db PATH --scenario "{pick}" '
-            "--level company --out plan.csv`"
+            f"No scenario saved for cycle {cycle} yet: set some levers under *{WHAT_IF}*, name "
+            "the scenario and save it."
+        )
+        return
+    shown = pd.DataFrame(
+        {
+            "plan": ["★ promoted" if p else "" for p in saved["promoted"]],
+            "scenario": saved["name"],
+            "levers": [
+                "; ".join(whatif.describe_levers(levers_from_json(t))) or "no lever"
+                for t in saved["levers"]
+            ],
+            "author": saved["author"],
+            "note": saved["note"],
+            "saved": saved["updated_at"],
+            "version": saved["version"],
+        }
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        key=f"{P}_saved_table",
+        column_config={
+            "saved": st.column_config.DatetimeColumn(format="D MMM HH:mm"),
+            "levers": st.column_config.TextColumn(width="large"),
+        },
+    )
+    pick_col, load_col, del_col, promote_col = st.columns(
+        [2, 1, 1, 1.3], vertical_alignment="bottom"
+    )
+    pick = pick_col.selectbox("Scenario", names, key=f"{P}_pick")
+    version = int(saved.loc[saved["name"] == pick, "version"].iloc[0])
+    load_col.button(
+        "Load",
+        key=f"{P}_load",
+        icon=":material/upload:",
+        on_click=_load,
+        args=(pick,),
+        width="stretch",
+        help=f"Set the levers to this scenario's and show it under {WHAT_IF}.",
+    )
+    with del_col.popover("Delete", icon=":material/delete:", disabled=locked, width="stretch"):
+        st.markdown(f'Delete **"{pick}"** from cycle {cycle}? The audit log keeps its levers.')
+        st.button(
+            "Yes, delete",
+            key=f"{P}_delete",
+            on_click=_delete,
+            args=(pick, version),
+            type="primary",
+        )
+    with promote_col.popover(
+        "Promote to plan", icon=":material/verified:", disabled=locked, width="stretch"
+    ):
+        st.markdown(
+            f'Make **"{pick}"** the plan of cycle {cycle}? The Executive summary, finance '
+            "and the board pack will show it; recorded in the audit log."
+        )
+        st.button(
+            "Yes, promote",
+            key=f"{P}_promote",
+            on_click=_promote,
+            args=(pick,),
+            type="primary",
+        )
+    if locked:
+        st.caption(f"Cycle {cycle} is locked: scenarios can be loaded, not changed.")
+    st.caption(
+        f'The same numbers from the command line: `python -m sop_core plan --db PATH --scenario "{pick}" '
+        "--level company --out plan.csv`"
+    )
+
+
+def compare_view() -> None:
+    if len(names) < 2:
+        st.caption("Save two or more scenarios to compare them side by side.")
+        return
+    chosen = st.multiselect(
+        "Scenarios to compare (2 to 4)",
+        names,
+        key=f"{P}_compare",
+        max_selections=whatif.MAX_COMPARED,
+        placeholder="Pick 2 to 4 saved scenarios",
+    )
+    if len(chosen) < 2:
+        st.caption("Pick at least two.")
+        return
+    model = plan.model(store, cycle)
+    plans = {whatif.BASE: plan.base_result(store, cycle)}
+    for name in chosen:
+        items = levers_to_strings(
+            levers_from_json(saved.loc[saved["name"] == name, "levers"].iloc[0])
+        )
+        levers, dropped = usable_levers(items, model.families, model.resources)
+        if dropped:
+            st.warning(f'"{name}" is compared without: ' + "; ".join(dropped))
+        plans[name] = plan.result(store, levers, cycle)
+    st.dataframe(
+        whatif.format_side_by_side(whatif.side_by_side(plans), cur),
+        hide_index=True,
+        key=f"{P}_compare_table",
+        row_height=40,
+    )
+    st.caption("In brackets: the change against the base plan.")
+    frame = whatif.curves(plans)
+    c1, c2 = st.columns(2)
+    with c1:
+        panel.curves_chart(
+            frame[frame["measure"] == "Closing cash"],
+            cur,
+            "Closing cash by month",
+            key=f"{P}_cmp_cash",
+        )
+    with c2:
+        panel.curves_chart(
+            frame[frame["measure"] == "Gross margin"],
+            cur,
+            "Gross margin by month",
+            key=f"{P}_cmp_gm",
         )
 
-# --- compare --------------------------------------------------------------------------------
 
-st.subheader("Compare scenarios")
-if len(names) < 2:
-    st.caption("Save two or more scenarios to compare them side by side.")
-    st.stop()
-chosen = st.multiselect(
-    "Scenarios to compare (2 to 4)",
-    names,
-    key=f"{P}_compare",
-    max_selections=whatif.MAX_COMPARED,
-    placeholder="Pick 2 to 4 saved scenarios",
-)
-if len(chosen) < 2:
-    st.caption("Pick at least two.")
-    st.stop()
-
-model = plan.model(store, cycle)
-plans = {whatif.BASE: plan.base_result(store, cycle)}
-for name in chosen:
-    items = levers_to_strings(levers_from_json(saved.loc[saved["name"] == name, "levers"].iloc[0]))
-    levers, dropped = usable_levers(items, model.families, model.resources)
-    if dropped:
-        st.warning(f'"{name}" is compared without: ' + "; ".join(dropped))
-    plans[name] = plan.result(store, levers, cycle)
-
-st.dataframe(
-    whatif.format_side_by_side(whatif.side_by_side(plans), cur),
-    hide_index=True,
-    key=f"{P}_compare_table",
-)
-frame = whatif.curves(plans)
-c1, c2 = st.columns(2)
-with c1:
-    panel.curves_chart(
-        frame[frame["measure"] == "Closing cash"], cur, "Closing cash by month", key=f"{P}_cmp_cash"
-    )
-with c2:
-    panel.curves_chart(
-        frame[frame["measure"] == "Gross margin"], cur, "Gross margin by month", key=f"{P}_cmp_gm"
-    )
+if view_what_if.open:
+    with view_what_if:
+        panel.scenario_panel(store, cycle)
+        save_row()
+if view_saved.open:
+    with view_saved:
+        if cycle:
+            saved_view()
+        else:
+            st.info("Scenarios are saved per S&OP cycle and there is none yet.")
+if view_compare.open:
+    with view_compare:
+        if cycle:
+            compare_view()
+        else:
+            st.info("Scenarios are saved per S&OP cycle and there is none yet.")

@@ -85,10 +85,26 @@ def expected(store_path: Path, levers=(), scenario=None) -> dict[str, str]:
     }
 
 
+LEVER_TABS = ("Levers: everywhere", "By family", "By resource")
+
+
+def lever_input(at, key: str):
+    """A lever input, opening the lever tab that holds it (only the open tab is drawn)."""
+    for tab in (None, *LEVER_TABS):
+        if tab is not None:
+            at.session_state["scenario_lever_tab"] = tab
+            at.run()
+        try:
+            return at.number_input(key=key)
+        except KeyError:
+            continue
+    raise KeyError(key)
+
+
 def set_lever(at, key: str, value) -> None:
     """Type a value into a lever input (a lever change reruns only its fragments), then a full
     run so the whole page is in the test's element tree again."""
-    at.number_input(key=key).set_value(value).run()
+    lever_input(at, key).set_value(value).run()
     assert not at.exception, at.exception
     at.run()
 
@@ -104,9 +120,15 @@ def test_page_shows_base_figures_and_every_lever(page, db):
         "Fixed costs change (%)",
     ):
         assert label in labels
-    assert "Price change (%): Panel Radiators" in labels
-    assert "Capacity change (%): Press & Weld" in labels
+    assert len(labels) == 9  # the Everywhere tab: one input per lever
     assert page.number_input(key="scenario_dso_days").value == 52  # the data's own figure
+    assert lever_input(page, "scenario_price_change_pct_Panel Radiators").label == (
+        "Price change (%): Panel Radiators"
+    )
+    assert lever_input(page, "scenario_capacity_change_pct_Press & Weld").label == (
+        "Capacity change (%): Press & Weld"
+    )
+    assert len(page.number_input) == 2 * 5  # capacity and headcount of five resources
     assert all(m.delta == "0" for m in page.metric)  # no lever: nothing moves
 
 
@@ -156,8 +178,8 @@ def test_reset_restores_the_base_plan(page, db):
     set_lever(page, "scenario_price_change_pct", -3)
     set_lever(page, "scenario_volume_change_pct_Towel Rails", 10)
     page.button(key="scenario_reset").click().run()
-    assert page.number_input(key="scenario_price_change_pct").value == 0
-    assert page.number_input(key="scenario_volume_change_pct_Towel Rails").value is None
+    assert page.session_state["scenario_price_change_pct"] == 0
+    assert page.session_state["scenario_volume_change_pct_Towel Rails"] is None
     assert metrics(page) == expected(db)
 
 
@@ -167,6 +189,13 @@ def audit(db: Path, action: str):
         "WHERE entity = 'scenario' AND action = ? ORDER BY id",
         [action],
     )
+
+
+def view(at, name: str) -> None:
+    """Open one of the page's views (What if, Saved scenarios, Compare) as a click on its tab."""
+    at.session_state["scenario_view"] = name
+    at.run()
+    assert not at.exception, at.exception
 
 
 def save(at, name: str, note: str = "") -> None:
@@ -196,6 +225,7 @@ def test_save_load_compare_promote_delete_round_trip(page, db):
     )
     page.button(key="scenario_reset").click().run()
     set_lever(page, "scenario_volume_change_pct_Panel Radiators", 8)
+    page.session_state["scenario_lever_tab"] = "Levers: everywhere"
     save(page, "Radiator push")
     assert get_scenario(Store(db), cycle, "Radiator push").levers == [
         "volume_change_pct:Panel Radiators=8"
@@ -205,11 +235,12 @@ def test_save_load_compare_promote_delete_round_trip(page, db):
     assert 'A scenario named "Price cut" already exists' in page.error[0].value
 
     # load: the inputs show its levers, the figures are those of `plan --scenario`
+    view(page, "Saved scenarios")
     page.selectbox(key="scenario_pick").set_value("Price cut").run()
     page.button(key="scenario_load").click().run()
-    assert page.number_input(key="scenario_price_change_pct").value == -3
-    assert page.number_input(key="scenario_dso_days").value == 60
-    assert page.number_input(key="scenario_volume_change_pct_Panel Radiators").value is None
+    assert page.session_state["scenario_price_change_pct"] == -3
+    assert page.session_state["scenario_dso_days"] == 60
+    assert page.session_state["scenario_volume_change_pct_Panel Radiators"] is None
     assert metrics(page) == expected(db, scenario="Price cut")
     # a loaded scenario saves as its next version
     set_lever(page, "scenario_dso_days", 55)
@@ -218,16 +249,18 @@ def test_save_load_compare_promote_delete_round_trip(page, db):
     assert metrics(page) == expected(db, scenario="Price cut")
 
     # compare: the figures side by side and the curves
+    view(page, "Compare")
     page.multiselect(key="scenario_compare").set_value(["Price cut", "Radiator push"]).run()
-    table = page.dataframe[-1].value.set_index("figure")  # after the saved-scenarios table
+    table = page.dataframe[0].value.set_index("figure")
     assert table.columns.tolist() == [whatif.BASE, "Price cut", "Radiator push"]
     for name in ("Price cut", "Radiator push"):
         cash = expected(db, scenario=name)["Closing cash"]
         assert table.loc["Closing cash", name].startswith(cash)
     assert table.loc["Closing cash", whatif.BASE] == expected(db)["Closing cash"]
-    assert len(page.get("vega_lite_chart")) >= 3  # the what-if curves and the two compared
+    assert len(page.get("vega_lite_chart")) == 2  # closing cash, gross margin
 
     # promote, with the audit trail
+    view(page, "Saved scenarios")
     page.selectbox(key="scenario_pick").set_value("Radiator push").run()
     page.button(key="scenario_promote").click().run()
     assert promoted_scenario(Store(db), cycle).name == "Radiator push"
@@ -261,12 +294,12 @@ def test_a_scenario_whose_family_is_gone_loads_with_a_warning(page, db):
                 "someone",
             ],
         )
-    page.run()
+    view(page, "Saved scenarios")
     page.selectbox(key="scenario_pick").set_value("Old range").run()
     page.button(key="scenario_load").click().run()
     warning = page.warning[0].value
     assert "Cast Iron" in warning and "Old Line" in warning and "no longer exists" in warning
-    assert page.number_input(key="scenario_dso_days").value == 40
+    assert page.session_state["scenario_dso_days"] == 40
     assert metrics(page) == expected(db, ["dso_days=40"])
 
 
@@ -288,6 +321,9 @@ def test_summary_what_if_panel(db):
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert not at.exception, at.exception
+    assert "summary_whatif_price_change_pct" not in [n.key for n in at.number_input]  # closed
+    at.session_state["summary_whatif_open_panel"] = True  # open the what-if expander
+    at.run()
     at.number_input(key="summary_whatif_price_change_pct").set_value(4).run()
     shown = {m.label: m.value for m in at.metric}
     want = expected(db, ["price_change_pct=4"])

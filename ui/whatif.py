@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from sop_core import whatif
@@ -29,6 +30,7 @@ __all__ = [
     "current_levers",
     "lever_grid",
     "everywhere_inputs",
+    "metric_args",
     "figure_metrics",
     "curves_chart",
     "figures",
@@ -202,43 +204,53 @@ def _where(row) -> str:
     return note.split(",")[0] if row["key"] == "peak_utilisation" else note
 
 
-def figure_metrics(table: pd.DataFrame, currency: str, columns: int, keys=None) -> None:
-    """The scenario's figures as metrics with their change against base, ``columns`` per row.
+def metric_args(table: pd.DataFrame, currency: str, keys=None) -> list[dict]:
+    """The arguments of ``st.metric`` for each figure of ``whatif.compare``'s table.
 
     A figure the levers leave unchanged shows a grey 0; where it has a month or resource, that
     follows the change.
     """
     if keys is not None:
         table = table.set_index("key").loc[list(keys)].reset_index()
-    records = table.to_dict("records")
-    for start in range(0, len(records), columns):
-        # one flex row per line of figures: far cheaper to send and draw than st.columns
-        row_box = st.container(horizontal=True, gap="small")
-        for row in records[start : start + columns]:
-            unit = row["unit"]
-            change = whatif.format_delta(row["delta"], unit, currency)
-            unchanged = change is None or change == "no change"
-            helptext = f"Base plan: {whatif.format_value(row['base'], unit, currency)}"
-            if row["base_note"]:
-                helptext += f" ({row['base_note']})"
-            if row["scenario_note"]:
-                helptext += f"; scenario: {row['scenario_note']}"
-            row_box.metric(
-                row["label"],
-                whatif.format_value(row["scenario"], unit, currency),
-                0 if unchanged else metric_delta(change),
-                delta_color="off"
+    out = []
+    for row in table.to_dict("records"):
+        unit = row["unit"]
+        change = whatif.format_delta(row["delta"], unit, currency)
+        unchanged = change is None or change == "no change"
+        helptext = f"Base plan: {whatif.format_value(row['base'], unit, currency)}"
+        if row["base_note"]:
+            helptext += f" ({row['base_note']})"
+        if row["scenario_note"]:
+            helptext += f"; scenario: {row['scenario_note']}"
+        out.append(
+            {
+                "label": row["label"],
+                "value": whatif.format_value(row["scenario"], unit, currency),
+                "delta": 0 if unchanged else metric_delta(change),
+                "delta_color": "off"
                 if unchanged
                 else ("normal" if row["better"] == "up" else "inverse"),
-                delta_arrow="off" if unchanged else "auto",
-                delta_description=_where(row) or None,
-                help=helptext,
-                border=True,
-                width="stretch",
-            )
+                "delta_arrow": "off" if unchanged else "auto",
+                "delta_description": _where(row) or None,
+                "help": helptext,
+                "border": True,
+                "width": "stretch",
+            }
+        )
+    return out
+
+
+def figure_metrics(args: list[dict], columns: int) -> None:
+    """The figures as metrics, ``columns`` to a row."""
+    for start in range(0, len(args), columns):
+        # one flex row per line of figures: far cheaper to send and draw than st.columns
+        row_box = st.container(horizontal=True, gap="small")
+        for kwargs in args[start : start + columns]:
+            row_box.metric(**kwargs)
 
 
 PLAN_COLORS = ["#D55E00", "#0072B2", "#009E73", "#CC79A7"]
+CURVES_TITLE = "Closing cash (solid) and gross margin (dashed) by month"
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -284,23 +296,27 @@ def _applied_line(levers: Levers, errors: dict) -> None:
 
 
 def _figures(store, cycle, prefix, keys, columns, chart_box) -> None:
-    """The figures against base (and the curves into ``chart_box``): what a lever change reruns."""
+    """The figures against base (and the curves into ``chart_box``): what a lever change reruns.
+
+    Everything is computed before the first element is sent, so the browser gets the new
+    figures in one burst and redraws the page once or twice, not once per figure.
+    """
     version = state.data_version(store)  # one query per run: every cache below is keyed by it
     ctrls = controls(store, cycle, version)
     levers, errors = current_levers(prefix, ctrls)
     base = plan.base_result(store, cycle, version=version)
     scenario = plan.result(store, levers, cycle, version=version)
     currency = base.model.settings.currency
-    figure_metrics(whatif.compare(base, scenario), currency, columns, keys)
+    args = metric_args(whatif.compare(base, scenario), currency, keys)
+    if chart_box is not None:
+        curves = whatif.curves({whatif.BASE: base, "Scenario": scenario})
+        spec = _chart_spec(currency, (whatif.BASE, "Scenario"), CURVES_TITLE)
+        data = pa.Table.from_pandas(curves, preserve_index=False)
+    figure_metrics(args, columns)
     _applied_line(levers, errors)
     if chart_box is not None:
         with chart_box:
-            curves_chart(
-                whatif.curves({whatif.BASE: base, "Scenario": scenario}),
-                currency,
-                "Closing cash (solid) and gross margin (dashed) by month",
-                key=f"{prefix}_curves",
-            )
+            st.vega_lite_chart(data, spec, width="stretch", key=f"{prefix}_curves")
     _freeze_gc_once()
 
 
@@ -342,44 +358,61 @@ def scenario_panel(store, cycle: str | None) -> None:
     with figures_box:
         figures(store, cycle, SCENARIO, chart_box=right)
     with left:
-        head = st.columns([2, 1], vertical_alignment="bottom")
-        head[0].subheader("Levers")
-        head[1].button(
+        # Only the open tab's inputs are drawn (their values persist in the session): the fewer
+        # elements on the page, the faster the browser redraws the figures after a change.
+        tab_all, tab_family, tab_resource = st.tabs(
+            ["Levers: everywhere", "By family", "By resource"],
+            key=f"{SCENARIO}_lever_tab",
+            on_change="rerun",
+        )
+        if tab_all.open:
+            with tab_all:
+                everywhere_inputs(SCENARIO, ctrls, 3)
+        if tab_family.open:
+            with tab_family:
+                st.caption(
+                    "An empty cell follows the *everywhere* value (stock cover: the data's, in "
+                    "brackets)."
+                )
+                lever_grid(SCENARIO, ctrls, FAMILY_LEVERS, "families")
+        if tab_resource.open:
+            with tab_resource:
+                st.caption("An empty cell follows the *everywhere* value.")
+                lever_grid(SCENARIO, ctrls, RESOURCE_LEVERS, "resources")
+        st.button(
             "Reset levers",
             key=f"{SCENARIO}_reset",
             icon=":material/restart_alt:",
             on_click=reset,
             args=(SCENARIO, ctrls),
-            width="stretch",
             help="Every lever back to the data's own figures: the base plan.",
         )
-        tab_all, tab_family, tab_resource = st.tabs(["Everywhere", "By family", "By resource"])
-        with tab_all:
-            everywhere_inputs(SCENARIO, ctrls, 3)
-        with tab_family:
-            st.caption(
-                "An empty cell follows the *Everywhere* value (stock cover: the data's, in brackets)."
-            )
-            lever_grid(SCENARIO, ctrls, FAMILY_LEVERS, "families")
-        with tab_resource:
-            st.caption("An empty cell follows the *Everywhere* value.")
-            lever_grid(SCENARIO, ctrls, RESOURCE_LEVERS, "resources")
 
 
 def _open_in_scenarios(ctrls) -> None:
     levers, _ = current_levers(SUMMARY, ctrls)
     set_inputs(SCENARIO, ctrls, levers)
+    st.session_state[f"{SCENARIO}_view"] = "What if"
 
 
 def compact_panel(store, cycle: str | None = None) -> None:
-    """The Executive summary's what-if: the company-wide levers and six figures against base."""
+    """The Executive summary's what-if: the company-wide levers and six figures against base.
+
+    In an expander drawn only when open, so the summary stays as light as it was.
+    """
     cycle = cycle or state.selected_cycle(store)
-    with st.expander(
-        "What if…? Change an assumption and see cash and margin move", icon=":material/tune:"
-    ):
+    box = st.expander(
+        "What if…? Change an assumption and see cash and margin move",
+        icon=":material/tune:",
+        key=f"{SUMMARY}_open_panel",
+        on_change="rerun",
+    )
+    if not box.open:
+        return
+    with box:
         ctrls = controls(store, cycle)
         seed(SUMMARY, ctrls)
-        figures(store, cycle, SUMMARY, keys=COMPACT_FIGURES, columns=6)
+        figures(store, cycle, SUMMARY, keys=COMPACT_FIGURES, columns=3)
         everywhere_inputs(SUMMARY, ctrls, 5)
         b1, b2, _ = st.columns([1, 1.4, 3])
         b1.button(
