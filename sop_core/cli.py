@@ -69,6 +69,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("cycle", help="open, lock or show the monthly S&OP cycle")
     db(sp)
     sp.add_argument("action", choices=("open", "lock", "status"))
+
+    # Roles for sign-in (sop_core.roles). The command line acts as a local administrator:
+    # whoever can run it can open the store file anyway.
+    sp = sub.add_parser("roles", help="list, set or remove who has which role (for sign-in)")
+    rsub = sp.add_subparsers(dest="roles_action", required=True, parser_class=_Parser)
+    rp = rsub.add_parser("list", help="every email with its role")
+    db(rp)
+    rp = rsub.add_parser("set", help="give an email a role (e.g. the first admin)")
+    db(rp)
+    rp.add_argument("email")
+    rp.add_argument(
+        "role", help="sales, marketing, operations, finance, executive, viewer or admin"
+    )
+    rp = rsub.add_parser("remove", help="take an email's role away")
+    db(rp)
+    rp.add_argument("email")
     return p
 
 
@@ -156,6 +172,23 @@ def _cmd_cycle(args) -> str:
         return cycle_command(store, args.action, user=_user())
 
 
+def _cmd_roles(args) -> str:
+    from sop_core import roles
+
+    with _open_store(args) as store:
+        if args.roles_action == "set":
+            old = roles.set_role(store, args.email, args.role, user=_user())
+            key = roles.normalize_email(args.email)
+            return f"{key}: {old} -> {args.role}" if old else f"{key} is now {args.role}"
+        if args.roles_action == "remove":
+            old = roles.remove_role(store, args.email, user=_user())
+            return f"{roles.normalize_email(args.email)} no longer has a role (was {old})"
+        table = roles.list_roles(store)
+    if table.empty:
+        return "No one has a role yet: python -m sop_core roles set --db PATH EMAIL admin"
+    return "\n".join(f"{r.email}\t{r.role}" for r in table.itertuples())
+
+
 COMMANDS = {
     "init": _cmd_init,
     "import": _cmd_import,
@@ -164,6 +197,7 @@ COMMANDS = {
     "disagreements": _cmd_disagreements,
     "boardpack": _cmd_boardpack,
     "cycle": _cmd_cycle,
+    "roles": _cmd_roles,
 }
 
 
