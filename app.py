@@ -7,6 +7,8 @@ from ui import auth, state
 st.set_page_config(page_title="S&OP cockpit", page_icon=":material/insights:", layout="wide")
 
 store = state.get_store(router=True)
+# With sign-in configured, nothing below runs before sign-in and a role (ui/auth.py).
+auth.gate(store)
 
 PAGES = {
     "Executive S&OP": [

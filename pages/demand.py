@@ -168,12 +168,15 @@ else:
             key="demand_consensus_reason",
             placeholder="e.g. Sales has inflated Smart Controls by 20 % for six cycles; take the baseline.",
         )
+        refused = auth.why_not("consensus:set", store)
         submitted = st.form_submit_button(
             "Set consensus",
             type="primary",
-            disabled=not auth.can("consensus:set", store),
-            help=None if auth.can("consensus:set", store) else "Sales, marketing or admin only.",
+            key="demand_consensus_set",
+            disabled=refused is not None,
         )
+        if refused:
+            st.caption(refused)
     weights = blend if method == "blend" else None
     if submitted:
         try:

@@ -21,6 +21,7 @@ __all__ = [
     "Action",
     "allowed",
     "who_may",
+    "refusal",
     "check",
     "normalize_email",
     "role_of",
@@ -138,6 +139,17 @@ def _or_list(names: tuple[str, ...]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
+def refusal(user: str, role: str | None, action: str) -> str:
+    """What a refusal says: who may do it, and who is asking in which role."""
+    spec = ACTIONS.get(action)
+    head = (
+        f"Only {_or_list(who_may(action))} may {spec.what}; "
+        if spec
+        else f"{action!r} is not an action anyone may do; "
+    )
+    return head + f"you are signed in as {user or 'unknown'} ({role or 'no role'})."
+
+
 def check(store, user: str, role: str | None, action: str, *, detail: str | None = None) -> None:
     """Let the action through, or log the refusal and raise.
 
@@ -153,13 +165,7 @@ def check(store, user: str, role: str | None, action: str, *, detail: str | None
     """
     if allowed(role, action):
         return
-    spec = ACTIONS.get(action)
-    what = spec.what if spec else action
-    message = (
-        f"Only {_or_list(who_may(action))} may {what}; "
-        if spec
-        else f"{action!r} is not an action anyone may do; "
-    ) + f"you are signed in as {user or 'unknown'} ({role or 'no role'})."
+    message = refusal(user, role, action)
     with store.transaction() as cur:
         store.audit(cur, user, "refused", action, detail, None, role or "no role", message)
     raise PermissionDenied(message)

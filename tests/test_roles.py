@@ -6,6 +6,7 @@ import pytest
 
 from sop_core import roles
 from sop_core.errors import PermissionDenied, SopError
+from sop_core.store import Store
 
 S, M, OP, F, E, V, A = "sales", "marketing", "operations", "finance", "executive", "viewer", "admin"
 
@@ -37,13 +38,21 @@ EXPECTED: dict[str, set[str]] = {
 CASES = [(role, action, role in who) for action, who in EXPECTED.items() for role in roles.ROLES]
 
 
+@pytest.fixture(scope="module")
+def shared_db(tmp_path_factory):
+    """One store for the whole table (each case reads only the audit row it writes)."""
+    with Store(tmp_path_factory.mktemp("roles") / "plan.duckdb") as store:
+        yield store
+
+
 def test_the_allow_list_is_the_documented_one():
     assert set(roles.ACTIONS) == set(EXPECTED)
     assert set(roles.ROLES) == {S, M, OP, F, E, V, A}
 
 
 @pytest.mark.parametrize(("role", "action", "ok"), CASES)
-def test_each_role_and_action(fresh_db, role, action, ok):
+def test_each_role_and_action(shared_db, role, action, ok):
+    fresh_db = shared_db
     user = f"{role}@example.com"
     before = fresh_db.scalar("SELECT count(*) FROM audit_log")
     if ok:

@@ -19,10 +19,12 @@ from sop_core.errors import PermissionDenied
 
 __all__ = [
     "auth_configured",
+    "is_loopback",
     "signed_in_email",
     "current_user",
     "current_role",
     "can",
+    "why_not",
     "check",
     "require",
     "gate",
@@ -46,14 +48,19 @@ def auth_configured() -> bool:
         return False
 
 
-def _served_on_loopback() -> bool:
-    address = (st.get_option("server.address") or "").strip()
+def is_loopback(address: str | None) -> bool:
+    """Whether a ``server.address`` keeps the app on this machine ("" or None: every interface)."""
+    address = (address or "").strip().strip("[]")
     if address == "localhost":
         return True
     try:
         return ipaddress.ip_address(address).is_loopback
     except ValueError:  # "" (every interface) or a host name
         return False
+
+
+def _served_on_loopback() -> bool:
+    return is_loopback(st.get_option("server.address"))
 
 
 def _logged_in() -> bool:
@@ -95,6 +102,12 @@ def current_role(store=None) -> str | None:
 def can(action: str, store=None) -> bool:
     """Whether the current role may do ``action``: for disabling widgets, never as the check."""
     return roles.allowed(current_role(store), action)
+
+
+def why_not(action: str, store=None) -> str | None:
+    """The refusal the current person would get for ``action`` (not logged), or None if allowed."""
+    role = current_role(store)
+    return None if roles.allowed(role, action) else roles.refusal(current_user(), role, action)
 
 
 def check(action: str, *, detail: str | None = None, store=None) -> None:

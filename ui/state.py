@@ -62,7 +62,9 @@ def _run_through_the_router(router: bool) -> None:
 def get_store(*, router: bool = False) -> Store:
     """The process-wide store; on the very first start it is built from the demo company.
 
-    Pages call it first thing; app.py calls it with ``router=True``.
+    Pages call it first thing; app.py calls it with ``router=True`` and then ``auth.gate``.
+    A page run outside the router passes the same gate here, so with sign-in configured no
+    page renders before sign-in and a role, however it was reached.
     """
     _run_through_the_router(router)
     path = default_db_path()
@@ -70,8 +72,12 @@ def get_store(*, router: bool = False) -> Store:
         with st.spinner(
             "First start: building the demo company's plan store (fitting forecasts, about 30 s)…"
         ):
-            return _open_store(str(path))
-    return _open_store(str(path))
+            store = _open_store(str(path))
+    else:
+        store = _open_store(str(path))
+    if not router:
+        auth.gate(store)
+    return store
 
 
 def data_version(store: Store) -> int:

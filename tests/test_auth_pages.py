@@ -1,0 +1,341 @@
+"""Sign-in and roles in the app (AppTest, sign-in simulated through ``at.user``): the gate, the
+sidebar, sign-out, and each role's allowed and refused writes through the pages, table-driven.
+
+The real OpenID Connect flow against a provider is in test_auth_oidc.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from _rhythm import make_store, restore_main  # noqa: F401 - autouse
+from streamlit.testing.v1 import AppTest
+
+from sop_core import roles
+from sop_core.store import Store
+from ui import auth
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+# Placeholders only: AppTest never talks to a provider (st.user is simulated).
+SECRETS = {
+    "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+    "cookie_secret": "placeholder-cookie-secret-for-tests-only",
+    "client_id": "sop-cockpit",
+    "client_secret": "placeholder",
+    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+}
+
+
+def email(role: str) -> str:
+    return f"{role}@example.com"
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    """The small company, with one person per role (``sales@example.com`` is sales, …)."""
+    path = tmp_path / "plan.duckdb"
+    with make_store(path) as store:
+        for role in roles.ROLES:
+            roles.set_role(store, email(role), role, user="setup")
+    monkeypatch.setenv("SOP_DB", str(path))
+    return path
+
+
+def _session(script: str, user: dict, *, timeout: float = 60) -> AppTest:
+    at = AppTest.from_file(script, default_timeout=timeout)
+    at.secrets["auth"] = dict(SECRETS)
+    at.user = dict(user)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _signed_in(role_or_email: str) -> dict:
+    address = role_or_email if "@" in role_or_email else email(role_or_email)
+    return {"is_logged_in": True, "email": address, "email_verified": True, "name": "Test"}
+
+
+def _texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def _audit(db, action: str | None = None):
+    with Store(db) as store:
+        log = store.audit_log()
+    return log if action is None else log[log["action"] == action]
+
+
+# --- the gate ----------------------------------------------------------------------------------
+def test_signed_out_sees_only_the_sign_in_screen(db):
+    at = _session(APP, {"is_logged_in": False})
+    assert _texts(at.title) == ["S&OP cockpit"]
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.sidebar.selectbox and not at.sidebar.text_input  # no cycle, family or name
+    assert not at.dataframe and not at.metric and not at.error
+
+
+def test_an_email_with_no_role_sees_only_a_refusal_and_may_sign_out(db):
+    at = _session(APP, _signed_in("stranger@example.com"))
+    assert _texts(at.title) == ["S&OP cockpit"]
+    assert len(at.error) == 1 and "stranger@example.com, which has no role" in at.error[0].value
+    assert [b.label for b in at.button] == ["Sign out"]
+    assert not at.sidebar.selectbox and not at.dataframe and not at.metric
+    at.run()  # logged once per session, not on every rerun
+    refused = _audit(db, "refused")
+    assert refused[["user_name", "entity"]].values.tolist() == [["stranger@example.com", "sign-in"]]
+    at.button(key="auth_sign_out").click().run()
+    assert at.user.get("is_logged_in") is False
+    at.run()
+    assert _texts(at.title) == ["S&OP cockpit"]
+    assert [b.label for b in at.button] == ["Sign in"]
+
+
+def test_an_unverified_email_is_refused(db):
+    user = dict(_signed_in("admin"), email_verified=False)
+    at = _session(APP, user)
+    assert "does not vouch for this email" in at.error[0].value
+    assert not at.sidebar.selectbox
+
+
+def test_sign_in_maps_the_role(db):
+    at = _session(APP, _signed_in("Finance@Example.com"))
+    assert at.title[0].value == "Executive summary"
+    side = " ".join(_texts(at.sidebar.markdown) + _texts(at.sidebar.caption))
+    assert "Signed in as **finance@example.com**" in side and "Role: finance" in side
+    assert at.sidebar.button(key="auth_sign_out").label == "Sign out"
+    assert not at.sidebar.text_input  # the name comes from sign-in, not the sidebar
+    # (Signing out from the sidebar is clicked through in test_auth_oidc.py: AppTest runs a
+    # multipage app's later runs without the router, so its sidebar is not there to click.)
+
+
+def test_only_an_admin_may_use_the_admin_page(db):
+    at = _session(str(ROOT / "pages" / "admin.py"), _signed_in("admin"))
+    assert at.title[0].value == "Users and roles"
+    assert "finance@example.com" in at.dataframe[0].value["email"].tolist()
+    # A finance lead has no admin page in the navigation; reached anyway, it refuses (logged).
+    page = _session(str(ROOT / "pages" / "admin.py"), _signed_in("finance"))
+    assert page.error[0].value.startswith("Only admin may manage who has which role")
+    assert not page.dataframe and not page.text_input
+    assert _audit(db, "refused")["entity"].tolist() == ["roles:manage"]
+
+
+def test_admin_page_gives_and_removes_roles_audited(db):
+    at = _session(str(ROOT / "pages" / "admin.py"), _signed_in("admin"))
+    at.text_input(key="admin_email").set_value("New.Person@Example.com")
+    at.selectbox(key="admin_role").set_value("operations")
+    at.button(key="admin_save").click().run()
+    assert _texts(at.success) == ["new.person@example.com is now operations."]
+    at.selectbox(key="admin_remove_email").set_value("admin@example.com")
+    at.button(key="admin_remove").click().run()
+    assert "last admin" in at.error[0].value
+    with Store(db) as store:
+        assert roles.role_of(store, "new.person@example.com") == "operations"
+        assert roles.role_of(store, "admin@example.com") == "admin"
+    row = _audit(db, "role").iloc[0]
+    assert (row["user_name"], row["item_key"], row["new_value"]) == (
+        "admin@example.com",
+        "new.person@example.com",
+        "operations",
+    )
+
+
+@pytest.mark.parametrize(
+    ("address", "loopback"),
+    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("[::1]", True)]
+    + [("0.0.0.0", False), ("", False), (None, False), ("192.168.1.20", False)],
+)
+def test_which_addresses_count_as_local(address, loopback):
+    assert auth.is_loopback(address) is loopback
+
+
+def test_local_mode_on_a_network_address_shows_nothing(db, monkeypatch):
+    monkeypatch.setattr(auth, "_served_on_loopback", lambda: False)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert "served on a network address without sign-in" in at.error[0].value
+    assert not at.sidebar.selectbox and not at.metric
+
+
+def test_local_mode_is_the_local_administrator(db):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["user"] = "Jane"
+    at.run()
+    assert not at.exception
+    assert at.sidebar.text_input(key="user").value == "Jane"
+    at.switch_page("pages/admin.py").run()
+    assert at.title[0].value == "Users and roles" and not at.error
+    assert "Sign-in is not configured" in at.info[0].value
+
+
+# --- each role's writes through the pages ------------------------------------------------------
+def _upload(table: str, text: str) -> Callable[[AppTest], None]:
+    def drive(at: AppTest) -> None:
+        at.file_uploader(key="data_upload").set_value((f"{table}.csv", text.encode(), "text/csv"))
+        at.run()
+
+    return drive
+
+
+def _fill(**values) -> Callable[[AppTest], None]:
+    """Type into the page's inputs; the click sends them (a form's inputs go with its button)."""
+
+    def drive(at: AppTest) -> None:
+        rerun = False
+        for key, value in values.items():
+            if key.endswith("confirm"):  # a checkbox that enables its button: needs a run
+                at.checkbox(key=key).set_value(value)
+                rerun = True
+            elif key == "decisions_new_d_text":
+                at.text_area(key=key).input(value)
+            else:
+                at.text_input(key=key).input(value)
+        if rerun:
+            at.run()
+
+    return drive
+
+
+def _nothing(at: AppTest) -> None:
+    pass
+
+
+PAGE = {
+    name: str(ROOT / "pages" / f"{name}.py") for name in ("cycle", "decisions", "data", "demand")
+}
+# action, page, what to fill in, the button, a text of success, one role allowed, one refused
+PAGE_ACTIONS = [
+    (
+        "step:update",
+        "cycle",
+        _fill(cycle_owner_demand_review="Head of Sales"),
+        "cycle_save_demand_review",
+        "owner Head of Sales",
+        "sales",
+        "viewer",
+    ),
+    (
+        "step:signoff",
+        "cycle",
+        _nothing,
+        "cycle_sign_demand_review",
+        "signed off",
+        "executive",
+        "finance",
+    ),
+    (
+        "cycle:lock",
+        "cycle",
+        _fill(cycle_lock_confirm=True),
+        "cycle_lock",
+        "locked by",
+        "executive",
+        "operations",
+    ),
+    ("cycle:open", "cycle", _nothing, "cycle_open", "2026-02", "admin", "sales"),
+    (
+        "assumption:edit",
+        "decisions",
+        _fill(decisions_new_a_name="Lead time", decisions_new_a_value="6"),
+        "decisions_new_a_add",
+        "Added",
+        "operations",
+        "viewer",
+    ),
+    (
+        "decision:record",
+        "decisions",
+        _fill(decisions_new_d_text="Second shift", decisions_new_d_owner="Ops"),
+        "decisions_new_d_add",
+        "Decision logged",
+        "executive",
+        "finance",
+    ),
+    (
+        "consensus:set",
+        "demand",
+        _fill(demand_consensus_reason="Sales inflates: take the baseline"),
+        "demand_consensus_set",
+        "set consensus",
+        "sales",
+        "operations",
+    ),
+    (
+        "import:forecasts",
+        "data",
+        _upload("forecasts", "cycle,month,sku,source,units\n2026-01,2026-02,A,sales,90\n"),
+        "data_import",
+        "Imported",
+        "marketing",
+        "finance",
+    ),
+    (
+        "import:inventory",
+        "data",
+        _upload("inventory", "sku,on_hand_units\nA,5\nB,7\n"),
+        "data_import",
+        "Imported",
+        "operations",
+        "sales",
+    ),
+    (
+        "import:cash_items",
+        "data",
+        _upload("cash_items", "month,item,amount\n2026-03,Capex,-500\n"),
+        "data_import",
+        "Imported",
+        "finance",
+        "operations",
+    ),
+]
+CASES = [
+    pytest.param(action, page, drive, key, done, role, ok, id=f"{action}-{role}")
+    for action, page, drive, key, done, allowed, refused in PAGE_ACTIONS
+    for role, ok in ((allowed, True), (refused, False))
+]
+
+
+def _messages(at: AppTest) -> str:
+    return " | ".join(_texts(at.error) + _texts(at.success))
+
+
+@pytest.mark.parametrize(("action", "page", "drive", "key", "done", "role", "ok"), CASES)
+def test_a_role_may_or_may_not_through_the_page(db, action, page, drive, key, done, role, ok):
+    at = _session(PAGE[page], _signed_in(role))
+    drive(at)
+    button = at.button(key=key)
+    if ok:
+        assert not button.disabled
+        button.click().run()
+        assert not at.error, _messages(at)
+        last = _audit(db).iloc[0]
+        # (the consensus page reruns after saving, so its message is the audit row)
+        assert any(done in s for s in _texts(at.success)) or last["action"] == done, _messages(at)
+        assert last["user_name"] == email(role) and last["action"] != "refused"
+        return
+    if not button.disabled:  # the page could not tell beforehand (an upload): the check refuses
+        button.click().run()
+    else:
+        # The widget is greyed out, and Streamlit drops a disabled widget's clicks. The check
+        # behind it still counts: an allowed person whose role is taken away while the page
+        # is open is refused on the click.
+        with Store(db) as store:
+            roles.set_role(store, "switch@example.com", roles.ADMIN, user="setup")
+        at = _session(PAGE[page], _signed_in("switch@example.com"))
+        drive(at)
+        with Store(db) as store:
+            roles.set_role(store, "switch@example.com", role, user="admin@example.com")
+        at.button(key=key).click().run()
+    errors = _texts(at.error)
+    if not errors and page == "demand":
+        # A form's button read on this run: Streamlit drops the click of a widget disabled
+        # in the run that reads it, so the role's refusal shows beside it and nothing is set.
+        assert any(c.startswith("Only sales, marketing or admin") for c in _texts(at.caption))
+        assert _audit(db, "set consensus").empty
+        return
+    assert len(errors) == 1 and errors[0].startswith("Only "), _messages(at)
+    assert f"({role})." in errors[0] and "admin" in errors[0]
+    refused = _audit(db, "refused").iloc[0]
+    assert refused["entity"] == action
