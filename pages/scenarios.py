@@ -138,48 +138,50 @@ view_what_if, view_saved, view_compare = st.tabs(
 )
 
 
-def save_row() -> None:
-    """Name, note and the save button, under the what-if."""
+def save_popover() -> None:
+    """ "Save as scenario…": name, note and the save button, beside the levers' reset."""
     if not cycle:
-        st.info(
-            "Scenarios are saved per S&OP cycle and there is none yet: import forecasts with their "
-            "cycle column on the Data page. The what-if works without one."
-        )
+        st.caption("Scenarios are saved per S&OP cycle, and there is none yet.")
         return
-    if locked:
-        st.info(
-            f"Cycle {cycle} is locked: its scenarios are the record of that meeting. "
-            "Open the next cycle to save new ones.",
-            icon=":material/lock:",
+    label = f'Save "{loaded["name"]}"…' if loaded else "Save as scenario…"
+    with st.popover(label, icon=":material/save:", type="primary"):
+        if locked:
+            st.info(
+                f"Cycle {cycle} is locked: its scenarios are the record of that meeting. "
+                "Open the next cycle to save new ones.",
+                icon=":material/lock:",
+            )
+        st.text_input(
+            "Scenario name",
+            key=f"{P}_save_name",
+            max_chars=80,
+            placeholder="e.g. Price −3 % on radiators",
+            disabled=locked,
         )
-    name_col, note_col, button_col = st.columns([2, 3, 1.2], vertical_alignment="bottom")
-    name_col.text_input(
-        "Scenario name",
-        key=f"{P}_save_name",
-        max_chars=80,
-        placeholder="e.g. Price −3 % on radiators",
-        disabled=locked,
-    )
-    note_col.text_input(
-        "Note",
-        key=f"{P}_save_note",
-        placeholder="why, who asked, what it assumes",
-        disabled=locked,
-    )
-    button_col.button(
-        "Save scenario",
-        key=f"{P}_save",
-        type="primary",
-        icon=":material/save:",
-        on_click=_save,
-        disabled=locked,
-        width="stretch",
-    )
-    st.caption(
-        f"Saved with its levers, author ({user}) and note for cycle {cycle}"
-        + (" — set your name in the sidebar." if user == "anonymous" else ".")
-        + (f' Loaded: "{loaded["name"]}" (version {loaded["version"]}).' if loaded else "")
-    )
+        st.text_input(
+            "Note",
+            key=f"{P}_save_note",
+            placeholder="why, who asked, what it assumes",
+            disabled=locked,
+        )
+        st.button(
+            "Save scenario",
+            key=f"{P}_save",
+            type="primary",
+            icon=":material/save:",
+            on_click=_save,
+            disabled=locked,
+        )
+        st.caption(
+            f"Saved with the levers set now, you as author ({user}) and the note, for cycle {cycle}"
+            + (" — set your name in the sidebar." if user == "anonymous" else ".")
+            + (
+                f' Loaded: "{loaded["name"]}" (version {loaded["version"]}); keep its name to save '
+                "a new version."
+                if loaded
+                else ""
+            )
+        )
 
 
 def saved_view() -> None:
@@ -308,8 +310,7 @@ def compare_view() -> None:
 
 if view_what_if.open:
     with view_what_if:
-        panel.scenario_panel(store, cycle)
-        save_row()
+        panel.scenario_panel(store, cycle, actions=save_popover)
 if view_saved.open:
     with view_saved:
         if cycle:

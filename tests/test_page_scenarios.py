@@ -332,3 +332,9 @@ def test_summary_what_if_panel(db):
     at.run()
     assert not at.exception
     assert at.number_input(key="summary_whatif_price_change_pct").value == 4
+    # carry the levers over to the Scenarios page
+    at.button(key="summary_whatif_open").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Scenarios"
+    assert at.number_input(key="scenario_price_change_pct").value == 4
+    assert {m.label: m.value for m in at.metric}["Closing cash"] == want["Closing cash"]

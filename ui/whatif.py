@@ -9,6 +9,7 @@ lever change is one ``engine.compute`` (a few ms on the demo).
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 
 import pandas as pd
 import pyarrow as pa
@@ -346,10 +347,11 @@ def figures(store, cycle, prefix: str, *, keys=None, columns: int = 6, chart_box
     )
 
 
-def scenario_panel(store, cycle: str | None) -> None:
+def scenario_panel(store, cycle: str | None, actions: Callable[[], None] | None = None) -> None:
     """The Scenarios page's what-if: figures against base, every lever, the curves.
 
-    A lever change reruns only its input and the figures (see ``_input``).
+    A lever change reruns only its input and the figures (see ``_input``). ``actions`` draws
+    more buttons beside the levers' reset (the page's "Save as scenario…").
     """
     ctrls = controls(store, cycle)
     seed(SCENARIO, ctrls)
@@ -379,14 +381,17 @@ def scenario_panel(store, cycle: str | None) -> None:
             with tab_resource:
                 st.caption("An empty cell follows the *everywhere* value.")
                 lever_grid(SCENARIO, ctrls, RESOURCE_LEVERS, "resources")
-        st.button(
-            "Reset levers",
-            key=f"{SCENARIO}_reset",
-            icon=":material/restart_alt:",
-            on_click=reset,
-            args=(SCENARIO, ctrls),
-            help="Every lever back to the data's own figures: the base plan.",
-        )
+        with st.container(horizontal=True, gap="small"):
+            st.button(
+                "Reset levers",
+                key=f"{SCENARIO}_reset",
+                icon=":material/restart_alt:",
+                on_click=reset,
+                args=(SCENARIO, ctrls),
+                help="Every lever back to the data's own figures: the base plan.",
+            )
+            if actions is not None:
+                actions()
 
 
 def _open_in_scenarios(ctrls) -> None:
