@@ -7,9 +7,52 @@ from pathlib import Path
 
 from sop_core.store import REPO_ROOT, Store
 
-__all__ = ["DEMO_DIR", "init_store", "load_demo", "ensure_store"]
+__all__ = ["DEMO_DIR", "init_store", "load_demo", "load_meeting", "ensure_store"]
 
 DEMO_DIR = REPO_ROOT / "data" / "demo"
+# What the demo's leadership team has written down so far this cycle (not contract tables).
+MEETING_DIR = DEMO_DIR / "meeting"
+
+
+def load_meeting(store: Store, folder: Path = MEETING_DIR, *, user: str = "demo") -> None:
+    """The demo cycle's state: its assumption register, open decisions and the steps signed off."""
+    import pandas as pd
+
+    from sop_core.cycles import sign_off
+    from sop_core.decisions import add_decision
+    from sop_core.plandata import current_cycle
+    from sop_core.register import add_assumption
+
+    cycle = current_cycle(store)
+    if cycle is None:
+        return
+    for row in pd.read_csv(folder / "assumptions.csv", dtype=str, keep_default_na=False).itertuples():
+        add_assumption(
+            store,
+            cycle,
+            name=row.name,
+            value=row.value,
+            unit=row.unit,
+            owner=row.owner,
+            rationale=row.rationale,
+            evidence=row.evidence,
+            tolerance_pct=float(row.tolerance_pct) if row.tolerance_pct else None,
+            user=row.owner,
+        )
+    for row in pd.read_csv(folder / "decisions.csv", dtype=str, keep_default_na=False).itertuples():
+        add_decision(
+            store,
+            cycle,
+            decision=row.decision,
+            owner=row.owner,
+            due=row.due,
+            answers=row.answers,
+            status=row.status,
+            note=row.note,
+            user=row.owner,
+        )
+    for row in pd.read_csv(folder / "signoffs.csv", dtype=str).itertuples():
+        sign_off(store, cycle, row.step, user=row.user)
 
 
 def load_demo(
@@ -25,6 +68,7 @@ def load_demo(
     if progress:
         progress("Fitting the statistical baseline", 0.3)
     run_forecast(store, progress=False, history=True)
+    load_meeting(store, user=user)
     if progress:
         progress("Ready", 1.0)
 
