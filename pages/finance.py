@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from sop_core import fmt
-from sop_core.budget_bridge import budget_fte_grid, budget_to_plan_bridge
+from sop_core.budget_bridge import budget_fte_grid, budget_to_plan_bridge, gap_by_family
 from sop_core.charts import bridge_chart, cash_chart, pnl_chart, working_capital_chart
 from ui import plan, state
 
@@ -108,16 +108,7 @@ if gap["budget_revenue"].notna().sum() == 0:
 else:
     if family:
         gap = gap[gap["family"] == family]
-    by_family = gap.groupby("family", as_index=False)[
-        [
-            "plan_revenue",
-            "budget_revenue",
-            "revenue_gap",
-            "plan_gross_margin",
-            "budget_gross_margin",
-            "gross_margin_gap",
-        ]
-    ].sum(min_count=1)
+    by_family = gap_by_family(gap)
     view = pd.DataFrame(
         {
             "family": by_family["family"],

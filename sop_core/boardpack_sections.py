@@ -747,7 +747,7 @@ def supply_section(a: PackInputs) -> Section:
 
 
 def finance_section(a: PackInputs) -> Section:
-    from sop_core.budget_bridge import budget_fte_grid, budget_to_plan_bridge
+    from sop_core.budget_bridge import budget_fte_grid, budget_to_plan_bridge, gap_by_family
 
     r, cur = a.result, a.currency
     company = r.company
@@ -828,17 +828,7 @@ def finance_section(a: PackInputs) -> Section:
         steps = pd.DataFrame(
             {"Step": bridge["step"], "Gross margin": bridge["amount"].astype(float)}
         )
-        gap = r.budget_gap.groupby("family", sort=False)[
-            [
-                "plan_revenue",
-                "budget_revenue",
-                "revenue_gap",
-                "plan_gross_margin",
-                "budget_gross_margin",
-                "gross_margin_gap",
-            ]
-        ].sum(min_count=1)
-        gap = gap.reset_index()
+        gap = gap_by_family(r.budget_gap)
         by_family = pd.DataFrame(
             {
                 "Family": gap["family"],

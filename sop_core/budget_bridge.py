@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["budget_to_plan_bridge", "budget_fte_grid", "BRIDGE_STEPS"]
+__all__ = ["budget_to_plan_bridge", "budget_fte_grid", "gap_by_family", "BRIDGE_STEPS"]
 
 BRIDGE_STEPS = (
     "Budget gross margin",
@@ -86,3 +86,22 @@ def budget_fte_grid(budget: pd.DataFrame, model) -> np.ndarray | None:
     )
     grid = grid.reindex(index=list(model.months), columns=list(model.families))
     return grid.to_numpy(dtype=float)
+
+
+GAP_COLUMNS = [
+    "plan_revenue",
+    "budget_revenue",
+    "revenue_gap",
+    "plan_gross_margin",
+    "budget_gross_margin",
+    "gross_margin_gap",
+]
+
+
+def gap_by_family(budget_gap: pd.DataFrame) -> pd.DataFrame:
+    """Plan against budget summed over the horizon per family (``PlanResult.budget_gap`` in).
+
+    Returns columns family and GAP_COLUMNS, families in the order given; a family with no budget
+    row keeps NaN budget figures (not 0).
+    """
+    return budget_gap.groupby("family", sort=False, as_index=False)[GAP_COLUMNS].sum(min_count=1)

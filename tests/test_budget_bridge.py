@@ -59,3 +59,24 @@ def test_budget_fte_grid_aligns_to_model():
     grid = budget_fte_grid(budget, model)
     assert np.array_equal(np.nan_to_num(grid, nan=-1), np.array([[3.0, -1], [-1, 4.0]]))
     assert budget_fte_grid(budget.assign(headcount_fte=np.nan), model) is None
+
+
+def test_gap_by_family_sums_the_horizon_and_keeps_missing_budget_missing():
+    from sop_core.budget_bridge import gap_by_family
+
+    gap = pd.DataFrame(
+        {
+            "month": ["2027-01", "2027-02", "2027-01"],
+            "family": ["A", "A", "B"],
+            "plan_revenue": [10.0, 20.0, 5.0],
+            "budget_revenue": [12.0, 18.0, np.nan],
+            "revenue_gap": [-2.0, 2.0, np.nan],
+            "plan_gross_margin": [3.0, 6.0, 1.0],
+            "budget_gross_margin": [4.0, 5.0, np.nan],
+            "gross_margin_gap": [-1.0, 1.0, np.nan],
+        }
+    )
+    out = gap_by_family(gap).set_index("family")
+    assert out.loc["A", "plan_revenue"] == 30.0 and out.loc["A", "budget_revenue"] == 30.0
+    assert out.loc["A", "revenue_gap"] == 0.0
+    assert np.isnan(out.loc["B", "budget_revenue"]) and out.loc["B", "plan_revenue"] == 5.0
