@@ -179,12 +179,18 @@ def gate(store) -> None:
         )
         st.stop()
     if not _logged_in():
-        _sign_in_screen()
-        st.stop()
+        _only(_sign_in_screen)
     email = signed_in_email()
     if email is None or roles.role_of(store, email) is None:
-        _no_role_screen(store, email)
-        st.stop()
+        _only(lambda: _no_role_screen(store, email))
+
+
+def _only(screen) -> None:
+    """Show one screen as the app's only page (no navigation to the others), then stop."""
+    st.navigation(
+        [st.Page(screen, title="S&OP cockpit", url_path="signin")], position="hidden"
+    ).run()
+    st.stop()
 
 
 def sidebar_identity(store) -> None:

@@ -1,0 +1,221 @@
+"""Sign-in for real: the app served with OpenID Connect settings against a local test provider
+(oidc-provider-mock on loopback), clicked through in headless Chromium as a person would.
+
+One provider and one app server for the module; each test is a fresh browser context (no
+cookies). The provider's authorization page takes any subject; the email claim is that subject.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from sop_core import roles
+from sop_core.store import Store
+
+playwright = pytest.importorskip("playwright.sync_api")
+oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+EXECUTIVE = "erin.exec@example.com"
+OPERATIONS = "olga.ops@example.com"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def provider():
+    """The test identity provider on a free loopback port, in a thread of this process."""
+    with oidc_provider_mock.run_server_in_thread() as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, demo_store_file, provider):
+    """The app on a copy of the demo store, sign-in configured through a secrets file of its own."""
+    folder = tmp_path_factory.mktemp("oidc")
+    db = folder / "demo.duckdb"
+    shutil.copy(demo_store_file, db)
+    with Store(db) as store:
+        roles.set_role(store, "admin@example.com", "admin", user="tests")
+        roles.set_role(store, EXECUTIVE, "executive", user="admin@example.com")
+        roles.set_role(store, OPERATIONS, "operations", user="admin@example.com")
+    port = _free_port()
+    app = f"http://localhost:{port}"
+    secret = {"cookie": secrets.token_urlsafe(32), "client": secrets.token_urlsafe(24)}
+    (folder / "secrets.toml").write_text(
+        "[auth]\n"
+        f'redirect_uri = "{app}/oauth2callback"\n'
+        f'cookie_secret = "{secret["cookie"]}"\n'
+        'client_id = "sop-cockpit"\n'
+        f'client_secret = "{secret["client"]}"\n'
+        f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n'
+    )
+    env = dict(os.environ, SOP_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    log_path = folder / "app.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "python"),
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless=true",
+                f"--server.port={port}",
+                f"--secrets.files={folder / 'secrets.toml'}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.2)
+    yield {"url": app, "db": db, "log": log_path, "secrets": secret}
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def _main_text(page) -> str:
+    return page.locator('[data-testid="stMain"]').inner_text()
+
+
+def _sign_in(page, app: str, email: str) -> None:
+    """From the app's sign-in screen through the provider's authorization page and back."""
+    page.goto(app, timeout=60_000)
+    page.get_by_role("button", name="Sign in").click(timeout=60_000)
+    page.get_by_placeholder("sub").fill(email, timeout=30_000)  # the provider's own page
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(f"{app}/**", timeout=30_000)
+
+
+def _audit(db: Path):
+    # The app holds the store open; read a copy of the file (DuckDB allows one writer process).
+    copy = db.with_name(f"read_{time.time_ns()}.duckdb")
+    shutil.copy(db, copy)
+    wal = db.with_name(db.name + ".wal")
+    if wal.exists():
+        shutil.copy(wal, copy.with_name(copy.name + ".wal"))
+    with Store(copy) as store:
+        return store.audit_log()
+
+
+def test_signed_out_sees_only_the_sign_in_screen_even_on_a_deep_link(served, page):
+    page.goto(served["url"] + "/finance?family=Towel+Rails", timeout=60_000)
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    time.sleep(1)  # nothing else arrives after it
+    assert "Sign in with your company account" in _main_text(page)
+    assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+    assert page.locator('[data-testid="stDataFrame"], [data-testid="stMetric"]').count() == 0
+    assert "Finance" not in _main_text(page)
+
+
+def test_sign_in_through_the_provider_maps_the_role_audits_the_email_and_signs_out(served, page):
+    app = served["url"]
+    _sign_in(page, app, EXECUTIVE)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text(f"Signed in as {EXECUTIVE}").wait_for(timeout=60_000)
+    assert "Role: executive" in sidebar.inner_text()
+    assert "Users and roles" not in sidebar.inner_text()  # the admin page is for admins
+
+    # An executive signs off a step: the audit log names the signed-in email.
+    page.goto(app + "/cycle", timeout=60_000)
+    page.get_by_role("heading", name="Sign off a step").wait_for(timeout=60_000)
+    page.locator("button:not([disabled])").filter(has_text="Sign off").first.click()
+    page.get_by_text(f"signed off by {EXECUTIVE}").wait_for(timeout=60_000)
+    last = _audit(served["db"]).iloc[0]
+    assert (last["user_name"], last["action"]) == (EXECUTIVE, "sign off")
+
+    # Signing out ends the provider's session and returns to the sign-in screen.
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="End session").click(timeout=30_000)
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    assert "Sign in with your company account" in _main_text(page)
+    page.goto(app + "/cycle", timeout=60_000)  # and the cookie is gone
+    page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+
+
+def test_an_email_with_no_role_sees_only_a_refusal(served, page):
+    _sign_in(page, served["url"], "stranger@example.com")
+    page.get_by_text("which has no role in this cockpit").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Sign out").wait_for(timeout=30_000)
+    assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+    assert page.locator('[data-testid="stDataFrame"], [data-testid="stMetric"]').count() == 0
+    refused = _audit(served["db"])
+    refused = refused[refused["action"] == "refused"]
+    assert ["stranger@example.com", "sign-in"] in refused[["user_name", "entity"]].values.tolist()
+
+
+def test_a_refused_import_says_who_may_and_no_secret_reaches_the_log(served, page, tmp_path):
+    _sign_in(page, served["url"], OPERATIONS)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Role: operations").wait_for(
+        timeout=60_000
+    )
+    page.goto(served["url"] + "/data", timeout=60_000)
+    page.get_by_text("may import: products, actuals, inventory").wait_for(timeout=60_000)
+    budget = tmp_path / "budget.csv"
+    budget.write_text("month,family,revenue,gross_margin\n2027-01,Towel Rails,1,1\n")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(budget)
+    page.get_by_text("budget.csv").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Import", exact=True).click(timeout=30_000)
+    page.get_by_text("Only finance or admin may import budget").wait_for(timeout=60_000)
+    assert f"you are signed in as {OPERATIONS} (operations)." in _main_text(page)
+    last = _audit(served["db"]).iloc[0]
+    assert (last["user_name"], last["action"], last["entity"]) == (
+        OPERATIONS,
+        "refused",
+        "import:budget",
+    )
+    log = served["log"].read_text()
+    for value in served["secrets"].values():
+        assert value not in log
+    assert "Traceback" not in log
