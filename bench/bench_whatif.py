@@ -255,6 +255,8 @@ def main(argv=None) -> int:
             print(f"bare rerun (1 number_input, 1 metric): median {b:.0f} ms over {len(bare_ms)}")
             print(f"Scenarios page, demo, lever change:    median {d:.0f} ms over {len(demo_ms)}")
             print(f"ratio demo/bare: {d / b:.2f} (target ≤ 1.5)")
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"  machine: {os.cpu_count()} CPUs, load average {load}")
             print("  bare ms:", " ".join(f"{x:.0f}" for x in bare_ms))
             print("  demo ms:", " ".join(f"{x:.0f}" for x in demo_ms))
             demo.close()

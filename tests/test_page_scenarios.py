@@ -23,11 +23,12 @@ _BUILT: dict[str, Path] = {}
 
 
 def demo_store_file() -> Path:
-    """The demo company's store, built once per test process: the contract CSVs imported and the
-    current cycle's baseline fitted (the past cycles' baselines, which only the track record's
-    value-added view needs, are skipped: seconds instead of a minute)."""
+    """The demo company's store, built once per test process: the contract CSVs imported, the
+    current cycle's baseline fitted and the meeting's register and decisions loaded (the past
+    cycles' baselines, which only the track record's value-added view needs, are skipped:
+    seconds instead of a minute)."""
     if "path" not in _BUILT:
-        from sop_core.bootstrap import DEMO_DIR
+        from sop_core.bootstrap import DEMO_DIR, load_meeting
         from sop_core.forecast import run_forecast
         from sop_core.importer import import_paths
 
@@ -36,6 +37,7 @@ def demo_store_file() -> Path:
         try:
             import_paths(store, [DEMO_DIR], user="test")
             run_forecast(store, progress=False)
+            load_meeting(store, user="test")
         finally:
             store.close()
         _BUILT["path"] = path
