@@ -15,7 +15,7 @@ from sop_core.scenarios import (
     save_scenario,
     usable_levers,
 )
-from ui import plan, state
+from ui import auth, plan, state
 from ui import whatif as panel
 
 P = panel.SCENARIO
@@ -25,6 +25,8 @@ cycle = state.selected_cycle(store)
 data = state.plan_data(store, cycle)
 cur = data.settings.currency
 user = state.user_name()
+may_save = auth.can("scenario:save", store)  # greys out buttons; auth.check is what counts
+may_promote = auth.can("scenario:promote", store)
 
 st.title("Scenarios")
 st.caption(
@@ -57,6 +59,7 @@ def _save() -> None:
     loaded = st.session_state.get(f"{P}_loaded") or {}
     expected = loaded.get("version") if loaded.get("name") == name else None
     try:
+        auth.check("scenario:save", detail=name, store=store)
         saved = save_scenario(
             store,
             cycle,
@@ -102,6 +105,7 @@ def _load(name: str) -> None:
 
 def _delete(name: str, version: int) -> None:
     try:
+        auth.check("scenario:save", detail=name, store=store)
         delete_scenario(store, cycle, name, user=user, expected_version=version)
     except SopError as exc:
         _flash("error", str(exc))
@@ -114,6 +118,7 @@ def _delete(name: str, version: int) -> None:
 
 def _promote(name: str) -> None:
     try:
+        auth.check("scenario:promote", detail=name, store=store)
         promote_scenario(store, cycle, name, user=user)
     except SopError as exc:
         _flash("error", str(exc))
@@ -170,7 +175,7 @@ def save_popover() -> None:
             type="primary",
             icon=":material/save:",
             on_click=_save,
-            disabled=locked,
+            disabled=locked or not may_save,
         )
         st.caption(
             f"Saved with the levers set now, you as author ({user}) and the note, for cycle {cycle}"
@@ -228,7 +233,9 @@ def saved_view() -> None:
         width="stretch",
         help=f"Set the levers to this scenario's and show it under {WHAT_IF}.",
     )
-    with del_col.popover("Delete", icon=":material/delete:", disabled=locked, width="stretch"):
+    with del_col.popover(
+        "Delete", icon=":material/delete:", disabled=locked or not may_save, width="stretch"
+    ):
         st.markdown(f'Delete **"{pick}"** from cycle {cycle}? The audit log keeps its levers.')
         st.button(
             "Yes, delete",
@@ -238,7 +245,10 @@ def saved_view() -> None:
             type="primary",
         )
     with promote_col.popover(
-        "Promote to plan", icon=":material/verified:", disabled=locked, width="stretch"
+        "Promote to plan",
+        icon=":material/verified:",
+        disabled=locked or not may_promote,
+        width="stretch",
     ):
         st.markdown(
             f'Make **"{pick}"** the plan of cycle {cycle}? The Executive summary, finance '

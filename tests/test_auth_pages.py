@@ -14,6 +14,8 @@ from _rhythm import make_store, restore_main  # noqa: F401 - autouse
 from streamlit.testing.v1 import AppTest
 
 from sop_core import roles
+from sop_core.levers import parse_levers
+from sop_core.scenarios import save_scenario
 from sop_core.store import Store
 from ui import auth
 
@@ -40,6 +42,8 @@ def db(tmp_path, monkeypatch):
     with make_store(path) as store:
         for role in roles.ROLES:
             roles.set_role(store, email(role), role, user="setup")
+        levers = parse_levers(["price_change_pct=-3"])
+        save_scenario(store, "2026-01", "Price cut", levers, author="setup")
     monkeypatch.setenv("SOP_DB", str(path))
     return path
 
@@ -202,8 +206,14 @@ def _nothing(at: AppTest) -> None:
     pass
 
 
+def _saved_view(at: AppTest) -> None:
+    at.session_state["scenario_view"] = "Saved scenarios"
+    at.run()
+
+
 PAGE = {
-    name: str(ROOT / "pages" / f"{name}.py") for name in ("cycle", "decisions", "data", "demand")
+    name: str(ROOT / "pages" / f"{name}.py")
+    for name in ("cycle", "decisions", "data", "demand", "scenarios")
 }
 # action, page, what to fill in, the button, a text of success, one role allowed, one refused
 PAGE_ACTIONS = [
@@ -261,6 +271,24 @@ PAGE_ACTIONS = [
         "set consensus",
         "sales",
         "operations",
+    ),
+    (
+        "scenario:save",
+        "scenarios",
+        _fill(scenario_save_name="Volume push"),
+        "scenario_save",
+        'Saved "Volume push"',
+        "finance",
+        "viewer",
+    ),
+    (
+        "scenario:promote",
+        "scenarios",
+        _saved_view,
+        "scenario_promote",
+        "is now the plan",
+        "executive",
+        "finance",
     ),
     (
         "import:forecasts",
