@@ -9,8 +9,8 @@ store = state.get_store()
 
 st.title("Audit log")
 st.caption(
-    "Every import, edit, sign-off and lock is written here with the name given in the sidebar. "
-    "Newest first."
+    "Every import, edit, sign-off and lock is written here with the name given in the sidebar "
+    "(with sign-in: the signed-in email), and so is every refused action. Newest first."
 )
 
 facets = audit_facets(store)

@@ -143,6 +143,7 @@ if not locked:
                 key=f"cycle_save_{row.step}",
                 on_click=_save_step,
                 args=(row.step, int(row.version)),
+                disabled=not auth.can("step:update", store),
             )
             st.button(
                 "Sign off",
