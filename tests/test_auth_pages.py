@@ -97,10 +97,13 @@ def test_an_email_with_no_role_sees_only_a_refusal_and_may_sign_out(db):
     assert [b.label for b in at.button] == ["Sign in"]
 
 
-def test_an_unverified_email_is_refused(db):
-    user = dict(_signed_in("admin"), email_verified=False)
-    at = _session(APP, user)
-    assert "does not vouch for this email" in at.error[0].value
+@pytest.mark.parametrize(
+    ("claims", "says"),
+    [({"email_verified": False}, "does not vouch for this email"), ({"email": None}, "no email")],
+)
+def test_an_unverified_or_missing_email_is_refused(db, claims, says):
+    at = _session(APP, dict(_signed_in("admin"), **claims))
+    assert says in at.error[0].value
     assert not at.sidebar.selectbox
 
 

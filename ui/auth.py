@@ -139,12 +139,17 @@ def _sign_out_button(where=st) -> None:
 
 
 def _no_role_screen(store, email: str | None) -> None:
-    who = email or st.user.get("email") or "your account"
     st.title("S&OP cockpit")
-    if email is None:
+    if email is None and not st.user.get("email"):
         st.error(
-            f"Signed in as {who}, but your identity provider does not vouch for this email "
-            "address, so the cockpit cannot tell who you are.",
+            "Signed in, but your identity provider sent no email address, so the cockpit cannot "
+            "tell who you are. Ask IT to include the email claim for this application.",
+            icon=":material/block:",
+        )
+    elif email is None:
+        st.error(
+            f"Signed in as {st.user.get('email')}, but your identity provider does not vouch for "
+            "this email address, so the cockpit cannot tell who you are.",
             icon=":material/block:",
         )
     else:
