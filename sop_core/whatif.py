@@ -27,6 +27,7 @@ __all__ = [
     "describe_levers",
     "figures",
     "compare",
+    "compare_records",
     "side_by_side",
     "curves",
     "format_side_by_side",
@@ -277,6 +278,11 @@ def compare(base, scenario) -> pd.DataFrame:
         base, scenario, delta (scenario − base; percentage points for %), base_note,
         scenario_note, better (up or down).
     """
+    return pd.DataFrame(compare_records(base, scenario))
+
+
+def compare_records(base, scenario) -> list[dict]:
+    """``compare`` as a list of row dicts (what a page renders, without building a frame)."""
     currency = base.model.settings.currency
     b, s = figures(base), figures(scenario)
     rows = []
@@ -296,7 +302,7 @@ def compare(base, scenario) -> pd.DataFrame:
                 "better": f.better,
             }
         )
-    return pd.DataFrame(rows)
+    return rows
 
 
 def side_by_side(plans: dict[str, object]) -> pd.DataFrame:

@@ -9,8 +9,10 @@ lever change is one ``engine.compute`` (a few ms on the demo).
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
@@ -32,6 +34,7 @@ __all__ = [
     "lever_grid",
     "everywhere_inputs",
     "metric_args",
+    "curves_table",
     "figure_metrics",
     "curves_chart",
     "figures",
@@ -205,16 +208,17 @@ def _where(row) -> str:
     return note.split(",")[0] if row["key"] == "peak_utilisation" else note
 
 
-def metric_args(table: pd.DataFrame, currency: str, keys=None) -> list[dict]:
-    """The arguments of ``st.metric`` for each figure of ``whatif.compare``'s table.
+def metric_args(rows: list[dict], currency: str, keys=None) -> list[dict]:
+    """The arguments of ``st.metric`` for each figure (rows of ``whatif.compare_records``).
 
     A figure the levers leave unchanged shows a grey 0; where it has a month or resource, that
     follows the change.
     """
     if keys is not None:
-        table = table.set_index("key").loc[list(keys)].reset_index()
+        by_key = {r["key"]: r for r in rows}
+        rows = [by_key[k] for k in keys]
     out = []
-    for row in table.to_dict("records"):
+    for row in rows:
         unit = row["unit"]
         change = whatif.format_delta(row["delta"], unit, currency)
         unchanged = change is None or change == "no change"
@@ -302,23 +306,67 @@ def _figures(store, cycle, prefix, keys, columns, chart_box) -> None:
     Everything is computed before the first element is sent, so the browser gets the new
     figures in one burst and redraws the page once or twice, not once per figure.
     """
-    version = state.data_version(store)  # one query per run: every cache below is keyed by it
+    version = _data_version(store, prefix)  # every cache below is keyed by it
     ctrls = controls(store, cycle, version)
     levers, errors = current_levers(prefix, ctrls)
     base = plan.base_result(store, cycle, version=version)
     scenario = plan.result(store, levers, cycle, version=version)
     currency = base.model.settings.currency
-    args = metric_args(whatif.compare(base, scenario), currency, keys)
+    args = metric_args(whatif.compare_records(base, scenario), currency, keys)
     if chart_box is not None:
-        curves = whatif.curves({whatif.BASE: base, "Scenario": scenario})
         spec = _chart_spec(currency, (whatif.BASE, "Scenario"), CURVES_TITLE)
-        data = pa.Table.from_pandas(curves, preserve_index=False)
+        data = curves_table(base, scenario)
     figure_metrics(args, columns)
     _applied_line(levers, errors)
     if chart_box is not None:
         with chart_box:
             st.vega_lite_chart(data, spec, width="stretch", key=f"{prefix}_curves")
     _freeze_gc_once()
+
+
+VERSION_TTL_S = 2.0
+
+
+def _data_version(store, prefix: str) -> int:
+    """The data version, read from the store at most every ``VERSION_TTL_S`` during lever
+    changes (a query is a few ms under load); every full run of a page reads it afresh
+    (``_fresh_version``), so an import or edit shows at the next page run."""
+    key = f"{prefix}__version"
+    now = time.monotonic()
+    cached = st.session_state.get(key)
+    if cached is not None and now - cached[1] < VERSION_TTL_S:
+        return cached[0]
+    version = state.data_version(store)
+    st.session_state[key] = (version, now)
+    return version
+
+
+def _fresh_version(prefix: str) -> None:
+    st.session_state.pop(f"{prefix}__version", None)
+
+
+def curves_table(base, scenario) -> pa.Table:
+    """``whatif.curves`` of base and scenario as an Arrow table, built from the arrays directly
+    (what the chart is sent as; a pandas frame costs a few ms more to build and convert)."""
+    months = list(base.model.months)
+    n = len(months)
+    plans, measures, amounts = [], [], []
+    for name, r in ((whatif.BASE, base), ("Scenario", scenario)):
+        for measure, values in (
+            ("Closing cash", r.finance.closing_cash),
+            ("Gross margin", r.finance.gross_margin),
+        ):
+            plans += [name] * n
+            measures += [measure] * n
+            amounts.append(np.asarray(values, dtype=float))
+    return pa.table(
+        {
+            "month": months * 4,
+            "plan": plans,
+            "measure": measures,
+            "amount": np.concatenate(amounts),
+        }
+    )
 
 
 _GC_FROZEN = False
@@ -353,6 +401,7 @@ def scenario_panel(store, cycle: str | None, actions: Callable[[], None] | None 
     A lever change reruns only its input and the figures (see ``_input``). ``actions`` draws
     more buttons beside the levers' reset (the page's "Save as scenario…").
     """
+    _fresh_version(SCENARIO)
     ctrls = controls(store, cycle)
     seed(SCENARIO, ctrls)
     figures_box = st.container()
@@ -415,6 +464,7 @@ def compact_panel(store, cycle: str | None = None) -> None:
     if not box.open:
         return
     with box:
+        _fresh_version(SUMMARY)
         ctrls = controls(store, cycle)
         seed(SUMMARY, ctrls)
         figures(store, cycle, SUMMARY, keys=COMPACT_FIGURES, columns=3)
