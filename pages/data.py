@@ -5,6 +5,7 @@ import streamlit as st
 
 from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.errors import ImportRejected, SopError
+from sop_core.forecast import run_forecast
 from sop_core.importer import import_uploads
 from sop_core.templates import table_help, template_csv, template_xlsx
 from ui import auth, state
@@ -72,11 +73,23 @@ with left:
         except SopError as exc:
             st.error(str(exc))
         else:
-            state.after_write()
             st.success(
                 "Imported: "
                 + ", ".join(f"{t} ({old:,} → {new:,} rows)" for t, (old, new) in changes.items())
             )
+            if {"actuals", "forecasts", "products", "settings"} & set(changes):
+                # New history, cycles, skus or horizon: refit the statistical baseline now (with
+                # progress), not on the next page someone opens; past cycles too, for the track record.
+                try:
+                    with st.spinner(
+                        "Refitting the statistical baseline on the new data (about 10–30 s)…"
+                    ):
+                        run_forecast(store, progress=False, history=True, user=state.user_name())
+                except SopError as exc:
+                    st.warning(
+                        f"The data are imported, but the statistical baseline could not be refitted: {exc}"
+                    )
+            state.after_write()
 
 with right:
     st.subheader("Templates")

@@ -64,3 +64,27 @@ def test_templates_offered_for_download(demo_db):
     labels = [b.label for b in at.get("download_button")]
     assert "Excel workbook (all tables)" in labels
     assert "products.csv" in labels
+
+
+def test_importing_actuals_refits_the_baseline_with_the_track_record(demo_db):
+    store = Store(demo_db)
+    actuals = store.read_table("actuals")
+    at = _data_page()
+    at.file_uploader(key="data_upload").set_value(
+        ("actuals.csv", actuals.to_csv(index=False).encode(), "text/csv")
+    ).run()
+    at.button(key="data_import").click().run()
+    assert not at.error and not at.warning, [w.value for w in at.warning]
+    cycles = store.query("SELECT cycle, count(*) AS n FROM baseline GROUP BY cycle ORDER BY cycle")
+    # the current cycle and the six past ones (for forecast value added) are fitted again
+    assert list(cycles["cycle"]) == [
+        "2026-05",
+        "2026-06",
+        "2026-07",
+        "2026-08",
+        "2026-09",
+        "2026-10",
+        "2026-11",
+    ]
+    actions = store.audit_log(limit=20)["action"].tolist()
+    assert "import" in actions and "forecast" in actions
