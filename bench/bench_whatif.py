@@ -215,6 +215,8 @@ def main(argv=None) -> int:
         demo_db = tmp / "demo.duckdb"
         if args.db:
             shutil.copy(args.db, demo_db)
+            if Path(args.db + ".wal").exists():  # a store last written by a running app
+                shutil.copy(args.db + ".wal", str(demo_db) + ".wal")
         else:
             from sop_core.bootstrap import init_store
 

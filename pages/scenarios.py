@@ -216,7 +216,7 @@ def saved_view() -> None:
         key=f"{P}_saved_table",
         column_config={
             "saved": st.column_config.DatetimeColumn(format="D MMM HH:mm"),
-            "levers": st.column_config.TextColumn(width="large"),
+            "version": st.column_config.NumberColumn(width="small"),
         },
     )
     pick_col, load_col, del_col, promote_col = st.columns(
@@ -293,11 +293,13 @@ def compare_view() -> None:
         if dropped:
             st.warning(f'"{name}" is compared without: ' + "; ".join(dropped))
         plans[name] = plan.result(store, levers, cycle)
+    table = whatif.format_side_by_side(whatif.side_by_side(plans), cur)
     st.dataframe(
-        whatif.format_side_by_side(whatif.side_by_side(plans), cur),
+        table,
         hide_index=True,
         key=f"{P}_compare_table",
-        row_height=40,
+        row_height=36,
+        height=(len(table) + 1) * 36 + 3,  # every figure at once, no scrolling on a projector
     )
     st.caption("In brackets: the change against the base plan.")
     frame = whatif.curves(plans)

@@ -95,8 +95,11 @@ def set_inputs(prefix: str, ctrls: list[whatif.LeverControl], levers: Levers) ->
 
 
 def reset(prefix: str, ctrls: list[whatif.LeverControl]) -> None:
-    """Every lever back to its current value: the base plan."""
+    """Every lever back to its current value: the base plan. A scenario loaded on the page is
+    let go (the next save is a new scenario, not a new version of it)."""
     set_inputs(prefix, ctrls, {})
+    for key in ("loaded", "save_name", "save_note"):
+        st.session_state.pop(f"{prefix}_{key}", None)
 
 
 def typed_values(prefix: str, ctrls: list[whatif.LeverControl]) -> dict:
