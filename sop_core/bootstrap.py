@@ -26,7 +26,9 @@ def load_meeting(store: Store, folder: Path = MEETING_DIR, *, user: str = "demo"
     cycle = current_cycle(store)
     if cycle is None:
         return
-    for row in pd.read_csv(folder / "assumptions.csv", dtype=str, keep_default_na=False).itertuples():
+    for row in pd.read_csv(
+        folder / "assumptions.csv", dtype=str, keep_default_na=False
+    ).itertuples():
         add_assumption(
             store,
             cycle,
