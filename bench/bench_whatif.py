@@ -160,6 +160,7 @@ def open_scenarios(page, url: str) -> None:
 
 def one_change(page, field, label: str, value: float) -> float:
     """ms from Enter to the metric showing a new value."""
+    page.bring_to_front()  # the measured tab is the visible one (no background throttling)
     old = page.evaluate(READ, label)
     field.fill(f"{value:g}")
     page.evaluate(ARM, {"label": label, "old": old})

@@ -7,10 +7,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sop_core import fmt, whatif
+from sop_core import cli, fmt, whatif
 from sop_core.engine import plan_for_store
 from sop_core.plandata import current_cycle
 from sop_core.scenarios import get_scenario, promoted_scenario
@@ -244,6 +245,15 @@ def test_save_load_compare_promote_delete_round_trip(page, db):
     assert page.session_state["scenario_dso_days"] == 60
     assert page.session_state["scenario_volume_change_pct_Panel Radiators"] is None
     assert metrics(page) == expected(db, scenario="Price cut")
+    # ... and the command line's: python -m sop_core plan --scenario "Price cut"
+    out = db.parent / "plan.csv"
+    cli_args = ["plan", "--db", str(db), "--scenario", "Price cut", "--level", "company"]
+    assert cli.main([*cli_args, "--out", str(out)]) == 0
+    company = pd.read_csv(out)
+    shown = metrics(page)
+    assert shown["Closing cash"] == fmt.money(company["closing_cash"].iloc[-1], "GBP")
+    assert shown["Revenue"] == fmt.money(company["revenue"].sum(), "GBP")
+    assert shown["Operating profit"] == fmt.money(company["operating_profit"].sum(), "GBP")
     # a loaded scenario saves as its next version
     set_lever(page, "scenario_dso_days", 55)
     save(page, "Price cut", "CEO's question, DSO 55")
