@@ -19,21 +19,12 @@ import pytest
 
 from sop_core import roles
 from sop_core.store import Store
+from tests._browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
 playwright = pytest.importorskip("playwright.sync_api")
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EXECUTIVE = "erin.exec@example.com"
 OPERATIONS = "olga.ops@example.com"
 
@@ -45,12 +36,6 @@ pytestmark = [
         not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium"
     ),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +55,7 @@ def served(tmp_path_factory, demo_store_file, provider):
         roles.set_role(store, "admin@example.com", "admin", user="tests")
         roles.set_role(store, EXECUTIVE, "executive", user="admin@example.com")
         roles.set_role(store, OPERATIONS, "operations", user="admin@example.com")
-    port = _free_port()
+    port = free_port()
     app = f"http://localhost:{port}"
     secret = {"cookie": secrets.token_urlsafe(32), "client": secrets.token_urlsafe(24)}
     (folder / "secrets.toml").write_text(
@@ -115,7 +100,7 @@ def served(tmp_path_factory, demo_store_file, provider):
 @pytest.fixture(scope="module")
 def browser():
     with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
 

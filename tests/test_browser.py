@@ -11,19 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from tests._browser import CHROMIUM, CHROMIUM_ARGS, free_port
+
 playwright = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Page title in the navigation -> a text that page must show.
 PAGES = {
     "Executive summary": "Top disagreements",
@@ -47,12 +39,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_idle(page, timeout: float = 90) -> None:
     """Until Streamlit has rendered and stopped running the script (no status widget, no spinner)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
@@ -70,7 +56,7 @@ def app_url(tmp_path_factory, demo_store_file):
     folder = tmp_path_factory.mktemp("browser")
     db = folder / "demo.duckdb"
     shutil.copy(demo_store_file, db)
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, SOP_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     with open(folder / "app.log", "w") as log:
         proc = subprocess.Popen(
@@ -96,7 +82,7 @@ def app_url(tmp_path_factory, demo_store_file):
 @pytest.fixture(scope="module")
 def browser():
     with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
 
@@ -166,7 +152,7 @@ def test_family_filter_is_kept_across_pages_and_in_the_url(app_url, browser):
 def test_first_start_builds_the_demo_store(tmp_path, browser):
     """The README's first command on a machine with no store: the app builds it, then shows the demo."""
     db = tmp_path / "fresh.duckdb"
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, SOP_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     with open(tmp_path / "app.log", "w") as log:
         proc = subprocess.Popen(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,19 +15,9 @@ import pytest
 from sop_core import fmt
 from sop_core.engine import plan_for_store
 from sop_core.store import Store
-from tests.test_page_scenarios import demo_store_file
+from tests._browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,18 +25,12 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def app(tmp_path):
+def app(demo_store_file, tmp_path):
     """The app on a free loopback port against a copy of the demo store; yields (url, expected
     closing cash for a few lever sets, computed by the engine on another copy)."""
     db = tmp_path / "plan.duckdb"
-    shutil.copy(demo_store_file(), db)
+    shutil.copy(demo_store_file, db)
     reference = tmp_path / "reference.duckdb"
     shutil.copy(db, reference)
     store = Store(reference)

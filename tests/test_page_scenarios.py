@@ -4,7 +4,6 @@ refused inline; save, load, compare, promote and delete go through the store and
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -20,36 +19,13 @@ from sop_core.store import Store
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "scenarios.py")
 APP = str(ROOT / "app.py")
-_BUILT: dict[str, Path] = {}
-
-
-def demo_store_file() -> Path:
-    """The demo company's store, built once per test process: the contract CSVs imported, the
-    current cycle's baseline fitted and the meeting's register and decisions loaded (the past
-    cycles' baselines, which only the track record's value-added view needs, are skipped:
-    seconds instead of a minute)."""
-    if "path" not in _BUILT:
-        from sop_core.bootstrap import DEMO_DIR, load_meeting
-        from sop_core.forecast import run_forecast
-        from sop_core.importer import import_paths
-
-        path = Path(tempfile.mkdtemp(prefix="sop_scen_")) / "demo.duckdb"
-        store = Store(path)
-        try:
-            import_paths(store, [DEMO_DIR], user="test")
-            run_forecast(store, progress=False)
-            load_meeting(store, user="test")
-        finally:
-            store.close()
-        _BUILT["path"] = path
-    return _BUILT["path"]
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch) -> Path:
+def db(demo_store_file, tmp_path, monkeypatch) -> Path:
     """A fresh copy of the demo store for one test, as the app's store (SOP_DB)."""
     path = tmp_path / "plan.duckdb"
-    shutil.copy(demo_store_file(), path)
+    shutil.copy(demo_store_file, path)
     monkeypatch.setenv("SOP_DB", str(path))
     return path
 
