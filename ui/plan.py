@@ -17,7 +17,7 @@ def levers_key(levers: Levers | None) -> tuple:
     return tuple(sorted(((k[0], k[1] or ""), float(v)) for k, v in (levers or {}).items()))
 
 
-@st.cache_resource(show_spinner=False, max_entries=6)
+@st.cache_resource(show_spinner="Preparing the plan for this cycle…", max_entries=6)
 def _model(path: str, version: int, cycle: str | None):
     return model_for_store(_open_store(path), cycle)
 

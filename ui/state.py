@@ -85,7 +85,7 @@ def data_version(store: Store) -> int:
     return int(store.scalar(SQL_VERSION))
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner="Reading the plan store…", max_entries=8)
 def _plan_data(path: str, version: int, cycle: str | None):
     return load_plan_data(_open_store(path), cycle)
 

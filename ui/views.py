@@ -26,7 +26,7 @@ def baseline_history(store, cycle: str | None = None) -> pd.DataFrame:
     return _baseline_history(str(store.path), data_version(store), cycle or "")
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner="Scoring past forecasts…", max_entries=8)
 def _track(path: str, version: int, cycle: str | None, _data, _history):
     track = track_record(
         _data.actuals,
