@@ -73,55 +73,70 @@ def _changes(snap: dict, fields: dict) -> dict:
 # --- assumption register ----------------------------------------------------------------------
 
 
+def _write(action: str, detail: object, do, done: str, *, after=None) -> None:
+    """Check the role, write, then say what happened; a refusal or a conflict changes nothing."""
+    try:
+        auth.check(action, detail=str(detail), store=store)
+        do()
+    except SopError as exc:
+        _flash("error", str(exc))
+        return
+    state.after_write()
+    if after is not None:
+        after()
+    _flash("success", done)
+
+
+def _unload_assumption() -> None:
+    st.session_state.pop("decisions_loaded_assumption", None)
+
+
 def _save_assumption(row_id: int) -> None:
     snap = st.session_state.get("decisions_loaded_assumption")
     fields = {
         f: st.session_state.get(f"decisions_a_{f}_{row_id}") for f in register.EDITABLE_FIELDS
     }
-    try:
-        auth.check("assumption:edit", detail=str(snap["name"]), store=store)
-        register.update_assumption(
+    _write(
+        "assumption:edit",
+        snap["name"],
+        lambda: register.update_assumption(
             store, row_id, int(snap["version"]), _changes(snap, fields), user=user, loaded=snap
-        )
-    except SopError as exc:
-        _flash("error", str(exc))
-        return
-    state.after_write()
-    st.session_state.pop("decisions_loaded_assumption", None)
-    _flash("success", f'Saved "{snap["name"]}" (and marked reviewed by {user}).')
+        ),
+        f'Saved "{snap["name"]}" (and marked reviewed by {user}).',
+        after=_unload_assumption,
+    )
 
 
 def _review_assumption(row_id: int) -> None:
     snap = st.session_state.get("decisions_loaded_assumption")
-    try:
-        auth.check("assumption:edit", detail=str(snap["name"]), store=store)
-        register.review_assumption(store, row_id, int(snap["version"]), user=user, loaded=snap)
-    except SopError as exc:
-        _flash("error", str(exc))
-        return
-    state.after_write()
-    st.session_state.pop("decisions_loaded_assumption", None)
-    _flash("success", f'"{snap["name"]}" reviewed by {user}: it still holds.')
+    _write(
+        "assumption:edit",
+        snap["name"],
+        lambda: register.review_assumption(
+            store, row_id, int(snap["version"]), user=user, loaded=snap
+        ),
+        f'"{snap["name"]}" reviewed by {user}: it still holds.',
+        after=_unload_assumption,
+    )
 
 
 def _delete_assumption(row_id: int) -> None:
     snap = st.session_state.get("decisions_loaded_assumption")
-    try:
-        auth.check("assumption:edit", detail=str(snap["name"]), store=store)
-        register.delete_assumption(store, row_id, int(snap["version"]), user=user)
-    except SopError as exc:
-        _flash("error", str(exc))
-        return
-    state.after_write()
-    _forget("assumption", row_id, "decisions_a_")
-    _flash("success", f'Deleted "{snap["name"]}" from the register of cycle {cycle}.')
+    _write(
+        "assumption:edit",
+        snap["name"],
+        lambda: register.delete_assumption(store, row_id, int(snap["version"]), user=user),
+        f'Deleted "{snap["name"]}" from the register of cycle {cycle}.',
+        after=lambda: _forget("assumption", row_id, "decisions_a_"),
+    )
 
 
 def _add_assumption() -> None:
     get = st.session_state.get
-    try:
-        auth.check("assumption:edit", detail=get("decisions_new_a_name"), store=store)
-        register.add_assumption(
+    _write(
+        "assumption:edit",
+        get("decisions_new_a_name"),
+        lambda: register.add_assumption(
             store,
             cycle,
             name=get("decisions_new_a_name"),
@@ -132,12 +147,9 @@ def _add_assumption() -> None:
             evidence=get("decisions_new_a_evidence") or "",
             tolerance_pct=get("decisions_new_a_tol"),
             user=user,
-        )
-    except SopError as exc:
-        _flash("error", str(exc))
-        return
-    state.after_write()
-    _flash("success", f'Added "{get("decisions_new_a_name")}" to the register of cycle {cycle}.')
+        ),
+        f'Added "{get("decisions_new_a_name")}" to the register of cycle {cycle}.',
+    )
 
 
 tab_register, tab_decisions = st.tabs(["Assumption register", "Decision log"])
@@ -339,9 +351,10 @@ def _answers(prefix: str) -> str:
 
 def _add_decision() -> None:
     get = st.session_state.get
-    try:
-        auth.check("decision:record", detail=get("decisions_new_d_text"), store=store)
-        decisions.add_decision(
+    _write(
+        "decision:record",
+        get("decisions_new_d_text"),
+        lambda: decisions.add_decision(
             store,
             cycle,
             decision=get("decisions_new_d_text"),
@@ -350,12 +363,9 @@ def _add_decision() -> None:
             answers=_answers("decisions_new_d"),
             note=get("decisions_new_d_note") or "",
             user=user,
-        )
-    except SopError as exc:
-        _flash("error", str(exc))
-        return
-    state.after_write()
-    _flash("success", "Decision logged.")
+        ),
+        "Decision logged.",
+    )
 
 
 def _save_decision(row_id: int) -> None:
@@ -368,18 +378,20 @@ def _save_decision(row_id: int) -> None:
         "status": get(f"decisions_d_status_{row_id}"),
         "note": get(f"decisions_d_note_{row_id}"),
     }
-    try:
-        auth.check("decision:record", detail=str(snap["decision"]), store=store)
+
+    def save() -> None:
         fields["due"] = decisions.parse_due(fields["due"])
         decisions.update_decision(
             store, row_id, int(snap["version"]), _changes(snap, fields), user=user, loaded=snap
         )
-    except SopError as exc:
-        _flash("error", str(exc))
-        return
-    state.after_write()
-    st.session_state.pop("decisions_loaded_decision", None)
-    _flash("success", f"Decision saved ({fields['status']}).")
+
+    _write(
+        "decision:record",
+        snap["decision"],
+        save,
+        f"Decision saved ({fields['status']}).",
+        after=lambda: st.session_state.pop("decisions_loaded_decision", None),
+    )
 
 
 with tab_decisions:
