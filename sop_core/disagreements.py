@@ -131,6 +131,26 @@ class _Rows:
 _NUMBERS = {"figure_a", "figure_b", "gap", "money_at_stake"}
 
 
+class _Totals:
+    """Counts the rows and adds up their money at stake, without building them: what the
+    headline figures need (a what-if recomputes them on every lever change)."""
+
+    def __init__(self):
+        self.count = 0
+        self.money = 0.0
+
+    def add(self, kind: str, mask: np.ndarray, names: np.ndarray, *, by: str, **cols) -> None:
+        n = int(np.count_nonzero(mask))
+        if n == 0:
+            return
+        money = cols["money_at_stake"]
+        self.count += n
+        if isinstance(money, np.ndarray) and money.ndim == 2:
+            self.money += float(np.nansum(money[mask]))
+        else:
+            self.money += n * float(money)
+
+
 def severity(kind: np.ndarray, money: np.ndarray, average_monthly_revenue: float) -> np.ndarray:
     """high / medium / low: cash always high, warnings always low, else by money at stake.
 
@@ -158,15 +178,29 @@ def find_disagreements(
     Returns:
         Columns DISAGREEMENT_COLUMNS; ``gap`` = figure_a − figure_b.
     """
-    settings = settings or model.settings
+    rows = _Rows(np.asarray(model.months, dtype=object))
+    _find(model, result, settings or model.settings, rows)
+    return rows.frame(float(result.finance.revenue.mean()))
+
+
+def disagreement_totals(
+    model: Model, result: PlanResult, settings: Settings | None = None
+) -> tuple[int, float]:
+    """(number of disagreements, money at stake): the rows of ``find_disagreements`` counted
+    and added up without building them."""
+    totals = _Totals()
+    _find(model, result, settings or model.settings, totals)
+    return totals.count, totals.money
+
+
+def _find(model: Model, result: PlanResult, settings: Settings, rows: _Rows | _Totals) -> None:
+    """Apply every rule of the reference method, handing each block of rows to ``rows``."""
     tol = float(settings.tolerance_pct) / 100.0
     currency = settings.currency
-    months = np.asarray(model.months, dtype=object)
     families = np.asarray(model.families, dtype=object)
     resources = np.asarray(model.resources, dtype=object)
     fa = result.family_arrays
     supply, money = result.supply, result.finance
-    rows = _Rows(months)
 
     # Demand above what supply can ship: revenue lost at the scenario's prices.
     unmet = fa["unmet_units"]
@@ -312,5 +346,3 @@ def find_disagreements(
                     money_at_stake=np.abs(dev) * average_price[None, :],
                     owner=owner,
                 )
-
-    return rows.frame(float(money.revenue.mean()))

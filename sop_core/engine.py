@@ -643,6 +643,17 @@ class PlanResult:
         return find_disagreements(self.model, self)
 
     @cached_property
+    def disagreement_totals(self) -> tuple[int, float]:
+        """(number of disagreements, money at stake), from the table if it is built already,
+        else counted without building it (cheaper: a what-if needs only these)."""
+        if "disagreements" in self.__dict__:
+            dis = self.disagreements
+            return len(dis), float(dis["money_at_stake"].sum()) if len(dis) else 0.0
+        from sop_core.disagreements import disagreement_totals
+
+        return disagreement_totals(self.model, self)
+
+    @cached_property
     def summary(self) -> dict:
         """Totals over the horizon for the headline tiles (None where there is no figure)."""
         f, m = self.finance, self.model
@@ -657,7 +668,7 @@ class PlanResult:
             mi, ri = divmod(flat, util.shape[1])
             peak = (float(util[mi, ri]), m.resources[ri], months[mi])
         has_budget = ~np.isnan(m.budget_revenue)
-        dis = self.disagreements
+        count, at_stake = self.disagreement_totals
         return {
             "revenue": revenue,
             "variable_cogs": float(f.variable_cogs.sum()),
@@ -678,8 +689,8 @@ class PlanResult:
             "budget_gross_margin": _none_if_nan(float(np.nansum(m.budget_gross_margin)))
             if (~np.isnan(m.budget_gross_margin)).any()
             else None,
-            "disagreements_count": len(dis),
-            "money_at_stake": float(dis["money_at_stake"].sum()) if len(dis) else 0.0,
+            "disagreements_count": count,
+            "money_at_stake": at_stake,
         }
 
     def level(self, name: str) -> pd.DataFrame:

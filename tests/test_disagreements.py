@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from test_engine import hand_plan, settings_frame
 
-from sop_core.disagreements import DISAGREEMENT_COLUMNS, severity
+from sop_core.disagreements import DISAGREEMENT_COLUMNS, disagreement_totals, severity
 from sop_core.engine import plan
 from sop_core.plandata import plan_data_from_frames
 
@@ -334,3 +334,45 @@ def test_severity_rule(kind, money, average, expected):
     assert severity(np.array([kind], dtype=object), np.array([money]), average).tolist() == [
         expected
     ]
+
+
+@pytest.mark.parametrize(
+    "levers",
+    [
+        [],
+        ["price_change_pct:F1=-10", "capacity_change_pct:Line=25", "dso_days=30"],  # warnings
+        ["capacity_change_pct=100", "headcount_change_fte:Team=2"],
+        ["volume_change_pct=40"],
+    ],
+)
+def test_totals_count_and_add_up_the_table_without_building_it(levers):
+    frame = hand_plan(levers).disagreements
+    counted = hand_plan(levers)
+    count, money = disagreement_totals(counted.model, counted)
+    assert count == len(frame)
+    assert money == pytest.approx(float(frame["money_at_stake"].sum()))
+    # the headline figures use the count, not the table
+    assert counted.summary["disagreements_count"] == len(frame)
+    assert "disagreements" not in counted.__dict__
+
+
+def test_totals_of_the_hand_case():
+    result = hand_plan()
+    # 460 + 240 + 200 + 200 + 195 + 137.5 + 102 + 80 + 40 + 30 + 20 (HAND_EXPECTED)
+    assert disagreement_totals(result.model, result) == (11, pytest.approx(1704.5))
+
+
+def test_totals_of_forecast_disagreements_and_of_none():
+    # test_forecast_departing_in_the_direction_of_its_bias: 600 + 200 + 100 + 100 (and the
+    # cash and budget rules have nothing to say about this company)
+    with_bias = plan(forecast_tables(), bias=BIAS)
+    frame = with_bias.disagreements
+    assert disagreement_totals(with_bias.model, with_bias) == (
+        len(frame),
+        pytest.approx(float(frame["money_at_stake"].sum())),
+    )
+    assert float(frame.loc[frame["type"].str.startswith("forecast"), "money_at_stake"].sum()) == (
+        pytest.approx(1000)
+    )
+    none = plan(forecast_tables())
+    assert disagreement_totals(none.model, none) == (0, 0.0)
