@@ -131,15 +131,22 @@ def _promote(name: str) -> None:
     )
 
 
-# --- the page: three views, only the open one is drawn ------------------------------------------
+# --- the page: three views, only the chosen one is drawn ----------------------------------------
 # (a lever change redraws the figures; the fewer elements on the page, the sooner they show)
 
 locked = is_locked(store, cycle) if cycle else False
 saved = list_scenarios(store, cycle) if cycle else pd.DataFrame(columns=["name"])
 names = saved["name"].tolist()
 loaded = st.session_state.get(f"{P}_loaded")
-view_what_if, view_saved, view_compare = st.tabs(
-    [WHAT_IF, SAVED, COMPARE], key=f"{P}_view", on_change="rerun"
+# A segmented control, not st.tabs: tabs measure themselves after every redraw, which on this page
+# doubled the browser's work for each lever change (see docs/SCENARIOS.md, Measured speed).
+st.session_state.setdefault(f"{P}_view", WHAT_IF)
+view = st.segmented_control(
+    "View",
+    [WHAT_IF, SAVED, COMPARE],
+    key=f"{P}_view",
+    required=True,
+    label_visibility="collapsed",
 )
 
 
@@ -320,18 +327,12 @@ def compare_view() -> None:
         )
 
 
-if view_what_if.open:
-    with view_what_if:
-        panel.scenario_panel(store, cycle, actions=save_popover)
-if view_saved.open:
-    with view_saved:
-        if cycle:
-            saved_view()
-        else:
-            st.info("Scenarios are saved per S&OP cycle and there is none yet.")
-if view_compare.open:
-    with view_compare:
-        if cycle:
-            compare_view()
-        else:
-            st.info("Scenarios are saved per S&OP cycle and there is none yet.")
+if view in (SAVED, COMPARE):
+    if not cycle:
+        st.info("Scenarios are saved per S&OP cycle and there is none yet.")
+    elif view == SAVED:
+        saved_view()
+    else:
+        compare_view()
+else:
+    panel.scenario_panel(store, cycle, actions=save_popover)

@@ -59,6 +59,7 @@ COMPACT_FIGURES = [
     "money_at_stake",
 ]
 STEP = {"%": 1.0, "days": 1.0, "FTE": 1.0}
+LEVER_GROUPS = ("Levers: everywhere", "By family", "By resource")
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -412,27 +413,28 @@ def scenario_panel(store, cycle: str | None, actions: Callable[[], None] | None 
     with figures_box:
         figures(store, cycle, SCENARIO, chart_box=right)
     with left:
-        # Only the open tab's inputs are drawn (their values persist in the session): the fewer
-        # elements on the page, the faster the browser redraws the figures after a change.
-        tab_all, tab_family, tab_resource = st.tabs(
-            ["Levers: everywhere", "By family", "By resource"],
+        # Only the chosen group's inputs are drawn (their values persist in the session): the
+        # fewer elements on the page, the faster the browser redraws the figures after a change.
+        # A segmented control rather than st.tabs, which measure themselves after every redraw.
+        st.session_state.setdefault(f"{SCENARIO}_lever_tab", LEVER_GROUPS[0])
+        group = st.segmented_control(
+            "Levers",
+            LEVER_GROUPS,
             key=f"{SCENARIO}_lever_tab",
-            on_change="rerun",
+            required=True,
+            label_visibility="collapsed",
         )
-        if tab_all.open:
-            with tab_all:
-                everywhere_inputs(SCENARIO, ctrls, 3)
-        if tab_family.open:
-            with tab_family:
-                st.caption(
-                    "An empty cell follows the *everywhere* value (stock cover: the data's, in "
-                    "brackets)."
-                )
-                lever_grid(SCENARIO, ctrls, FAMILY_LEVERS, "families")
-        if tab_resource.open:
-            with tab_resource:
-                st.caption("An empty cell follows the *everywhere* value.")
-                lever_grid(SCENARIO, ctrls, RESOURCE_LEVERS, "resources")
+        if group == LEVER_GROUPS[1]:
+            st.caption(
+                "An empty cell follows the *everywhere* value (stock cover: the data's, in "
+                "brackets)."
+            )
+            lever_grid(SCENARIO, ctrls, FAMILY_LEVERS, "families")
+        elif group == LEVER_GROUPS[2]:
+            st.caption("An empty cell follows the *everywhere* value.")
+            lever_grid(SCENARIO, ctrls, RESOURCE_LEVERS, "resources")
+        else:
+            everywhere_inputs(SCENARIO, ctrls, 3)
         with st.container(horizontal=True, gap="small"):
             st.button(
                 "Reset levers",
