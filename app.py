@@ -79,3 +79,4 @@ if auth.can("roles:manage", store):
 page = st.navigation(PAGES)
 state.sidebar(store)
 page.run()
+state.freeze_gc_once()  # after the first run, so the modules the pages import are in it

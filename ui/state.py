@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import streamlit as st
@@ -23,11 +24,32 @@ __all__ = [
     "sidebar",
     "after_write",
     "settings",
+    "freeze_gc_once",
 ]
 
 ALL_FAMILIES = "All families"
 # A refused action is logged but changes nothing, so it does not invalidate the cached reads.
 SQL_VERSION = "SELECT coalesce(max(id), 0) FROM audit_log WHERE action <> 'refused'"
+
+
+_GC_FROZEN = False
+
+
+def freeze_gc_once() -> None:
+    """Take the app's long-lived objects out of the garbage collector's sight, once per process.
+
+    Streamlit runs ``gc.collect(2)`` after every script run (``runner.postScriptGC``). With
+    pandas, Altair's schema, DuckDB and the cached plans in memory that is over 100 ms of
+    holding the GIL after each run, during which the server cannot send what the run drew (a
+    what-if lever change took ~400 ms with it). ``gc.freeze()`` after a full collection moves
+    everything alive now (modules, caches) to a permanent generation; objects created later are
+    still collected. ``app.py`` calls it after its first run, for every page.
+    """
+    global _GC_FROZEN
+    if not _GC_FROZEN:
+        _GC_FROZEN = True
+        gc.collect()
+        gc.freeze()
 
 
 @st.cache_resource(show_spinner=False)

@@ -8,7 +8,6 @@ lever change is one ``engine.compute`` (a few ms on the demo).
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable
 
@@ -325,7 +324,7 @@ def _figures(store, cycle, prefix, keys, columns, chart_box) -> None:
     if chart_box is not None:
         with chart_box:
             st.vega_lite_chart(data, spec, width="stretch", key=f"{prefix}_curves")
-    _freeze_gc_once()
+    state.freeze_gc_once()  # the app does it after its first run; a page run alone, here
 
 
 VERSION_TTL_S = 2.0
@@ -371,25 +370,6 @@ def curves_table(base, scenario) -> pa.Table:
             "amount": np.concatenate(amounts),
         }
     )
-
-
-_GC_FROZEN = False
-
-
-def _freeze_gc_once() -> None:
-    """Take the app's long-lived objects out of the garbage collector's sight, once per process.
-
-    Streamlit runs ``gc.collect(2)`` after every script run (``runner.postScriptGC``). With
-    pandas, Altair's schema, DuckDB and the cached model in memory that is over 100 ms of
-    holding the GIL after each lever change, during which the server cannot send the new
-    figures. ``gc.freeze()`` after a full collection moves everything alive now (modules,
-    caches) to a permanent generation; objects created later are still collected.
-    """
-    global _GC_FROZEN
-    if not _GC_FROZEN:
-        _GC_FROZEN = True
-        gc.collect()
-        gc.freeze()
 
 
 def figures(store, cycle, prefix: str, *, keys=None, columns: int = 6, chart_box=None) -> None:
