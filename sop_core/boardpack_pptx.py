@@ -36,6 +36,7 @@ FOOTER_TOP = SLIDE_H - Inches(0.42)
 BODY_BOTTOM = FOOTER_TOP - Inches(0.1)
 ROW_H = Inches(0.3)
 TABLE_PT, BODY_PT, TITLE_PT, FOOTER_PT = 11, 14, 26, 10
+TITLE_CHARS = 52  # a bold 26 pt line across the slide holds about this many characters
 MAX_VALUE_COLUMNS = 10  # month columns per table part: 18 months go in two parts
 INK = RGBColor(0x22, 0x22, 0x22)
 GREY = RGBColor(0x66, 0x66, 0x66)
@@ -45,6 +46,11 @@ DRAFT = RGBColor(0xD5, 0x5E, 0x00)
 HEAD_FILL = RGBColor(0xE8, 0xEC, 0xF1)
 ZEBRA = RGBColor(0xF7, 0xF8, 0xFA)
 WHITE = RGBColor(0xFF, 0xFF, 0xFF)
+
+
+def title_size(title: str) -> int:
+    """The title's font size: 26 pt, or 22 pt for a title too long to hold one line at 26."""
+    return TITLE_PT if len(title) <= TITLE_CHARS else TITLE_PT - 4
 
 
 class _Deck:
@@ -64,7 +70,7 @@ class _Deck:
         for p in frame.paragraphs:
             p.alignment = PP_ALIGN.LEFT
             for run in p.runs:
-                run.font.size = Pt(TITLE_PT)
+                run.font.size = Pt(title_size(title))
                 run.font.bold = True
                 run.font.color.rgb = INK
         self._footer(slide)
@@ -151,18 +157,54 @@ def _style_cell(
             run.font.color.rgb = colour
 
 
-def _add_table(slide, header, rows, aligns, styles, top, size=TABLE_PT):
-    """A real (editable) table; column widths from the longest text of each column."""
-    n_rows, n_cols = len(rows) + 1, len(header)
+# An average glyph is about 0.55 of the font size wide; 0.68 leaves room for bold headers and
+# for wider fonts than the deck's Calibri where a viewer substitutes one.
+GLYPH_EM, CELL_MARGIN = 0.68, 2 * Inches(0.05) + Inches(0.04)
+
+
+def column_widths(header: list[str], rows: list[list[str]], width: int, size: int) -> list[int]:
+    """Column widths (EMU) adding up to ``width``: shares by each column's longest text, but never
+    narrower than its longest word (a month, "Severity", "Operations"), which would otherwise
+    break in the middle of the word."""
+    n_cols = len(header)
     natural = [max([_chars(header[j])] + [_chars(r[j]) for r in rows]) + 2 for j in range(n_cols)]
+    words = [
+        max(len(w) for text in [header[j], *(r[j] for r in rows)] for w in (text.split() or [""]))
+        for j in range(n_cols)
+    ]
+    glyph = Pt(size) * GLYPH_EM
+    floor = [int(w * glyph + CELL_MARGIN) for w in words]
     total = sum(natural)
+    shares = [int(width * n / total) for n in natural]
+    if all(s >= f for s, f in zip(shares, floor, strict=True)) or sum(floor) >= width:
+        return _fill(shares, width)
+    # every column gets its floor; what is left goes by how much more each would like
+    want = [max(s - f, 0) for s, f in zip(shares, floor, strict=True)]
+    spare = width - sum(floor)
+    extra = [int(spare * w / sum(want)) if sum(want) else spare // n_cols for w in want]
+    return _fill([f + e for f, e in zip(floor, extra, strict=True)], width)
+
+
+def _fill(widths: list[int], width: int) -> list[int]:
+    """The rounding remainder to the widest column, so the widths add up exactly."""
+    out = list(widths)
+    out[out.index(max(out))] += width - sum(out)
+    return out
+
+
+def _add_table(slide, header, rows, aligns, styles, top, size=TABLE_PT):
+    """A real (editable) table; column widths from the text of each column (``column_widths``)."""
+    n_rows, n_cols = len(rows) + 1, len(header)
+    total = sum(
+        max([_chars(header[j])] + [_chars(r[j]) for r in rows]) + 2 for j in range(n_cols)
+    )
     width = WIDTH if total > 60 else int(WIDTH * max(total / 60, 0.45))
     height = ROW_H * n_rows
     shape = slide.shapes.add_table(n_rows, n_cols, LEFT, top, width, height)
     table = shape.table
     table.first_row = True
     table.horz_banding = False
-    widths = [int(width * n / total) for n in natural]
+    widths = column_widths(header, rows, width, size)
     for j, w in enumerate(widths):
         table.columns[j].width = w
     for i in range(n_rows):

@@ -340,3 +340,45 @@ def test_build_refuses_bad_suffix_missing_folder_and_unknown_scenario(built, tmp
             build_boardpack(store, tmp_path / "nowhere" / "pack.pdf")
         with pytest.raises(SopError, match='No scenario "Nope".*Price -3%'):
             build_boardpack(store, tmp_path / "pack.xlsx", scenario="Nope")
+
+
+# --- PowerPoint table columns and titles ------------------------------------------------------
+
+
+def test_pptx_columns_never_narrower_than_their_longest_word():
+    from pptx.util import Pt
+
+    from sop_core.boardpack_pptx import CELL_MARGIN, GLYPH_EM, column_widths
+
+    header = ["Month", "Severity", "What", "One story", "Owner"]
+    rows = [
+        ["2028-01", "high", "Capacity overload", "Load asked by demand: 13,762 hours", "Operations"],
+        ["2027-11", "high", "Forecast inflated", "Sales forecast: 27,352 units", "Sales"],
+    ]
+    width = 6_000_000  # EMU, narrow enough that the long "One story" column must give way
+    widths = column_widths(header, rows, width, 11)
+    assert sum(widths) == width
+    glyph = Pt(11) * GLYPH_EM
+    # longest words: "2028-01" (7), "Severity" (8), "Capacity" and the like (8), "forecast:" (9),
+    # "Operations" (10); by shares of the text alone "2028-01" would get about 0.63m EMU of the
+    # 0.79m it needs at 11 pt
+    for j, longest in enumerate([7, 8, 8, 9, 10]):
+        assert widths[j] >= int(longest * glyph + CELL_MARGIN), (header[j], widths[j])
+    # what is left over goes to the columns with the most text
+    assert widths[3] == max(widths)
+
+
+def test_pptx_columns_share_the_width_by_text_when_every_word_fits():
+    from sop_core.boardpack_pptx import column_widths
+
+    # natural widths (longest text + 2): 6, 10, 22 → shares of 38
+    widths = column_widths(["a", "b", "c"], [["abcd", "abcdefgh", "x" * 20]], 38_000_000, 11)
+    assert widths == [6_000_000, 10_000_000, 22_000_000]
+
+
+def test_pptx_titles_too_long_for_one_line_are_set_smaller():
+    from sop_core.boardpack_pptx import TITLE_PT, title_size
+
+    assert title_size("Executive summary · Headline figures") == TITLE_PT
+    long = "Scenarios compared · Closing cash and gross margin by plan"  # 58 characters
+    assert title_size(long) == TITLE_PT - 4
