@@ -6,16 +6,16 @@ Three Streamlit servers on free loopback ports, one browser:
 
 - *bare*: a temp file with one ``st.number_input`` and one ``st.metric`` showing its value;
 - *demo*: ``app.py`` on the demo store (``--db``; built in a temp folder when not given, ~50 s),
-  Scenarios page;
+  Scenarios page, and the Executive summary with its what-if panel open (same server);
 - *big*: ``app.py`` on a synthetic store of ``--skus`` skus (seeded, 18 months, 20 resources,
   full consensus so no forecast has to be fitted), Scenarios page.
 
 Each repetition types a new value into the input and presses Enter; a capture listener stamps
 the keydown and a MutationObserver stamps the moment the metric's value text changes in the
-DOM ("Closing cash" on the Scenarios page). Both stamps are taken in the page
-(``performance.now()``), so the figure is what a person sees: request, server run, message,
-render. The bare and demo repetitions alternate (same machine, same moment); the first two of
-each are warm-up. Prints the medians and the ratio demo/bare (the target is ≤ 1.5) and the big
+DOM ("Closing cash" on the Scenarios page and in the summary's panel). Both stamps are taken in
+the page (``performance.now()``), so the figure is what a person sees: request, server run,
+message, render. The bare, Scenarios and summary repetitions alternate (same machine, same
+moment); the first two of each are warm-up. Prints the medians and the ratio demo/bare (the target is ≤ 1.5) and the big
 store's median (target ≤ 1 s).
 """
 
@@ -158,6 +158,15 @@ def open_scenarios(page, url: str) -> None:
     wait_idle(page)
 
 
+def open_summary_panel(page, url: str) -> None:
+    """The Executive summary (the app's home) with its what-if panel opened."""
+    page.goto(url + "/", timeout=120_000)
+    wait_idle(page)
+    page.get_by_text("What if…? Change an assumption").click()
+    page.get_by_label("Price change (%)", exact=True).wait_for(timeout=120_000)
+    wait_idle(page)
+
+
 def one_change(page, field, label: str, value: float) -> float:
     """ms from Enter to the metric showing a new value."""
     page.bring_to_front()  # the measured tab is the visible one (no background throttling)
@@ -248,20 +257,29 @@ def main(argv=None) -> int:
             demo = browser.new_page(viewport=viewport)
             open_scenarios(demo, demo_url)
             demo_field = demo.get_by_label("Price change (%)", exact=True)
+            summary = browser.new_page(viewport=viewport)
+            open_summary_panel(summary, demo_url)
+            summary_field = summary.get_by_label("Price change (%)", exact=True)
 
-            bare_ms, demo_ms = [], []
+            bare_ms, demo_ms, summary_ms = [], [], []
             for i in range(args.reps + 2):
+                value = float(i % 20 + 1)
                 bare_ms.append(one_change(bare, bare_field, "y", float(i + 1)))
-                demo_ms.append(one_change(demo, demo_field, "Closing cash", float(i % 20 + 1)))
-            bare_ms, demo_ms = bare_ms[2:], demo_ms[2:]
+                demo_ms.append(one_change(demo, demo_field, "Closing cash", value))
+                summary_ms.append(one_change(summary, summary_field, "Closing cash", value))
+            bare_ms, demo_ms, summary_ms = bare_ms[2:], demo_ms[2:], summary_ms[2:]
             b, d = statistics.median(bare_ms), statistics.median(demo_ms)
+            s = statistics.median(summary_ms)
             print(f"bare rerun (1 number_input, 1 metric): median {b:.0f} ms over {len(bare_ms)}")
             print(f"Scenarios page, demo, lever change:    median {d:.0f} ms over {len(demo_ms)}")
             print(f"ratio demo/bare: {d / b:.2f} (target ≤ 1.5)")
+            print(f"Executive summary's what-if panel:     median {s:.0f} ms, {s / b:.2f}× bare")
             load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
             print(f"  machine: {os.cpu_count()} CPUs, load average {load}")
             print("  bare ms:", " ".join(f"{x:.0f}" for x in bare_ms))
             print("  demo ms:", " ".join(f"{x:.0f}" for x in demo_ms))
+            print("  summary ms:", " ".join(f"{x:.0f}" for x in summary_ms))
+            summary.close()
             demo.close()
             bare.close()
 
