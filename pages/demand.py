@@ -5,7 +5,14 @@ import streamlit as st
 
 from sop_core import fmt
 from sop_core.charts import bias_chart, history_forecast_chart
-from sop_core.consensus import METHOD_LABELS, METHODS, consensus_units, get_choice, set_consensus
+from sop_core.consensus import (
+    METHOD_LABELS,
+    METHODS,
+    consensus_units,
+    get_choice,
+    previous_choice,
+    set_consensus,
+)
 from sop_core.demand_view import demand_series
 from sop_core.errors import SopError
 from ui import auth, plan, state, views
@@ -107,6 +114,13 @@ if track is not None:
             st.dataframe(fv.round(1), key="demand_fva")
 
 st.subheader("Set the consensus")
+FORM_KEYS = (
+    "demand_consensus_method",
+    "demand_consensus_adjustment",
+    "demand_w_sales",
+    "demand_w_marketing",
+    "demand_w_statistical",
+)
 families = list(model.families)
 if not cycle:
     st.info(
@@ -119,29 +133,43 @@ else:
         index=families.index(family) if family in families else 0,
         key="demand_consensus_family",
     )
+    # The form's inputs start from the family's choice: when the family (or cycle) changes, let
+    # them take the new starting values (the reason typed so far is kept).
+    if st.session_state.get("demand_form_for") != (cycle, cfam):
+        st.session_state["demand_form_for"] = (cycle, cfam)
+        for key in FORM_KEYS:
+            st.session_state.pop(key, None)
     choice = get_choice(store, cycle, cfam)
+    earlier = None if choice else previous_choice(store, cycle, cfam)
+    start = choice or (earlier[1] if earlier else None)  # what the form starts from
     if choice:
         st.caption(
             f"Current choice: {choice.describe()} — set by {choice.author} ({choice.reason})."
+        )
+    elif earlier:
+        st.caption(
+            f"Not set in cycle {cycle} yet. Last set in cycle {earlier[0]}: "
+            f"{earlier[1].describe()} — by {earlier[1].author} ({earlier[1].reason}). The form "
+            "starts from it; set it again, with today's reason, to keep it for this cycle."
         )
     with st.form("demand_consensus_form"):
         c1, c2 = st.columns(2)
         method = c1.radio(
             "Consensus from",
             METHODS,
-            index=METHODS.index(choice.method) if choice else 0,
+            index=METHODS.index(start.method) if start else 0,
             format_func=METHOD_LABELS.get,
             key="demand_consensus_method",
             horizontal=True,
         )
         adjustment = c2.number_input(
             "Adjustment (%)",
-            value=float(choice.adjustment_pct) if choice else 0.0,
+            value=float(start.adjustment_pct) if start else 0.0,
             step=1.0,
             key="demand_consensus_adjustment",
             help="Applied on top of the chosen source, e.g. −5 to take 5 % off.",
         )
-        saved = choice.weights if choice else {}
+        saved = start.weights if start else {}
         st.caption("Blend weights (used when the consensus is a blend of the three):")
         w1, w2, w3 = st.columns(3)
         blend = {

@@ -22,6 +22,7 @@ __all__ = [
     "ConsensusChoice",
     "consensus_units",
     "get_choice",
+    "previous_choice",
     "set_consensus",
 ]
 
@@ -37,6 +38,10 @@ MIN_REASON = 5
 SQL_CHOICE = """
 SELECT cycle, family, method, weights, adjustment_pct, reason, author, updated_at, version
 FROM consensus_choices WHERE cycle = ? AND family = ?
+"""
+SQL_PREVIOUS = """
+SELECT cycle, family, method, weights, adjustment_pct, reason, author, updated_at, version
+FROM consensus_choices WHERE cycle < ? AND family = ? ORDER BY cycle DESC LIMIT 1
 """
 SQL_DELETE_ROWS = """
 DELETE FROM forecasts WHERE cycle = ? AND source = 'consensus'
@@ -146,6 +151,18 @@ def get_choice(store, cycle: str, family: str) -> ConsensusChoice | None:
     """The stored consensus choice of a family in a cycle, or None if none was set in the app."""
     frame = store.query(SQL_CHOICE, [cycle, family])
     return None if frame.empty else get_choice_from_row(frame.iloc[0])
+
+
+def previous_choice(store, cycle: str, family: str) -> tuple[str, ConsensusChoice] | None:
+    """The family's most recent consensus choice in an earlier cycle, as (that cycle, choice).
+
+    Opening a cycle carries the consensus rows forward but not the choice that made them: the
+    Demand review offers the last one as the starting point, to be set again with a reason.
+    """
+    frame = store.query(SQL_PREVIOUS, [cycle, family])
+    if frame.empty:
+        return None
+    return str(frame["cycle"].iloc[0]), get_choice_from_row(frame.iloc[0])
 
 
 def set_consensus(

@@ -180,3 +180,41 @@ def test_consensus_without_reason_is_refused_and_changes_nothing(demo_db):
     after = store.snapshot()
     for name, frame in before.items():
         assert frame.equals(after[name]), name
+
+
+def test_the_next_cycle_starts_the_consensus_form_from_the_last_choice(demo_db):
+    from sop_core.consensus import get_choice, previous_choice, set_consensus
+    from sop_core.cycles import open_next_cycle
+
+    store = Store(demo_db)
+    set_consensus(
+        store,
+        model_for_store(store),
+        "Smart Controls",
+        "statistical",
+        adjustment_pct=-5.0,
+        reason="Sales inflates Smart Controls; take the baseline",
+        user="Demand Planner",
+        expected_version=None,
+    )
+    assert previous_choice(store, "2026-11", "Smart Controls") is None  # nothing before it
+    open_next_cycle(store, user="COO")
+    earlier = previous_choice(store, "2026-12", "Smart Controls")
+    assert earlier is not None and earlier[0] == "2026-11"
+    assert (earlier[1].method, earlier[1].adjustment_pct) == ("statistical", -5.0)
+    assert get_choice(store, "2026-12", "Smart Controls") is None  # carried as a suggestion only
+
+    at = _app("pages/demand.py")
+    at.selectbox(key="demand_consensus_family").set_value("Smart Controls").run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "Not set in cycle 2026-12 yet. Last set in cycle 2026-11: Statistical baseline" in (
+        captions
+    )
+    assert at.radio(key="demand_consensus_method").value == "statistical"
+    assert at.number_input(key="demand_consensus_adjustment").value == -5.0
+    # another family, never set: the form starts from the sales forecast, no adjustment
+    at.selectbox(key="demand_consensus_family").set_value("Towel Rails").run()
+    assert "Last set in cycle" not in " ".join(c.value for c in at.caption)
+    assert at.radio(key="demand_consensus_method").value == "sales"
+    assert at.number_input(key="demand_consensus_adjustment").value == 0.0
