@@ -13,13 +13,13 @@ from sop_core.scenarios import promoted_scenario
 from ui import state
 
 FORMATS = {
-    ".pdf": ("PDF (A4 landscape, for print)", "application/pdf"),
+    ".pdf": ("PDF · A4, for print", "application/pdf"),
     ".pptx": (
-        "PowerPoint (16:9, one topic a slide)",
+        "PowerPoint · 16:9",
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     ),
     ".xlsx": (
-        "Excel (a sheet per section, numbers for finance)",
+        "Excel · the numbers",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ),
 }
@@ -65,6 +65,8 @@ formats = right.multiselect(
     default=list(FORMATS),
     format_func=lambda s: FORMATS[s][0],
     key="boardpack_formats",
+    help="PDF: A4 landscape, page numbers, for print and reading. PowerPoint: 16:9, one topic "
+    "a slide, real tables. Excel: a sheet per section, every figure a number, for finance.",
 )
 scenario = None if choice == CYCLE_PLAN else choice
 key = (str(store.path), state.data_version(store), cycle, scenario)
