@@ -12,7 +12,7 @@ from sop_core.charts import (
     load_capacity_chart,
     utilisation_heatmap,
 )
-from sop_core.supply_view import inventory_cover, supplier_limits, unmet_by_family
+from sop_core.supply_view import inventory_cover, supplier_limits, unmet_by_family, unmet_totals
 from ui import plan, state
 
 store = state.get_store()
@@ -67,12 +67,12 @@ else:
         delta_arrow="off",
         border=True,
     )
-    unmet = unmet_by_family(result, family)
+    unmet_units, unmet_revenue = unmet_totals(result, family)
     m4.metric(
         "Unmet demand",
-        f"{fmt.units(float(unmet['unmet_units'].sum()))} units",
-        f"{fmt.money(float(unmet['unmet_revenue'].sum()), cur)} revenue lost",
-        delta_color="inverse" if len(unmet) else "off",
+        f"{fmt.units(unmet_units)} units",
+        f"{fmt.money(unmet_revenue, cur)} revenue lost",
+        delta_color="inverse" if unmet_units >= 0.5 else "off",
         delta_arrow="off",
         border=True,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["inventory_cover", "supplier_limits", "unmet_by_family", "sku_columns"]
+__all__ = ["inventory_cover", "supplier_limits", "unmet_by_family", "unmet_totals", "sku_columns"]
 
 
 def sku_columns(model, family: str | None) -> np.ndarray:
@@ -74,6 +74,16 @@ def supplier_limits(result, family: str | None = None) -> pd.DataFrame:
         .sort_values(["month", "sku"])
         .reset_index(drop=True)
     )
+
+
+def unmet_totals(result, family: str | None = None) -> tuple[float, float]:
+    """(unmet units, revenue lost) over the horizon, for one family or all: every family-month,
+    also those below half a unit that ``unmet_by_family`` leaves out of its table, so the total
+    is the Executive summary's."""
+    fam = result.family
+    if family:
+        fam = fam[fam["family"] == family]
+    return float(fam["unmet_units"].sum()), float(fam["unmet_revenue"].sum())
 
 
 def unmet_by_family(result, family: str | None = None) -> pd.DataFrame:

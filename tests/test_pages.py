@@ -129,6 +129,11 @@ def test_supply_marks_the_overloaded_resource(demo_db):
     at = _app("pages/supply.py")
     metrics = {m.label: m for m in at.metric}
     assert metrics["Resource-months over 100 %"].delta == "Press & Weld"
+    # the same unmet demand as the Executive summary's (the table below leaves out
+    # family-months under half a unit; the total does not)
+    s = _engine(demo_db)[1].summary
+    assert metrics["Unmet demand"].value == f"{fmt.units(s['unmet_units'])} units"
+    assert metrics["Unmet demand"].delta == f"{fmt.money(s['unmet_revenue'], 'GBP')} revenue lost"
     assert at.segmented_control(key="supply_resource").value == "Press & Weld"
 
 
