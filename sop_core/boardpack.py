@@ -146,6 +146,12 @@ class Table:
     key_columns: int = 1
     emphasis: pd.DataFrame | None = None
     note: str = ""
+    # rows (named by the first column) the workbook draws as a native line chart across the
+    # month columns, for finance to restyle or copy
+    chart_rows: tuple[str, ...] = ()
+    # a level drawn on that chart as a dashed line, e.g. ("Minimum cash", 750000.0); the
+    # workbook writes it as a row of its own under the table
+    chart_level: tuple[str, float] | None = None
 
     def __post_init__(self) -> None:
         missing = [c for c in self.frame.columns if c not in self.kinds]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -790,6 +790,9 @@ def finance_section(a: PackInputs) -> Section:
             else f"Never below the minimum; lowest {fmt.money(s['lowest_cash'], cur)} in {s['lowest_cash_month']}."
         ),
     )
+    pnl = replace(pnl, chart_rows=("Revenue", "Gross margin", "Operating profit"))
+    cash = replace(cash, chart_rows=("Closing cash",), chart_level=("Minimum cash", minimum))
+    wc = replace(wc, chart_rows=("Receivables", "Inventory", "Payables"))
     blocks = [
         Block(
             "P&L by month",

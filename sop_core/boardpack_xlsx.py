@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.chart import LineChart, Reference, Series
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -38,6 +39,9 @@ ACCENT = Font(bold=True, color=charts.SEVERITY_COLORS["high"].lstrip("#"))
 HEAD_FILL = PatternFill("solid", fgColor="E8ECF1")
 WRAP = Alignment(wrap_text=True, vertical="top")
 MAX_WIDTH = 60
+# the app's story colours (Okabe-Ito) for the workbook's line charts, in series order
+LINE_COLORS = ("0072B2", "009E73", "444444", "E69F00", "CC79A7", "56B4E9")
+CHART_ROWS = 16  # sheet rows a native chart takes below its table
 
 
 def number_format(kind: str, currency: str) -> str | None:
@@ -125,7 +129,70 @@ class _Sheet:
                     cell.font = ACCENT
                 elif j == 1 and kind == TEXT and table.key_columns:
                     cell.font = BOLD
-        self.row = header_row + len(frame) + 2
+        self.row = header_row + len(frame) + 1
+        level_row = None
+        if table.chart_rows and table.chart_level is not None:
+            level_row = self._level_row(table, header_row, columns)
+        self.row += 1
+        if table.chart_rows:
+            self.line_chart(table, header_row, level_row)
+
+    def _level_row(self, table: Table, header_row: int, columns: list) -> int:
+        """The chart's level (e.g. minimum cash) as a row under the table, in every month."""
+        label, value = table.chart_level
+        r = self.row
+        self.ws.cell(r, 1, label).font = NOTE
+        money = number_format(MONEY, self.currency)
+        for j, name in enumerate(columns, start=1):
+            if _is_month(str(name)):
+                cell = self.ws.cell(r, j, float(value))
+                cell.number_format, cell.font = money, NOTE
+        self.row += 1
+        return r
+
+    def line_chart(self, table: Table, header_row: int, level_row: int | None = None) -> None:
+        """A native line chart of ``table.chart_rows`` across the month columns, below the table:
+        it reads the cells above, so it follows any edit finance makes to them."""
+        frame, ws = table.frame, self.ws
+        columns = list(frame.columns)
+        months = [j for j, name in enumerate(columns, start=1) if _is_month(str(name))]
+        if not months:
+            return
+        first, last = min(months), max(months)
+        chart = LineChart()
+        chart.title = table.title
+        chart.height, chart.width = 7.5, 26.0
+        sym = currency_symbol(self.currency).replace('"', "")
+        chart.y_axis.number_format = f'"{sym}"#,##0.0,,"m"'  # axis in millions: £4.1m
+        chart.x_axis.tickLblPos = "low"  # month labels under the plot, also when it dips below 0
+        chart.legend.position = "b"
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
+        labels = [str(v) for v in frame.iloc[:, 0]]
+        for k, label in enumerate(table.chart_rows):
+            if label not in labels:
+                continue
+            r = header_row + 1 + labels.index(label)
+            values = Reference(ws, min_col=first, max_col=last, min_row=r, max_row=r)
+            series = Series(values, title=label)
+            series.graphicalProperties.line.solidFill = LINE_COLORS[k % len(LINE_COLORS)]
+            series.graphicalProperties.line.width = 28575  # 2.25 pt
+            series.smooth = False
+            chart.series.append(series)
+        if level_row is not None:
+            values = Reference(
+                ws, min_col=first, max_col=last, min_row=level_row, max_row=level_row
+            )
+            series = Series(values, title=table.chart_level[0])
+            series.graphicalProperties.line.solidFill = charts.SEVERITY_COLORS["high"].lstrip("#")
+            series.graphicalProperties.line.dashStyle = "dash"
+            series.graphicalProperties.line.width = 19050  # 1.5 pt
+            chart.series.append(series)
+        chart.set_categories(
+            Reference(ws, min_col=first, max_col=last, min_row=header_row, max_row=header_row)
+        )
+        ws.add_chart(chart, f"A{self.row}")
+        self.row += CHART_ROWS
 
     def figures(self, block: Block, pack: BoardPack) -> None:
         ws = self.ws
@@ -164,6 +231,11 @@ class _Sheet:
             self.ws.column_dimensions[get_column_letter(col)].width = width
         if self.freeze:
             self.ws.freeze_panes = self.freeze
+
+
+def _is_month(name: str) -> bool:
+    """A month column's header: YYYY-MM."""
+    return len(name) == 7 and name[4] == "-" and name[:4].isdigit() and name[5:].isdigit()
 
 
 def _cover(wb: Workbook, pack: BoardPack) -> None:

@@ -312,6 +312,39 @@ def test_xlsx_has_a_sheet_per_section_and_numbers_as_numbers(built):
                 assert not (isinstance(c.value, str) and MONEY_TEXT.match(c.value)), (ws.title, c)
 
 
+def _cells(ws, ref: str) -> list:
+    """The values of a one-row range like 'Finance'!$B$7:$S$7."""
+    from openpyxl.utils.cell import range_boundaries
+
+    min_col, min_row, max_col, max_row = range_boundaries(ref.split("!")[1].replace("$", ""))
+    return [ws.cell(min_row, c).value for c in range(min_col, max_col + 1)]
+
+
+def _title(series) -> str:
+    return series.tx.v if series.tx.v is not None else series.tx.strRef.f
+
+
+def test_xlsx_finance_has_native_line_charts_over_the_table_cells(built):
+    ws = load_workbook(built["xlsx"])["Finance"]
+    company = built["expected"].level("company")
+    months = [str(m) for m in company["month"]]
+    pnl, cash, wc = ws._charts
+    assert [_title(s) for s in pnl.series] == ["Revenue", "Gross margin", "Operating profit"]
+    revenue = pnl.series[0]
+    assert _cells(ws, revenue.val.numRef.f) == pytest.approx(list(company["revenue"]))
+    assert _cells(ws, revenue.cat.strRef.f if revenue.cat.strRef else revenue.cat.numRef.f) == (
+        months
+    )
+    # closing cash, and the minimum as a dashed level written as a row of its own
+    assert [_title(s) for s in cash.series] == ["Closing cash", "Minimum cash"]
+    assert _cells(ws, cash.series[0].val.numRef.f) == pytest.approx(list(company["closing_cash"]))
+    minimum = float(built["expected"].model.settings.minimum_cash)
+    assert _cells(ws, cash.series[1].val.numRef.f) == [minimum] * len(months)
+    assert cash.series[1].graphicalProperties.line.prstDash == "dash"
+    assert [_title(s) for s in wc.series] == ["Receivables", "Inventory", "Payables"]
+    assert _cells(ws, wc.series[2].val.numRef.f) == pytest.approx(list(company["payables"]))
+
+
 def test_xlsx_lists_every_disagreement_with_money_as_numbers(built):
     ws = load_workbook(built["xlsx"])["Disagreements"]
     dis = built["expected"].disagreements
