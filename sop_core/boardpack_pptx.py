@@ -167,7 +167,7 @@ def column_widths(header: list[str], rows: list[list[str]], width: int, size: in
     narrower than its longest word (a month, "Severity", "Operations"), which would otherwise
     break in the middle of the word."""
     n_cols = len(header)
-    natural = [max([_chars(header[j])] + [_chars(r[j]) for r in rows]) + 2 for j in range(n_cols)]
+    natural = _natural(header, rows)
     words = [
         max(len(w) for text in [header[j], *(r[j] for r in rows)] for w in (text.split() or [""]))
         for j in range(n_cols)
@@ -185,6 +185,11 @@ def column_widths(header: list[str], rows: list[list[str]], width: int, size: in
     return _fill([f + e for f, e in zip(floor, extra, strict=True)], width)
 
 
+def _natural(header: list[str], rows: list[list[str]]) -> list[int]:
+    """Each column's natural width in characters: its longest text, plus two."""
+    return [max([_chars(header[j])] + [_chars(r[j]) for r in rows]) + 2 for j in range(len(header))]
+
+
 def _fill(widths: list[int], width: int) -> list[int]:
     """The rounding remainder to the widest column, so the widths add up exactly."""
     out = list(widths)
@@ -195,9 +200,7 @@ def _fill(widths: list[int], width: int) -> list[int]:
 def _add_table(slide, header, rows, aligns, styles, top, size=TABLE_PT):
     """A real (editable) table; column widths from the text of each column (``column_widths``)."""
     n_rows, n_cols = len(rows) + 1, len(header)
-    total = sum(
-        max([_chars(header[j])] + [_chars(r[j]) for r in rows]) + 2 for j in range(n_cols)
-    )
+    total = sum(_natural(header, rows))
     width = WIDTH if total > 60 else int(WIDTH * max(total / 60, 0.45))
     height = ROW_H * n_rows
     shape = slide.shapes.add_table(n_rows, n_cols, LEFT, top, width, height)

@@ -28,6 +28,7 @@ from sop_core.boardpack import (
     _step,
 )
 from sop_core.fmt import currency_symbol
+from sop_core.months import is_month
 
 __all__ = ["render_xlsx", "number_format"]
 
@@ -129,36 +130,28 @@ class _Sheet:
                     cell.font = ACCENT
                 elif j == 1 and kind == TEXT and table.key_columns:
                     cell.font = BOLD
-        self.row = header_row + len(frame) + 1
-        level_row = None
-        if table.chart_rows and table.chart_level is not None:
-            level_row = self._level_row(table, header_row, columns)
-        self.row += 1
+        self.row = header_row + len(frame) + 2
         if table.chart_rows:
-            self.line_chart(table, header_row, level_row)
+            self.line_chart(table, header_row)
 
-    def _level_row(self, table: Table, header_row: int, columns: list) -> int:
-        """The chart's level (e.g. minimum cash) as a row under the table, in every month."""
-        label, value = table.chart_level
-        r = self.row
-        self.ws.cell(r, 1, label).font = NOTE
-        money = number_format(MONEY, self.currency)
-        for j, name in enumerate(columns, start=1):
-            if _is_month(str(name)):
-                cell = self.ws.cell(r, j, float(value))
-                cell.number_format, cell.font = money, NOTE
-        self.row += 1
-        return r
+    def _series(self, row: int, months: list[int], title: str, colour: str, width: int):
+        """A chart series over one sheet row's month cells."""
+        values = Reference(self.ws, min_col=months[0], max_col=months[-1], min_row=row, max_row=row)
+        series = Series(values, title=title)
+        series.graphicalProperties.line.solidFill = colour
+        series.graphicalProperties.line.width = width
+        series.smooth = False
+        return series
 
-    def line_chart(self, table: Table, header_row: int, level_row: int | None = None) -> None:
+    def line_chart(self, table: Table, header_row: int) -> None:
         """A native line chart of ``table.chart_rows`` across the month columns, below the table:
-        it reads the cells above, so it follows any edit finance makes to them."""
+        it reads the cells above, so it follows any edit finance makes to them. A
+        ``table.chart_level`` (e.g. minimum cash) is written as a row of its own under the table
+        and drawn dashed."""
         frame, ws = table.frame, self.ws
-        columns = list(frame.columns)
-        months = [j for j, name in enumerate(columns, start=1) if _is_month(str(name))]
+        months = [j for j, name in enumerate(frame.columns, start=1) if is_month(str(name))]
         if not months:
             return
-        first, last = min(months), max(months)
         chart = LineChart()
         chart.title = table.title
         chart.height, chart.width = 7.5, 26.0
@@ -170,26 +163,27 @@ class _Sheet:
         chart.y_axis.delete = False
         labels = [str(v) for v in frame.iloc[:, 0]]
         for k, label in enumerate(table.chart_rows):
-            if label not in labels:
-                continue
-            r = header_row + 1 + labels.index(label)
-            values = Reference(ws, min_col=first, max_col=last, min_row=r, max_row=r)
-            series = Series(values, title=label)
-            series.graphicalProperties.line.solidFill = LINE_COLORS[k % len(LINE_COLORS)]
-            series.graphicalProperties.line.width = 28575  # 2.25 pt
-            series.smooth = False
-            chart.series.append(series)
-        if level_row is not None:
-            values = Reference(
-                ws, min_col=first, max_col=last, min_row=level_row, max_row=level_row
-            )
-            series = Series(values, title=table.chart_level[0])
-            series.graphicalProperties.line.solidFill = charts.SEVERITY_COLORS["high"].lstrip("#")
-            series.graphicalProperties.line.dashStyle = "dash"
-            series.graphicalProperties.line.width = 19050  # 1.5 pt
-            chart.series.append(series)
+            if label in labels:
+                row = header_row + 1 + labels.index(label)
+                colour = LINE_COLORS[k % len(LINE_COLORS)]
+                chart.series.append(self._series(row, months, label, colour, 28575))  # 2.25 pt
+        if table.chart_level is not None:
+            label, value = table.chart_level
+            row = self.row - 1  # the blank row under the table
+            ws.cell(row, 1, label).font = NOTE
+            for j in months:
+                cell = ws.cell(row, j, float(value))
+                cell.number_format, cell.font = number_format(MONEY, self.currency), NOTE
+            level = self._series(
+                row, months, label, charts.SEVERITY_COLORS["high"].lstrip("#"), 19050
+            )  # 1.5 pt
+            level.graphicalProperties.line.dashStyle = "dash"
+            chart.series.append(level)
+            self.row += 1
         chart.set_categories(
-            Reference(ws, min_col=first, max_col=last, min_row=header_row, max_row=header_row)
+            Reference(
+                ws, min_col=months[0], max_col=months[-1], min_row=header_row, max_row=header_row
+            )
         )
         ws.add_chart(chart, f"A{self.row}")
         self.row += CHART_ROWS
@@ -231,11 +225,6 @@ class _Sheet:
             self.ws.column_dimensions[get_column_letter(col)].width = width
         if self.freeze:
             self.ws.freeze_panes = self.freeze
-
-
-def _is_month(name: str) -> bool:
-    """A month column's header: YYYY-MM."""
-    return len(name) == 7 and name[4] == "-" and name[:4].isdigit() and name[5:].isdigit()
 
 
 def _cover(wb: Workbook, pack: BoardPack) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["parse_month", "add_months", "month_range", "month_diff", "MONTH_RE"]
+__all__ = ["parse_month", "is_month", "add_months", "month_range", "month_diff", "MONTH_RE"]
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})(?:-01)?(?:[ T]00:00(?::00)?)?$")
 MIN_YEAR, MAX_YEAR = 1900, 2200
@@ -33,6 +33,15 @@ def parse_month(value: object) -> str:
     if not MIN_YEAR <= y <= MAX_YEAR:
         raise ValueError(f"has year {y}, outside {MIN_YEAR}-{MAX_YEAR}")
     return f"{y:04d}-{m:02d}"
+
+
+def is_month(text: str) -> bool:
+    """True for a month label exactly as the app writes it: ``YYYY-MM`` (e.g. a table's month
+    column header)."""
+    try:
+        return parse_month(text) == text
+    except ValueError:
+        return False
 
 
 def _index(month: str) -> int:
