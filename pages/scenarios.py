@@ -17,6 +17,7 @@ from sop_core.scenarios import (
 )
 from ui import auth, plan, state
 from ui import whatif as panel
+from ui.widgets import views
 
 P = panel.SCENARIO
 WHAT_IF, SAVED, COMPARE = "What if", "Saved scenarios", "Compare"
@@ -138,16 +139,7 @@ locked = is_locked(store, cycle) if cycle else False
 saved = list_scenarios(store, cycle) if cycle else pd.DataFrame(columns=["name"])
 names = saved["name"].tolist()
 loaded = st.session_state.get(f"{P}_loaded")
-# A segmented control, not st.tabs: tabs measure themselves after every redraw, which on this page
-# doubled the browser's work for each lever change (see docs/SCENARIOS.md, Measured speed).
-st.session_state.setdefault(f"{P}_view", WHAT_IF)
-view = st.segmented_control(
-    "View",
-    [WHAT_IF, SAVED, COMPARE],
-    key=f"{P}_view",
-    required=True,
-    label_visibility="collapsed",
-)
+view = views("View", [WHAT_IF, SAVED, COMPARE], key=f"{P}_view")
 
 
 def save_popover() -> None:

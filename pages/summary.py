@@ -59,7 +59,9 @@ minimum = data.settings.minimum_cash
 c4.metric(
     f"Lowest closing cash ({s['lowest_cash_month']})",
     fmt.money(s["lowest_cash"], cur),
-    delta(f"{fmt.signed_money(s['lowest_cash'] - minimum, cur)} vs minimum {fmt.money(minimum, cur)}"),
+    delta(
+        f"{fmt.signed_money(s['lowest_cash'] - minimum, cur)} vs minimum {fmt.money(minimum, cur)}"
+    ),
     border=True,
 )
 c5, c6, c7, c8 = st.columns(4)

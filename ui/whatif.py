@@ -21,6 +21,7 @@ from sop_core.charts import scenario_curves_chart
 from sop_core.levers import LEVERS, Levers
 from ui import plan, state
 from ui.widgets import delta as metric_delta
+from ui.widgets import views
 
 __all__ = [
     "controls",
@@ -324,7 +325,6 @@ def _figures(store, cycle, prefix, keys, columns, chart_box) -> None:
     if chart_box is not None:
         with chart_box:
             st.vega_lite_chart(data, spec, width="stretch", key=f"{prefix}_curves")
-    state.freeze_gc_once()  # the app does it after its first run; a page run alone, here
 
 
 VERSION_TTL_S = 2.0
@@ -395,15 +395,7 @@ def scenario_panel(store, cycle: str | None, actions: Callable[[], None] | None 
     with left:
         # Only the chosen group's inputs are drawn (their values persist in the session): the
         # fewer elements on the page, the faster the browser redraws the figures after a change.
-        # A segmented control rather than st.tabs, which measure themselves after every redraw.
-        st.session_state.setdefault(f"{SCENARIO}_lever_tab", LEVER_GROUPS[0])
-        group = st.segmented_control(
-            "Levers",
-            LEVER_GROUPS,
-            key=f"{SCENARIO}_lever_tab",
-            required=True,
-            label_visibility="collapsed",
-        )
+        group = views("Levers", LEVER_GROUPS, key=f"{SCENARIO}_lever_tab")
         if group == LEVER_GROUPS[1]:
             st.caption(
                 "An empty cell follows the *everywhere* value (stock cover: the data's, in "

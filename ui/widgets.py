@@ -8,7 +8,17 @@ import streamlit as st
 from sop_core import fmt
 from sop_core.alignment import REVIEW_PAGE, TYPE_LABELS
 
-__all__ = ["disagreement_table", "page_link_url", "notice", "delta"]
+__all__ = ["disagreement_table", "page_link_url", "notice", "delta", "views"]
+
+
+def views(label: str, options, key: str):
+    """Which of a page's views to draw: a row of buttons, one always chosen (the first at
+    first). Not ``st.tabs``: tabs measure themselves after every redraw of the page, which
+    doubled the browser's work for each what-if lever change (docs/SCENARIOS.md)."""
+    st.session_state.setdefault(key, options[0])
+    return st.segmented_control(
+        label, options, key=key, required=True, label_visibility="collapsed"
+    )
 
 
 def page_link_url(page: str, family: str | None = None, cycle: str | None = None) -> str:
