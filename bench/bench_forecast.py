@@ -41,7 +41,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sop_core.forecast import baseline_frame, fit_baseline, seasonal_naive  # noqa: E402
+from sop_core.forecasting.baseline import baseline_frame, fit_baseline, seasonal_naive  # noqa: E402
 from sop_core.months import month_range  # noqa: E402
 
 DEMO_ACTUALS = ROOT / "data" / "demo" / "actuals.csv"

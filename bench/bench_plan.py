@@ -20,9 +20,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sop_core.engine import compute, prepare  # noqa: E402
 from sop_core.months import month_range  # noqa: E402
-from sop_core.plandata import plan_data_from_frames  # noqa: E402
+from sop_core.plan.engine import compute, prepare  # noqa: E402
+from sop_core.store.plandata import plan_data_from_frames  # noqa: E402
 
 LEVERS = [
     "price_change_pct=-3",

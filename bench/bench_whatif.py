@@ -187,7 +187,7 @@ def synthetic_store(path: Path, n_skus: int) -> None:
     import pandas as pd
 
     from bench.bench_plan import synthetic_tables
-    from sop_core.store import Store
+    from sop_core.store.db import Store
 
     tables, baseline, _ = synthetic_tables(n_skus, n_months=18, n_resources=20)
     units = baseline.rename(columns={"units": "units"})

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from sop_core import roles
 from sop_core.errors import SopError
+from sop_core.meeting import roles
 from ui import auth, state
 
 store = state.get_store()

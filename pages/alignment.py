@@ -4,14 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from sop_core import fmt
-from sop_core.alignment import (
+from sop_core.views.alignment import (
     TYPE_LABELS,
     alignment_table,
     disagreement_marks,
     filter_disagreements,
     stories_by_month,
 )
-from sop_core.charts import SEVERITY_ORDER, stories_chart, story_gaps_chart
+from sop_core.views.charts import SEVERITY_ORDER, stories_chart, story_gaps_chart
 from ui import plan, state
 from ui.widgets import disagreement_table
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from sop_core.audit import audit_entries, audit_facets
+from sop_core.store.audit import audit_entries, audit_facets
 from ui import state
 
 store = state.get_store()

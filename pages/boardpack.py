@@ -5,11 +5,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from sop_core.boardpack import pack_content, render_pack
-from sop_core.cycles import cycle_info
+from sop_core.boardpack.build import pack_content, render_pack
 from sop_core.errors import SopError
-from sop_core.levers import scenario_names
-from sop_core.scenarios import promoted_scenario
+from sop_core.meeting.cycles import cycle_info
+from sop_core.meeting.scenarios import promoted_scenario
+from sop_core.plan.levers import scenario_names
 from ui import state
 
 FORMATS = {

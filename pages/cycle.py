@@ -3,13 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from sop_core import bridge, cycles, fmt
-from sop_core.charts import bridge_chart
+from sop_core import fmt
 from sop_core.errors import SopError
+from sop_core.meeting import cycles
+from sop_core.meeting.scenarios import promoted_scenario
+from sop_core.meeting.versions import list_versions
 from sop_core.months import add_months
-from sop_core.plandata import current_cycle
-from sop_core.planversions import list_versions
-from sop_core.scenarios import promoted_scenario
+from sop_core.store.plandata import current_cycle
+from sop_core.views import bridge
+from sop_core.views.charts import bridge_chart
 from ui import auth, state
 
 store = state.get_store()

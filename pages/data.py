@@ -5,9 +5,9 @@ import streamlit as st
 
 from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.errors import ImportRejected, SopError
-from sop_core.forecast import run_forecast
-from sop_core.importer import import_uploads
-from sop_core.templates import table_help, template_csv, template_xlsx
+from sop_core.forecasting.baseline import run_forecast
+from sop_core.intake.importer import import_uploads
+from sop_core.intake.templates import table_help, template_csv, template_xlsx
 from ui import auth, state
 
 store = state.get_store()

@@ -5,10 +5,10 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from sop_core import cycles, decisions, register
-from sop_core.concurrency import show_value
 from sop_core.errors import SopError
-from sop_core.register_charts import assumption_history_chart
+from sop_core.meeting import cycles, decisions, register
+from sop_core.store.concurrency import show_value
+from sop_core.views.register_charts import assumption_history_chart
 from ui import auth, state
 
 store = state.get_store()
@@ -333,7 +333,7 @@ with tab_register:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _disagreements(path: str, version: int, cycle: str):
-    from sop_core.engine import plan_for_store
+    from sop_core.plan.engine import plan_for_store
 
     return plan_for_store(state.get_store(), cycle=cycle).disagreements
 

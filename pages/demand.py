@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from sop_core import fmt
-from sop_core.charts import bias_chart, history_forecast_chart
-from sop_core.consensus import (
+from sop_core.errors import SopError
+from sop_core.forecasting.consensus import (
     METHOD_LABELS,
     METHODS,
     consensus_units,
@@ -13,8 +13,8 @@ from sop_core.consensus import (
     previous_choice,
     set_consensus,
 )
-from sop_core.demand_view import demand_series
-from sop_core.errors import SopError
+from sop_core.views.charts import bias_chart, history_forecast_chart
+from sop_core.views.demand import demand_series
 from ui import auth, plan, state, views
 from ui.widgets import notice
 

@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from sop_core import fmt
-from sop_core.budget_bridge import budget_fte_grid, budget_to_plan_bridge, gap_by_family
-from sop_core.charts import bridge_chart, cash_chart, pnl_chart, working_capital_chart
+from sop_core.views.budget import budget_fte_grid, budget_to_plan_bridge, gap_by_family
+from sop_core.views.charts import bridge_chart, cash_chart, pnl_chart, working_capital_chart
 from ui import plan, state
 
 store = state.get_store()

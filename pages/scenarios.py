@@ -3,11 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from sop_core import whatif
-from sop_core.cycles import is_locked
 from sop_core.errors import SopError
-from sop_core.levers import levers_from_json, levers_to_strings
-from sop_core.scenarios import (
+from sop_core.meeting.cycles import is_locked
+from sop_core.meeting.scenarios import (
     delete_scenario,
     get_scenario,
     list_scenarios,
@@ -15,6 +13,8 @@ from sop_core.scenarios import (
     save_scenario,
     usable_levers,
 )
+from sop_core.plan.levers import levers_from_json, levers_to_strings
+from sop_core.views import whatif
 from ui import auth, plan, state
 from ui import whatif as panel
 from ui.widgets import views

@@ -3,11 +3,11 @@
 import streamlit as st
 
 from sop_core import fmt
-from sop_core.alignment import filter_disagreements
-from sop_core.cycles import rhythm_line
-from sop_core.decisions import open_decisions
 from sop_core.errors import SopError
-from sop_core.overview import trailing_revenue
+from sop_core.meeting.cycles import rhythm_line
+from sop_core.meeting.decisions import open_decisions
+from sop_core.views.alignment import filter_disagreements
+from sop_core.views.overview import trailing_revenue
 from ui import plan, state, views, whatif
 from ui.widgets import delta, disagreement_table, notice
 

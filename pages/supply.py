@@ -5,14 +5,14 @@ import pandas as pd
 import streamlit as st
 
 from sop_core import fmt
-from sop_core.alignment import resources_of_family
-from sop_core.charts import (
+from sop_core.views.alignment import resources_of_family
+from sop_core.views.charts import (
     fte_chart,
     inventory_cover_chart,
     load_capacity_chart,
     utilisation_heatmap,
 )
-from sop_core.supply_view import inventory_cover, supplier_limits, unmet_by_family, unmet_totals
+from sop_core.views.supply import inventory_cover, supplier_limits, unmet_by_family, unmet_totals
 from ui import plan, state
 
 store = state.get_store()

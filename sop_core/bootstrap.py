@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from sop_core.store import REPO_ROOT, Store
+from sop_core.store.db import REPO_ROOT, Store
 
 __all__ = ["DEMO_DIR", "init_store", "load_demo", "load_meeting", "ensure_store"]
 
@@ -18,10 +18,10 @@ def load_meeting(store: Store, folder: Path = MEETING_DIR, *, user: str = "demo"
     """The demo cycle's state: its assumption register, open decisions and the steps signed off."""
     import pandas as pd
 
-    from sop_core.cycles import sign_off
-    from sop_core.decisions import add_decision
-    from sop_core.plandata import current_cycle
-    from sop_core.register import add_assumption
+    from sop_core.meeting.cycles import sign_off
+    from sop_core.meeting.decisions import add_decision
+    from sop_core.meeting.register import add_assumption
+    from sop_core.store.plandata import current_cycle
 
     cycle = current_cycle(store)
     if cycle is None:
@@ -61,8 +61,8 @@ def load_demo(
     store: Store, *, user: str = "demo", progress: Callable[[str, float], None] | None = None
 ) -> None:
     """Import ``data/demo/`` and compute the statistical baselines (current and past cycles)."""
-    from sop_core.forecast import run_forecast
-    from sop_core.importer import import_paths
+    from sop_core.forecasting.baseline import run_forecast
+    from sop_core.intake.importer import import_paths
 
     if progress:
         progress("Importing the demo company", 0.05)

@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     db(sp)
     sp.add_argument("action", choices=("open", "lock", "status"))
 
-    # Roles for sign-in (sop_core.roles). The command line acts as a local administrator:
+    # Roles for sign-in (sop_core.meeting.roles). The command line acts as a local administrator:
     # whoever can run it can open the store file anyway.
     sp = sub.add_parser("roles", help="list, set or remove who has which role (for sign-in)")
     rsub = sp.add_subparsers(dest="roles_action", required=True, parser_class=_Parser)
@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _open_store(args, *, create: bool = False):
-    from sop_core.store import Store, resolve_db_path
+    from sop_core.store.db import Store, resolve_db_path
 
     return Store(resolve_db_path(args.db), create=create)
 
@@ -103,7 +103,7 @@ def _write_csv(frame, out: str) -> None:
 
 def _cmd_init(args) -> str:
     from sop_core.bootstrap import init_store
-    from sop_core.store import resolve_db_path
+    from sop_core.store.db import resolve_db_path
 
     path = resolve_db_path(args.db)
     with init_store(path, demo=args.demo, user=_user()) as store:
@@ -113,7 +113,7 @@ def _cmd_init(args) -> str:
 
 
 def _cmd_import(args) -> str:
-    from sop_core.importer import import_paths
+    from sop_core.intake.importer import import_paths
 
     with _open_store(args) as store:
         report = import_paths(store, [Path(p) for p in args.paths], user=_user())
@@ -121,7 +121,7 @@ def _cmd_import(args) -> str:
 
 
 def _cmd_forecast(args) -> str:
-    from sop_core.forecast import run_forecast
+    from sop_core.forecasting.baseline import run_forecast
 
     with _open_store(args) as store:
         frame = run_forecast(store, cycle=args.cycle, progress=not args.no_progress)
@@ -134,7 +134,7 @@ def _cmd_forecast(args) -> str:
 
 
 def _plan_result(args, store):
-    from sop_core.engine import plan_for_store
+    from sop_core.plan.engine import plan_for_store
 
     return plan_for_store(store, cycle=args.cycle, scenario=args.scenario, lever_args=args.set)
 
@@ -155,7 +155,7 @@ def _cmd_disagreements(args) -> str:
 
 
 def _cmd_boardpack(args) -> str:
-    from sop_core.boardpack import build_boardpack
+    from sop_core.boardpack.build import build_boardpack
 
     out = Path(args.out)
     if out.suffix.lower() not in BOARDPACK_FORMATS:
@@ -166,14 +166,14 @@ def _cmd_boardpack(args) -> str:
 
 
 def _cmd_cycle(args) -> str:
-    from sop_core.cycles import cycle_command
+    from sop_core.meeting.cycles import cycle_command
 
     with _open_store(args) as store:
         return cycle_command(store, args.action, user=_user())
 
 
 def _cmd_roles(args) -> str:
-    from sop_core import roles
+    from sop_core.meeting import roles
 
     with _open_store(args) as store:
         if args.roles_action == "set":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sop_core.store import Store
+from sop_core.store.db import Store
 
 # A tiny company that satisfies the whole contract: three skus in two families, two resources.
 VALID_CSV: dict[str, str] = {
@@ -81,7 +81,7 @@ def valid_csv() -> dict[str, str]:
 @pytest.fixture
 def loaded_db(fresh_db: Store, write_csvs: Callable[..., Path]) -> Store:
     """``fresh_db`` with every table of VALID_CSV imported (so it has rows and an audit log)."""
-    from sop_core.importer import import_paths
+    from sop_core.intake.importer import import_paths
 
     import_paths(fresh_db, [write_csvs()], user="setup")
     return fresh_db

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from _rhythm import CYCLE, make_store, restore_main  # noqa: F401 - autouse
 
-from sop_core import cycles, decisions, register
-from sop_core.audit import audit_entries, audit_facets
+from sop_core.meeting import cycles, decisions, register
+from sop_core.store.audit import audit_entries, audit_facets
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,7 +89,7 @@ def test_audit_page_lists_and_filters(store, monkeypatch):
 def test_audit_page_empty_state(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from sop_core.store import Store
+    from sop_core.store.db import Store
 
     Store(tmp_path / "empty.duckdb").close()
     monkeypatch.setenv("SOP_DB", str(tmp_path / "empty.duckdb"))

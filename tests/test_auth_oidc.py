@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from sop_core import roles
-from sop_core.store import Store
+from sop_core.meeting import roles
+from sop_core.store.db import Store
 from tests._browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
 playwright = pytest.importorskip("playwright.sync_api")

@@ -13,10 +13,10 @@ import pytest
 from _rhythm import make_store, restore_main  # noqa: F401 - autouse
 from streamlit.testing.v1 import AppTest
 
-from sop_core import roles
-from sop_core.levers import parse_levers
-from sop_core.scenarios import save_scenario
-from sop_core.store import Store
+from sop_core.meeting import roles
+from sop_core.meeting.scenarios import save_scenario
+from sop_core.plan.levers import parse_levers
+from sop_core.store.db import Store
 from ui import auth
 
 ROOT = Path(__file__).resolve().parent.parent

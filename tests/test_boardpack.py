@@ -14,7 +14,7 @@ from pptx import Presentation
 from pypdf import PdfReader
 
 from sop_core import fmt
-from sop_core.boardpack import (
+from sop_core.boardpack.build import (
     MONEY,
     MONEY_DELTA,
     PCT,
@@ -26,14 +26,14 @@ from sop_core.boardpack import (
     pack_content,
     render_pack,
 )
-from sop_core.cycles import lock_cycle
-from sop_core.decisions import add_decision
-from sop_core.engine import plan_for_store
 from sop_core.errors import SopError
-from sop_core.levers import parse_levers
-from sop_core.register import add_assumption
-from sop_core.scenarios import promote_scenario, save_scenario
-from sop_core.store import Store
+from sop_core.meeting.cycles import lock_cycle
+from sop_core.meeting.decisions import add_decision
+from sop_core.meeting.register import add_assumption
+from sop_core.meeting.scenarios import promote_scenario, save_scenario
+from sop_core.plan.engine import plan_for_store
+from sop_core.plan.levers import parse_levers
+from sop_core.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPANY = "Harlow & Finch Heating Ltd"
@@ -381,7 +381,7 @@ def test_build_refuses_bad_suffix_missing_folder_and_unknown_scenario(built, tmp
 def test_pptx_columns_never_narrower_than_their_longest_word():
     from pptx.util import Pt
 
-    from sop_core.boardpack_pptx import CELL_MARGIN, GLYPH_EM, column_widths
+    from sop_core.boardpack.pptx import CELL_MARGIN, GLYPH_EM, column_widths
 
     header = ["Month", "Severity", "What", "One story", "Owner"]
     rows = [
@@ -402,7 +402,7 @@ def test_pptx_columns_never_narrower_than_their_longest_word():
 
 
 def test_pptx_columns_share_the_width_by_text_when_every_word_fits():
-    from sop_core.boardpack_pptx import column_widths
+    from sop_core.boardpack.pptx import column_widths
 
     # natural widths (longest text + 2): 6, 10, 22 → shares of 38
     widths = column_widths(["a", "b", "c"], [["abcd", "abcdefgh", "x" * 20]], 38_000_000, 11)
@@ -410,7 +410,7 @@ def test_pptx_columns_share_the_width_by_text_when_every_word_fits():
 
 
 def test_pptx_titles_too_long_for_one_line_are_set_smaller():
-    from sop_core.boardpack_pptx import TITLE_PT, title_size
+    from sop_core.boardpack.pptx import TITLE_PT, title_size
 
     assert title_size("Executive summary · Headline figures") == TITLE_PT
     long = "Scenarios compared · Closing cash and gross margin by plan"  # 58 characters

@@ -6,8 +6,12 @@ import pandas as pd
 import pytest
 from _rhythm import CYCLE, MONTHS, make_store, small_frames
 
-from sop_core import cycles
-from sop_core.bridge import (
+from sop_core.errors import SopError
+from sop_core.meeting import cycles
+from sop_core.meeting.versions import PlanVersion, list_versions, plan_totals
+from sop_core.plan.engine import compute, prepare
+from sop_core.store.plandata import plan_data_from_frames
+from sop_core.views.bridge import (
     CAUSES,
     METRICS,
     bridge_between,
@@ -15,10 +19,6 @@ from sop_core.bridge import (
     bridge_versions,
     waterfall_steps,
 )
-from sop_core.engine import compute, prepare
-from sop_core.errors import SopError
-from sop_core.plandata import plan_data_from_frames
-from sop_core.planversions import PlanVersion, list_versions, plan_totals
 
 NEXT = "2026-02"
 

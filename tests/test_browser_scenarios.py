@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from sop_core import fmt
-from sop_core.engine import plan_for_store
-from sop_core.store import Store
+from sop_core.plan.engine import plan_for_store
+from sop_core.store.db import Store
 from tests._browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
 ROOT = Path(__file__).resolve().parent.parent

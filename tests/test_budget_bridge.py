@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_core.budget_bridge import budget_fte_grid, budget_to_plan_bridge
+from sop_core.views.budget import budget_fte_grid, budget_to_plan_bridge
 
 
 def _result():
@@ -62,7 +62,7 @@ def test_budget_fte_grid_aligns_to_model():
 
 
 def test_gap_by_family_sums_the_horizon_and_keeps_missing_budget_missing():
-    from sop_core.budget_bridge import gap_by_family
+    from sop_core.views.budget import gap_by_family
 
     gap = pd.DataFrame(
         {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sop_core import charts
+from sop_core.views import charts
 
 
 def _data(chart) -> pd.DataFrame:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sop_core import roles
 from sop_core.cli import main
-from sop_core.store import Store
+from sop_core.meeting import roles
+from sop_core.store.db import Store
 
 
 def test_roles_set_list_remove(tmp_path, capsys, monkeypatch):

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from _rhythm import CYCLE, make_store, small_frames, tables_equal
 
-from sop_core import cycles, decisions, register
 from sop_core.errors import ConflictError, CycleLocked, SopError
-from sop_core.planversions import list_versions, load_version
-from sop_core.scenarios import promote_scenario, save_scenario
+from sop_core.meeting import cycles, decisions, register
+from sop_core.meeting.scenarios import promote_scenario, save_scenario
+from sop_core.meeting.versions import list_versions, load_version
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,7 +104,7 @@ def test_rhythm_line_says_where_the_cycle_is(store, signed, today, line):
 
 
 def test_rhythm_line_without_any_cycle(tmp_path):
-    from sop_core.store import Store
+    from sop_core.store.db import Store
 
     with Store(tmp_path / "empty.duckdb") as empty:
         assert cycles.rhythm_line(empty).startswith("No S&OP cycle yet")
@@ -273,7 +273,7 @@ def test_open_next_cycle_carries_the_plan_forward(store):
         "1 assumptions, 1 scenarios, 1 open decisions carried forward; "
         "plan start 2026-02 → 2026-03."
     )
-    from sop_core.plandata import current_cycle
+    from sop_core.store.plandata import current_cycle
 
     assert current_cycle(store) == "2026-02"
     fc = store.read_table("forecasts")

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from _rhythm import CYCLE, make_store, tables_equal
 
-from sop_core import decisions
 from sop_core.errors import ConflictError, SopError
-from sop_core.scenarios import save_scenario
+from sop_core.meeting import decisions
+from sop_core.meeting.scenarios import save_scenario
 
 
 @pytest.fixture

@@ -226,12 +226,12 @@ def test_story_6_cash_dips_below_minimum(story):
 @pytest.fixture(scope="module")
 def engine_plan(tmp_path_factory):
     pytest.importorskip(
-        "sop_core.importer", reason="the importer (sop_core/importer.py) is missing"
+        "sop_core.intake.importer", reason="the importer (sop_core/intake/importer.py) is missing"
     )
     engine = pytest.importorskip(
-        "sop_core.engine", reason="the engine (sop_core/engine.py) is missing"
+        "sop_core.plan.engine", reason="the engine (sop_core/plan/engine.py) is missing"
     )
-    pytest.importorskip("sop_core.forecast", reason="forecasting (sop_core/forecast.py) is missing")
+    pytest.importorskip("sop_core.forecasting.baseline", reason="forecasting (sop_core/forecasting/baseline.py) is missing")
     from sop_core.bootstrap import init_store
 
     store = init_store(tmp_path_factory.mktemp("demo") / "d.duckdb", demo=True)

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 from test_engine import hand_plan, settings_frame
 
-from sop_core.disagreements import DISAGREEMENT_COLUMNS, disagreement_totals, severity
-from sop_core.engine import plan
-from sop_core.plandata import plan_data_from_frames
+from sop_core.plan.disagreements import DISAGREEMENT_COLUMNS, disagreement_totals, severity
+from sop_core.plan.engine import plan
+from sop_core.store.plandata import plan_data_from_frames
 
 SUPPLY, DEMAND, RECON = "Supply review", "Demand review", "Integrated reconciliation"
 

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sop_core.engine import LEVEL_COLUMNS, SKU_COLUMNS, compute, plan, prepare
 from sop_core.errors import LeverError, PlanError
-from sop_core.plandata import plan_data_from_frames
+from sop_core.plan.engine import LEVEL_COLUMNS, SKU_COLUMNS, compute, plan, prepare
+from sop_core.store.plandata import plan_data_from_frames
 
 MONTHS = ["2026-01", "2026-02", "2026-03"]
 
@@ -386,7 +386,7 @@ def test_lever_case_supply():
 
 def test_levers_as_dict_and_strings_agree_and_model_is_reused():
     model = prepare(hand_data())
-    from sop_core.levers import parse_levers
+    from sop_core.plan.levers import parse_levers
 
     a = compute(model, LEVERS).company
     b = compute(model, parse_levers(LEVERS)).company

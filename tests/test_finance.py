@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from sop_core.finance import allocate_labour, plan_finance
-from sop_core.supply import Routing, supply_plan
+from sop_core.plan.finance import allocate_labour, plan_finance
+from sop_core.plan.supply import Routing, supply_plan
 
 
 def test_labour_by_load_share_then_revenue_then_equal():

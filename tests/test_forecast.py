@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_core import forecast
-from sop_core.forecast import (
+from sop_core.forecasting import baseline as forecast
+from sop_core.forecasting.baseline import (
     BASELINE_COLUMNS,
     baseline_frame,
     baseline_history,
@@ -19,7 +19,7 @@ from sop_core.forecast import (
     run_forecast,
 )
 from sop_core.months import month_range
-from sop_core.store import Store
+from sop_core.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 

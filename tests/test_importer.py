@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sop_core import importer
 from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.errors import ImportRejected
-from sop_core.importer import import_paths, import_uploads, read_sources, validate
-from sop_core.templates import table_help, template_csv, template_xlsx
+from sop_core.intake import importer
+from sop_core.intake.importer import import_paths, import_uploads, read_sources, validate
+from sop_core.intake.templates import table_help, template_csv, template_xlsx
 
 PRODUCTS_HEADER = (
     "sku,name,family,unit_price,unit_material_cost,unit_variable_cost,target_cover_days"

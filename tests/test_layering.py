@@ -17,7 +17,7 @@ class Block(importlib.abc.MetaPathFinder):
             raise ImportError("streamlit is forbidden in sop_core")
 sys.meta_path.insert(0, Block())
 import sop_core
-for m in sorted(pkgutil.walk_packages(sop_core.__path__, "sop_core.")):
+for m in sorted(pkgutil.walk_packages(sop_core.__path__, "sop_core."), key=lambda m: m.name):
     if m.name != "sop_core.__main__":
         importlib.import_module(m.name)
 print("ok", len(list(pkgutil.walk_packages(sop_core.__path__))))

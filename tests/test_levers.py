@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sop_core.errors import LeverError
-from sop_core.levers import (
+from sop_core.plan.levers import (
     LEVERS,
     lever_vector,
     levers_from_json,

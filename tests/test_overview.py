@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from sop_core.overview import actuals_by_family, trailing_revenue
+from sop_core.views.overview import actuals_by_family, trailing_revenue
 
 PRODUCTS = pd.DataFrame(
     {"sku": ["A", "B", "C"], "family": ["F1", "F1", "F2"], "unit_price": [10.0, 20.0, 5.0]}

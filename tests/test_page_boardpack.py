@@ -8,8 +8,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
-from sop_core.engine import plan_for_store
-from sop_core.store import Store
+from sop_core.plan.engine import plan_for_store
+from sop_core.store.db import Store
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "boardpack.py")
 

@@ -6,7 +6,7 @@ import pytest
 from _rhythm import make_store, restore_main  # noqa: F401 - autouse
 from streamlit.testing.v1 import AppTest
 
-from sop_core.store import Store
+from sop_core.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "cycle.py")
@@ -103,7 +103,7 @@ def test_a_refused_action_shows_the_reason(db):
     at = _session("Jane")
     at.checkbox(key="cycle_lock_confirm").check().run()
     with Store(db) as store:  # someone else locks it first, from another session
-        from sop_core.cycles import lock_cycle
+        from sop_core.meeting.cycles import lock_cycle
 
         lock_cycle(store, "2026-01", user="Kim")
     at.button(key="cycle_lock").click().run()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from sop_core.store import Store
+from sop_core.store.db import Store
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 

@@ -6,8 +6,8 @@ import pytest
 from _rhythm import CYCLE, make_store, restore_main  # noqa: F401 - autouse
 from streamlit.testing.v1 import AppTest
 
-from sop_core import cycles, decisions, register
-from sop_core.store import Store
+from sop_core.meeting import cycles, decisions, register
+from sop_core.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "decisions.py")

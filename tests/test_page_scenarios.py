@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sop_core import cli, fmt, whatif
-from sop_core.engine import plan_for_store
-from sop_core.plandata import current_cycle
-from sop_core.scenarios import get_scenario, promoted_scenario
-from sop_core.store import Store
+from sop_core import cli, fmt
+from sop_core.meeting.scenarios import get_scenario, promoted_scenario
+from sop_core.plan.engine import plan_for_store
+from sop_core.store.db import Store
+from sop_core.store.plandata import current_cycle
+from sop_core.views import whatif
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "scenarios.py")
@@ -292,7 +293,7 @@ def test_a_scenario_whose_family_is_gone_loads_with_a_warning(page, db):
 
 
 def test_locked_cycle_refuses_saving(page, db):
-    from sop_core.cycles import ensure_cycle, lock_cycle
+    from sop_core.meeting.cycles import ensure_cycle, lock_cycle
 
     store = Store(db)
     cycle = current_cycle(store)

@@ -8,9 +8,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sop_core import fmt
-from sop_core.alignment import TYPE_LABELS
-from sop_core.engine import model_for_store, plan_for_store
-from sop_core.store import Store
+from sop_core.plan.engine import model_for_store, plan_for_store
+from sop_core.store.db import Store
+from sop_core.views.alignment import TYPE_LABELS
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -188,8 +188,8 @@ def test_consensus_without_reason_is_refused_and_changes_nothing(demo_db):
 
 
 def test_the_next_cycle_starts_the_consensus_form_from_the_last_choice(demo_db):
-    from sop_core.consensus import get_choice, previous_choice, set_consensus
-    from sop_core.cycles import open_next_cycle
+    from sop_core.forecasting.consensus import get_choice, previous_choice, set_consensus
+    from sop_core.meeting.cycles import open_next_cycle
 
     store = Store(demo_db)
     set_consensus(

@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 from _rhythm import CYCLE, make_store, tables_equal
 
-from sop_core import cycles, register
 from sop_core.errors import ConflictError, SopError
-from sop_core.scenarios import promote_scenario, save_scenario
+from sop_core.meeting import cycles, register
+from sop_core.meeting.scenarios import promote_scenario, save_scenario
 
 
 @pytest.fixture
@@ -225,7 +225,7 @@ def test_history_and_drift_across_cycles_through_the_store(store):
 
 
 def test_history_chart_is_built():
-    from sop_core.register_charts import assumption_history_chart
+    from sop_core.views.register_charts import assumption_history_chart
 
     history = pd.DataFrame(
         {

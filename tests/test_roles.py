@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sop_core import roles
 from sop_core.errors import PermissionDenied, SopError
-from sop_core.store import Store
+from sop_core.meeting import roles
+from sop_core.store.db import Store
 
 S, M, OP, F, E, V, A = "sales", "marketing", "operations", "finance", "executive", "viewer", "admin"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sop_core.errors import ImportRejected
-from sop_core.importer import import_uploads
+from sop_core.intake.importer import import_uploads
 
 ROOT = Path(__file__).resolve().parent.parent
 

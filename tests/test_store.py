@@ -8,8 +8,8 @@ import pytest
 
 from sop_core.contract import TABLE_ORDER
 from sop_core.errors import StoreError
-from sop_core.migrations import MIGRATIONS
-from sop_core.store import Store
+from sop_core.store.db import Store
+from sop_core.store.migrations import MIGRATIONS
 
 
 def assert_same(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame]) -> None:
@@ -33,7 +33,7 @@ def test_migrations_are_recorded_and_not_reapplied(tmp_path):
 
 
 def test_a_failed_migration_leaves_no_record(tmp_path, monkeypatch):
-    from sop_core import store as store_module
+    from sop_core.store import db as store_module
 
     path = tmp_path / "plan.duckdb"
     Store(path).close()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sop_core.supply import Routing, capacity_hours, supply_plan
+from sop_core.plan.supply import Routing, capacity_hours, supply_plan
 
 NAN, INF = np.nan, np.inf
 

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from sop_core.trackrecord import (
+from sop_core.forecasting.trackrecord import (
     BIAS_COLUMNS,
     FVA_COLUMNS,
     TRACK_COLUMNS,

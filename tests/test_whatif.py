@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_core import whatif
-from sop_core.engine import compute, prepare
-from sop_core.plandata import plan_data_from_frames
+from sop_core.plan.engine import compute, prepare
+from sop_core.store.plandata import plan_data_from_frames
+from sop_core.views import whatif
 from tests.conftest import VALID_CSV
 
 P, V, M, COVER = (

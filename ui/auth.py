@@ -3,7 +3,7 @@
 Local mode (the safe default, served on 127.0.0.1 only): no sign-in, everyone is the local
 administrator and the audit log names them by the sidebar's "Your name". Team mode (an
 ``[auth]`` section in ``.streamlit/secrets.toml``): nothing renders before ``st.login``, the
-signed-in email is the user, and its role (``sop_core.roles``, kept in the store) decides what
+signed-in email is the user, and its role (``sop_core.meeting.roles``, kept in the store) decides what
 they may change. The server-side :func:`check` is what counts; :func:`can` only greys out
 widgets.
 """
@@ -14,8 +14,8 @@ import ipaddress
 
 import streamlit as st
 
-from sop_core import roles
 from sop_core.errors import PermissionDenied
+from sop_core.meeting import roles
 
 __all__ = [
     "auth_configured",

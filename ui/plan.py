@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sop_core.engine import compute, model_for_store
-from sop_core.levers import Levers
-from sop_core.scenarios import promoted_scenario, usable_levers
+from sop_core.meeting.scenarios import promoted_scenario, usable_levers
+from sop_core.plan.engine import compute, model_for_store
+from sop_core.plan.levers import Levers
 from ui.state import _open_store, data_version, selected_cycle
 
 __all__ = ["model", "result", "base_result", "cycle_plan", "levers_key"]

@@ -9,8 +9,8 @@ import streamlit as st
 
 from sop_core.bootstrap import ensure_store
 from sop_core.errors import SopError
-from sop_core.plandata import current_cycle, list_cycles, load_plan_data
-from sop_core.store import Store, default_db_path
+from sop_core.store.db import Store, default_db_path
+from sop_core.store.plandata import current_cycle, list_cycles, load_plan_data
 from ui import auth
 
 __all__ = [

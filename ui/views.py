@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from sop_core.trackrecord import forecast_value_added, source_bias, track_record
+from sop_core.forecasting.trackrecord import forecast_value_added, source_bias, track_record
 from ui.state import _open_store, data_version, plan_data, selected_cycle
 
 __all__ = ["track_tables", "baseline_history"]

@@ -16,9 +16,9 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from sop_core import whatif
-from sop_core.charts import scenario_curves_chart
-from sop_core.levers import LEVERS, Levers
+from sop_core.plan.levers import LEVERS, Levers
+from sop_core.views import whatif
+from sop_core.views.charts import scenario_curves_chart
 from ui import plan, state
 from ui.widgets import delta as metric_delta
 from ui.widgets import views

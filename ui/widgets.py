@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from sop_core import fmt
-from sop_core.alignment import REVIEW_PAGE, TYPE_LABELS
+from sop_core.views.alignment import REVIEW_PAGE, TYPE_LABELS
 
 __all__ = ["disagreement_table", "page_link_url", "notice", "delta", "views"]
 

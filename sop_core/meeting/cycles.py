@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sop_core.concurrency import guarded_update
 from sop_core.errors import CycleLocked, SopError
 from sop_core.months import add_months, parse_month
+from sop_core.store.concurrency import guarded_update
 
 __all__ = [
     "StepSpec",
@@ -160,7 +160,9 @@ def _when(value: object) -> str:
 
 
 def _current(store) -> str | None:
-    from sop_core.plandata import current_cycle  # lazy: plandata is imported by the store's users
+    from sop_core.store.plandata import (
+        current_cycle,  # lazy: plandata is imported by the store's users
+    )
 
     return current_cycle(store)
 
@@ -390,7 +392,7 @@ def lock_cycle(store, cycle: str | None = None, *, user: str, today: _dt.date | 
         PlanError: there is nothing to plan (no products).
     """
     from sop_core.fmt import money
-    from sop_core.planversions import capture_version, save_version
+    from sop_core.meeting.versions import capture_version, save_version
 
     cycle = cycle or _current(store)
     if not cycle:

@@ -10,8 +10,7 @@ from openpyxl.chart import LineChart, Reference, Series
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from sop_core import charts
-from sop_core.boardpack import (
+from sop_core.boardpack.build import (
     FTE,
     MONEY,
     MONEY_DELTA,
@@ -29,6 +28,7 @@ from sop_core.boardpack import (
 )
 from sop_core.fmt import currency_symbol
 from sop_core.months import is_month
+from sop_core.views import charts
 
 __all__ = ["render_xlsx", "number_format"]
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sop_core.contract import TABLE_ORDER, TABLES
-from sop_core.levers import Levers, levers_from_json, levers_to_json, levers_to_strings
-from sop_core.plandata import PlanData
+from sop_core.plan.levers import Levers, levers_from_json, levers_to_json, levers_to_strings
 from sop_core.settings import Settings, settings_from_frame
+from sop_core.store.plandata import PlanData
 
 __all__ = [
     "PlanVersion",
@@ -121,14 +121,14 @@ def capture_version(store, cycle: str) -> PlanVersion:
     Raises:
         PlanError: nothing to plan (no products).
     """
-    from sop_core.engine import compute, prepare
-    from sop_core.plandata import load_plan_data
-    from sop_core.scenarios import promoted_scenario, usable_levers
+    from sop_core.meeting.scenarios import promoted_scenario, usable_levers
+    from sop_core.plan.engine import compute, prepare
+    from sop_core.store.plandata import load_plan_data
 
     data = load_plan_data(store, cycle)
     if data.baseline.empty and _needs_baseline(data):
         try:
-            from sop_core.forecast import ensure_baseline
+            from sop_core.forecasting.baseline import ensure_baseline
         except ImportError:  # no forecasting module: the consensus and sales forecasts only
             pass
         else:

@@ -10,7 +10,7 @@ import pandas as pd
 from sop_core.settings import Settings
 
 if TYPE_CHECKING:
-    from sop_core.engine import Model, PlanResult
+    from sop_core.plan.engine import Model, PlanResult
 
 __all__ = [
     "DISAGREEMENT_COLUMNS",

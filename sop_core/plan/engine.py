@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 
 from sop_core.errors import PlanError
-from sop_core.finance import Finance, plan_finance
-from sop_core.levers import Levers, lever_vector, parse_levers, validate_levers
-from sop_core.plandata import PlanData
+from sop_core.plan.finance import Finance, plan_finance
+from sop_core.plan.levers import Levers, lever_vector, parse_levers, validate_levers
+from sop_core.plan.supply import Routing, SupplyPlan, capacity_hours, supply_plan
 from sop_core.settings import Settings
-from sop_core.supply import Routing, SupplyPlan, capacity_hours, supply_plan
+from sop_core.store.plandata import PlanData
 
 __all__ = [
     "Model",
@@ -638,7 +638,7 @@ class PlanResult:
     @cached_property
     def disagreements(self) -> pd.DataFrame:
         """Every disagreement of the plan, priced, sorted by money at stake (see disagreements.py)."""
-        from sop_core.disagreements import find_disagreements
+        from sop_core.plan.disagreements import find_disagreements
 
         return find_disagreements(self.model, self)
 
@@ -649,7 +649,7 @@ class PlanResult:
         if "disagreements" in self.__dict__:
             dis = self.disagreements
             return len(dis), float(dis["money_at_stake"].sum()) if len(dis) else 0.0
-        from sop_core.disagreements import disagreement_totals
+        from sop_core.plan.disagreements import disagreement_totals
 
         return disagreement_totals(self.model, self)
 
@@ -727,7 +727,7 @@ def _with_baseline(store, data: PlanData) -> PlanData:
     if not _needs_baseline(data):
         return data
     try:
-        from sop_core.forecast import ensure_baseline
+        from sop_core.forecasting.baseline import ensure_baseline
     except ImportError:  # no forecasting module: plan on the stored baseline, if any
         return data
     # without a cycle (no forecasts at all) the baseline is kept under the first plan month
@@ -739,7 +739,7 @@ def _bias(data: PlanData) -> pd.DataFrame | None:
     if data.cycle is None or data.tables["actuals"].empty:
         return None  # no past cycle can be scored
     try:
-        from sop_core.trackrecord import source_bias, track_record
+        from sop_core.forecasting.trackrecord import source_bias, track_record
     except ImportError:  # no track record: no bias-based disagreements
         return None
     track = track_record(
@@ -765,7 +765,7 @@ def model_for_store(store, cycle: str | None = None) -> Model:
     Raises:
         PlanError: no products.
     """
-    from sop_core.plandata import load_plan_data
+    from sop_core.store.plandata import load_plan_data
 
     return _model_from_data(store, load_plan_data(store, cycle))
 
@@ -782,8 +782,8 @@ def plan_for_store(
         LeverError: a bad lever, or an unknown scenario (the saved names are listed).
         PlanError: no products.
     """
-    from sop_core.levers import scenario_levers
-    from sop_core.plandata import load_plan_data
+    from sop_core.plan.levers import scenario_levers
+    from sop_core.store.plandata import load_plan_data
 
     extra = parse_levers(lever_args)  # a typing error fails before any slow step
     data = load_plan_data(store, cycle)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from sop_core import charts, fmt
-from sop_core.boardpack import (
+from sop_core import fmt
+from sop_core.boardpack.build import (
     FTE,
     MONEY,
     MONEY_DELTA,
@@ -27,6 +27,7 @@ from sop_core.boardpack import (
     format_value,
 )
 from sop_core.errors import SopError
+from sop_core.views import charts
 
 __all__ = [
     "PackInputs",
@@ -92,7 +93,7 @@ def summary_section(a: PackInputs) -> Section:
     prev_company = a.previous_company
     prev = None
     if prev_company is not None and len(prev_company):
-        from sop_core.planversions import plan_totals
+        from sop_core.meeting.versions import plan_totals
 
         totals = plan_totals(prev_company)
         low = int(prev_company["closing_cash"].to_numpy().argmin())
@@ -224,7 +225,7 @@ def _messages(a: PackInputs) -> list[str]:
     dis = r.disagreements
     if len(dis):
         top = dis.iloc[0]
-        from sop_core.alignment import TYPE_LABELS
+        from sop_core.views.alignment import TYPE_LABELS
 
         out.append(
             f"{len(dis)} disagreement(s) between the stories, {fmt.money(s['money_at_stake'], cur)} "
@@ -254,7 +255,7 @@ def _high(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def disagreement_section(a: PackInputs) -> Section:
-    from sop_core.alignment import TYPE_LABELS
+    from sop_core.views.alignment import TYPE_LABELS
 
     dis, cur = a.result.disagreements, a.currency
     if dis.empty:
@@ -465,7 +466,7 @@ def decisions_section(a: PackInputs) -> Section:
 
 
 def demand_section(a: PackInputs) -> Section:
-    from sop_core.alignment import alignment_table, disagreement_marks, stories_by_month
+    from sop_core.views.alignment import alignment_table, disagreement_marks, stories_by_month
 
     r, cur, settings = a.result, a.currency, a.result.model.settings
     stories = stories_by_month(r)
@@ -747,7 +748,7 @@ def supply_section(a: PackInputs) -> Section:
 
 
 def finance_section(a: PackInputs) -> Section:
-    from sop_core.budget_bridge import budget_fte_grid, budget_to_plan_bridge, gap_by_family
+    from sop_core.views.budget import budget_fte_grid, budget_to_plan_bridge, gap_by_family
 
     r, cur = a.result, a.currency
     company = r.company
@@ -881,14 +882,14 @@ def finance_section(a: PackInputs) -> Section:
 
 
 def scenarios_section(a: PackInputs) -> Section:
-    from sop_core.engine import compute
-    from sop_core.levers import levers_to_strings
-    from sop_core.scenarios import list_scenarios, usable_levers
+    from sop_core.meeting.scenarios import list_scenarios, usable_levers
+    from sop_core.plan.engine import compute
+    from sop_core.plan.levers import levers_to_strings
 
     r, cur, model, cycle = a.result, a.currency, a.model, a.cycle
     saved = list_scenarios(a.store, cycle)
     plans = [("Base plan", "no levers", compute(model, {}) if r.levers else r)]
-    from sop_core.levers import levers_from_json
+    from sop_core.plan.levers import levers_from_json
 
     for row in saved.itertuples():
         try:
@@ -1007,7 +1008,7 @@ def safe(fn, *args):
 
 
 def track_bias(store, data, cycle: str | None) -> pd.DataFrame:
-    from sop_core.trackrecord import source_bias, track_record
+    from sop_core.forecasting.trackrecord import source_bias, track_record
 
     if cycle is None:
         raise SopError("No S&OP cycle: there is no track record to score.")

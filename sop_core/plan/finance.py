@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sop_core.supply import DAYS_PER_MONTH, Routing, SupplyPlan
+from sop_core.plan.supply import DAYS_PER_MONTH, Routing, SupplyPlan
 
 __all__ = ["Finance", "plan_finance", "allocate_labour"]
 

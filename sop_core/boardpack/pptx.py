@@ -11,8 +11,7 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
-from sop_core import charts
-from sop_core.boardpack import (
+from sop_core.boardpack.build import (
     MONEY,
     PCT,
     TEXT,
@@ -24,6 +23,7 @@ from sop_core.boardpack import (
     chart_images,
     format_value,
 )
+from sop_core.views import charts
 
 __all__ = ["render_pptx"]
 
@@ -110,7 +110,7 @@ def _text(slide, lines, top, *, size=BODY_PT, bullets=False, height=None, colour
 
 
 def _picture(slide, png: bytes, top: Emu) -> None:
-    from sop_core.boardpack_pdf import _png_size
+    from sop_core.boardpack.pdf import _png_size
 
     w_px, h_px = _png_size(png)
     room = BODY_BOTTOM - top

@@ -951,7 +951,7 @@ def _import(
     user: str,
     authorize: Callable[[list[str]], None] | None = None,
 ):
-    from sop_core.cycles import ensure_unlocked
+    from sop_core.meeting.cycles import ensure_unlocked
 
     problems = _Problems()
     # Serialise with other writers: what is validated against is what gets replaced.

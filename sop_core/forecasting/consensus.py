@@ -186,7 +186,7 @@ def set_consensus(
         ConflictError: someone set this family's consensus since it was loaded (both choices shown).
         CycleLocked: the cycle is locked.
     """
-    from sop_core.cycles import ensure_unlocked
+    from sop_core.meeting.cycles import ensure_unlocked
 
     cycle = model.cycle
     if not cycle:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from sop_core import charts
-from sop_core.boardpack import (
+from sop_core.boardpack.build import (
     MONEY,
     PCT,
     TEXT,
@@ -22,6 +21,7 @@ from sop_core.boardpack import (
     chart_images,
     format_value,
 )
+from sop_core.views import charts
 
 __all__ = ["render_pdf", "FONT_CANDIDATES"]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sop_core.errors import ConflictError, SopError
-from sop_core.levers import LEVERS, Levers, levers_from_json, levers_to_json, levers_to_strings
+from sop_core.plan.levers import LEVERS, Levers, levers_from_json, levers_to_json, levers_to_strings
 
 __all__ = [
     "Scenario",
@@ -70,7 +70,7 @@ def _row_to_scenario(cycle: str, row: pd.Series) -> Scenario:
 
 
 def _guard(store, cycle: str) -> None:
-    from sop_core.cycles import ensure_unlocked
+    from sop_core.meeting.cycles import ensure_unlocked
 
     ensure_unlocked(store, cycle)
 
@@ -191,7 +191,7 @@ def usable_levers(items: list[str], families, resources) -> tuple[Levers, list[s
 
     A lever qualified by a family or resource that no longer exists is dropped, not an error.
     """
-    from sop_core.levers import parse_levers
+    from sop_core.plan.levers import parse_levers
 
     levers = parse_levers(items)
     known = {"family": set(families), "resource": set(resources)}

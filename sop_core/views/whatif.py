@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sop_core import fmt
-from sop_core.levers import LEVERS, Levers, LeverSpec
+from sop_core.plan.levers import LEVERS, Levers, LeverSpec
 
 __all__ = [
     "ALL",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from sop_core.charts import FONT, HEIGHT, SERIES_COLORS
+from sop_core.views.charts import FONT, HEIGHT, SERIES_COLORS
 
 __all__ = ["assumption_history_chart"]
 

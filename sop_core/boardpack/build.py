@@ -4,7 +4,7 @@ Every figure comes from the engine or another ``sop_core`` function; this module
 arranges and labels them (sums over the horizon and differences against budget or the
 previous cycle are the only arithmetic, as on the Executive summary). The renderers live in
 ``boardpack_pdf``, ``boardpack_pptx`` and ``boardpack_xlsx``; charts are the app's own Altair
-charts (``sop_core.charts``), rendered offline with vl-convert.
+charts (``sop_core.views.charts``), rendered offline with vl-convert.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ class Block:
     title: str
     text: tuple[str, ...] = ()
     figures: tuple[Figure, ...] = ()
-    chart: object | None = None  # an Altair chart from sop_core.charts
+    chart: object | None = None  # an Altair chart from sop_core.views.charts
     chart_alt: str = ""
     table: Table | None = None
     data: tuple[Table, ...] = ()
@@ -271,9 +271,9 @@ def _step(progress: Progress | None, text: str, fraction: float) -> None:
 
 def _plan(store, cycle: str | None, scenario: str | None):
     """(model, result, label, dropped levers) of the plan the pack shows."""
-    from sop_core.engine import compute, model_for_store
-    from sop_core.levers import scenario_names
-    from sop_core.scenarios import get_scenario, promoted_scenario, usable_levers
+    from sop_core.meeting.scenarios import get_scenario, promoted_scenario, usable_levers
+    from sop_core.plan.engine import compute, model_for_store
+    from sop_core.plan.levers import scenario_names
 
     model = model_for_store(store, cycle)
     cycle = model.cycle
@@ -298,7 +298,7 @@ def _plan(store, cycle: str | None, scenario: str | None):
 
 
 def _status(store, cycle: str | None) -> tuple[str, str]:
-    from sop_core.cycles import cycle_info
+    from sop_core.meeting.cycles import cycle_info
 
     info = cycle_info(store, cycle) if cycle else None
     if info is not None and info.locked:
@@ -311,7 +311,7 @@ def _previous(store, cycle: str | None):
     """(cycle, its locked company frame) of the latest locked cycle before this one, or (None, None)."""
     if not cycle:
         return None, None
-    from sop_core.planversions import load_version, previous_locked_cycle
+    from sop_core.meeting.versions import load_version, previous_locked_cycle
 
     previous = previous_locked_cycle(store, cycle)
     if previous is None:
@@ -324,7 +324,7 @@ def _previous(store, cycle: str | None):
 
 def describe_levers(levers) -> str:
     """Levers in words for the board: 'Price change −3 % · Headcount change, Press & Weld +6 FTE'."""
-    from sop_core.levers import LEVERS
+    from sop_core.plan.levers import LEVERS
 
     parts = []
     for (name, qualifier), value in sorted(
@@ -361,11 +361,11 @@ def pack_content(
         PlanError: nothing to plan (no products).
         SopError: an unknown scenario (the saved names are listed).
     """
-    from sop_core import boardpack_sections as bs
-    from sop_core.boardpack_sections import PackInputs, safe, track_bias
-    from sop_core.decisions import list_decisions
-    from sop_core.plandata import load_plan_data
-    from sop_core.register import register
+    from sop_core.boardpack import sections as bs
+    from sop_core.boardpack.sections import PackInputs, safe, track_bias
+    from sop_core.meeting.decisions import list_decisions
+    from sop_core.meeting.register import register
+    from sop_core.store.plandata import load_plan_data
 
     _step(progress, "Computing the plan", 0.02)
     model, result, label, dropped = _plan(store, cycle, scenario)
@@ -523,11 +523,11 @@ def render_pack(pack: BoardPack, out: Path, *, progress: Progress | None = None)
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix == ".pdf":
-        from sop_core.boardpack_pdf import render_pdf as render
+        from sop_core.boardpack.pdf import render_pdf as render
     elif suffix == ".pptx":
-        from sop_core.boardpack_pptx import render_pptx as render
+        from sop_core.boardpack.pptx import render_pptx as render
     elif suffix == ".xlsx":
-        from sop_core.boardpack_xlsx import render_xlsx as render
+        from sop_core.boardpack.xlsx import render_xlsx as render
     else:
         raise SopError(f"{out.name}: expected a file ending in .pdf, .pptx or .xlsx")
     render(pack, out, progress=progress)

@@ -477,7 +477,7 @@ def _cycle_jobs(
 
     Past cycles: those in forecasts before ``before`` (default: the current cycle).
     """
-    from sop_core.plandata import current_cycle, horizon
+    from sop_core.store.plandata import current_cycle, horizon
 
     current = current_cycle(store)
     plan_months = horizon(store.settings(), actuals, current)

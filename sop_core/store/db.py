@@ -13,13 +13,13 @@ import pandas as pd
 
 from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.errors import StoreError
-from sop_core.migrations import MIGRATIONS
 from sop_core.settings import Settings, settings_from_frame
+from sop_core.store.migrations import MIGRATIONS
 
 __all__ = ["Store", "default_db_path", "resolve_db_path", "DB_ENV"]
 
 DB_ENV = "SOP_DB"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 SQL_MIGRATIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -167,10 +167,10 @@ class Store:
         Writes one audit row per table (old row count -> new row count). Returns
         ``{table: (old_rows, new_rows)}``.
         """
-        # Lock guard (sop_core.cycles): every import into a locked current cycle is refused,
+        # Lock guard (sop_core.meeting.cycles): every import into a locked current cycle is refused,
         # checked inside the write transaction so a lock cannot slip in between.
-        from sop_core.cycles import ensure_unlocked_in
-        from sop_core.plandata import current_cycle
+        from sop_core.meeting.cycles import ensure_unlocked_in
+        from sop_core.store.plandata import current_cycle
 
         changes: dict[str, tuple[int, int]] = {}
         with self.transaction() as cur:

@@ -90,7 +90,7 @@ CREATE TABLE decisions (
 """
 )
 
-# The monthly rhythm (sop_core.cycles, register, decisions, planversions): the four steps of
+# The monthly rhythm (sop_core.meeting.cycles, register, decisions, planversions): the four steps of
 # each cycle, the locked plan versions (inputs and results as Parquet), and the columns the
 # register and the decision log need for history and two-editor safety.
 M002_RHYTHM = """
@@ -152,7 +152,7 @@ CREATE TABLE consensus_choices (
 );
 """
 
-# Who may change what (sop_core.roles): one role per signed-in email, managed by an admin.
+# Who may change what (sop_core.meeting.roles): one role per signed-in email, managed by an admin.
 M004_ROLES = """
 CREATE TABLE user_roles (
     email VARCHAR PRIMARY KEY,
