@@ -21,7 +21,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sop_core.months import month_range  # noqa: E402
-from sop_core.plan.engine import compute, prepare  # noqa: E402
+from sop_core.plan.engine import compute
+from sop_core.plan.model import prepare
 from sop_core.store.plandata import plan_data_from_frames  # noqa: E402
 
 LEVERS = [

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from sop_core.boardpack.build import pack_content, render_pack
+from sop_core.boardpack.build import render_pack
+from sop_core.boardpack.content import pack_content
 from sop_core.errors import SopError
-from sop_core.meeting.cycles import cycle_info
-from sop_core.meeting.scenarios import promoted_scenario
-from sop_core.plan.levers import scenario_names
+from sop_core.meeting.scenarios import promoted_scenario, scenario_names
+from sop_core.store.lock import cycle_info
 from ui import state
 
 FORMATS = {

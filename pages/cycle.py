@@ -9,6 +9,7 @@ from sop_core.meeting import cycles
 from sop_core.meeting.scenarios import promoted_scenario
 from sop_core.meeting.versions import list_versions
 from sop_core.months import add_months
+from sop_core.store import lock
 from sop_core.store.plandata import current_cycle
 from sop_core.views import bridge
 from sop_core.views.charts import bridge_chart
@@ -81,7 +82,7 @@ try:
 except SopError as exc:
     st.error(str(exc))
     st.stop()
-info = cycles.cycle_info(store, cycle)
+info = lock.cycle_info(store, cycle)
 locked = bool(info and info.locked)
 st.subheader(line)
 if locked:

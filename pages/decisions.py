@@ -6,7 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from sop_core.errors import SopError
-from sop_core.meeting import cycles, decisions, register
+from sop_core.meeting import decisions, register
+from sop_core.meeting.record import plan_for_store
+from sop_core.store import lock
 from sop_core.store.concurrency import show_value
 from sop_core.views.register_charts import assumption_history_chart
 from ui import auth, state
@@ -25,7 +27,7 @@ if not cycle:
     )
     st.stop()
 
-info = cycles.cycle_info(store, cycle)
+info = lock.cycle_info(store, cycle)
 locked = bool(info and info.locked)
 st.caption(
     f"Cycle {cycle} · you are {user}"
@@ -333,7 +335,6 @@ with tab_register:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _disagreements(path: str, version: int, cycle: str):
-    from sop_core.plan.engine import plan_for_store
 
     return plan_for_store(state.get_store(), cycle=cycle).disagreements
 

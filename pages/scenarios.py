@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 from sop_core.errors import SopError
-from sop_core.meeting.cycles import is_locked
 from sop_core.meeting.scenarios import (
     delete_scenario,
     get_scenario,
@@ -13,7 +12,8 @@ from sop_core.meeting.scenarios import (
     save_scenario,
     usable_levers,
 )
-from sop_core.plan.levers import levers_from_json, levers_to_strings
+from sop_core.plan.levers import describe_levers, levers_from_json, levers_to_strings
+from sop_core.store.lock import is_locked
 from sop_core.views import whatif
 from ui import auth, plan, state
 from ui import whatif as panel
@@ -200,7 +200,7 @@ def saved_view() -> None:
             "plan": ["★ promoted" if p else "" for p in saved["promoted"]],
             "scenario": saved["name"],
             "levers": [
-                "; ".join(whatif.describe_levers(levers_from_json(t))) or "no lever"
+                "; ".join(describe_levers(levers_from_json(t))) or "no lever"
                 for t in saved["levers"]
             ],
             "author": saved["author"],

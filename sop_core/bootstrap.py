@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
+from sop_core.forecasting.baseline import run_forecast
+from sop_core.intake.importer import import_paths
+from sop_core.meeting.cycles import sign_off
+from sop_core.meeting.decisions import add_decision
+from sop_core.meeting.register import add_assumption
 from sop_core.store.db import REPO_ROOT, Store
+from sop_core.store.plandata import current_cycle
 
 __all__ = ["DEMO_DIR", "init_store", "load_demo", "load_meeting", "ensure_store"]
 
@@ -16,13 +24,6 @@ MEETING_DIR = DEMO_DIR / "meeting"
 
 def load_meeting(store: Store, folder: Path = MEETING_DIR, *, user: str = "demo") -> None:
     """The demo cycle's state: its assumption register, open decisions and the steps signed off."""
-    import pandas as pd
-
-    from sop_core.meeting.cycles import sign_off
-    from sop_core.meeting.decisions import add_decision
-    from sop_core.meeting.register import add_assumption
-    from sop_core.store.plandata import current_cycle
-
     cycle = current_cycle(store)
     if cycle is None:
         return
@@ -61,8 +62,6 @@ def load_demo(
     store: Store, *, user: str = "demo", progress: Callable[[str, float], None] | None = None
 ) -> None:
     """Import ``data/demo/`` and compute the statistical baselines (current and past cycles)."""
-    from sop_core.forecasting.baseline import run_forecast
-    from sop_core.intake.importer import import_paths
 
     if progress:
         progress("Importing the demo company", 0.05)

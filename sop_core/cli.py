@@ -8,7 +8,14 @@ import os
 import sys
 from pathlib import Path
 
+from sop_core.bootstrap import init_store
 from sop_core.errors import SopError
+from sop_core.forecasting.baseline import run_forecast
+from sop_core.intake.importer import import_paths
+from sop_core.meeting import roles
+from sop_core.meeting.cycles import cycle_command
+from sop_core.meeting.record import plan_for_store
+from sop_core.store.db import Store, resolve_db_path
 
 __all__ = ["main", "build_parser"]
 
@@ -89,8 +96,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _open_store(args, *, create: bool = False):
-    from sop_core.store.db import Store, resolve_db_path
-
     return Store(resolve_db_path(args.db), create=create)
 
 
@@ -102,9 +107,6 @@ def _write_csv(frame, out: str) -> None:
 
 
 def _cmd_init(args) -> str:
-    from sop_core.bootstrap import init_store
-    from sop_core.store.db import resolve_db_path
-
     path = resolve_db_path(args.db)
     with init_store(path, demo=args.demo, user=_user()) as store:
         counts = store.row_counts()
@@ -113,16 +115,12 @@ def _cmd_init(args) -> str:
 
 
 def _cmd_import(args) -> str:
-    from sop_core.intake.importer import import_paths
-
     with _open_store(args) as store:
         report = import_paths(store, [Path(p) for p in args.paths], user=_user())
     return "Imported: " + ", ".join(f"{t} {old} -> {new} rows" for t, (old, new) in report.items())
 
 
 def _cmd_forecast(args) -> str:
-    from sop_core.forecasting.baseline import run_forecast
-
     with _open_store(args) as store:
         frame = run_forecast(store, cycle=args.cycle, progress=not args.no_progress)
     if args.out:
@@ -134,8 +132,6 @@ def _cmd_forecast(args) -> str:
 
 
 def _plan_result(args, store):
-    from sop_core.plan.engine import plan_for_store
-
     return plan_for_store(store, cycle=args.cycle, scenario=args.scenario, lever_args=args.set)
 
 
@@ -155,6 +151,8 @@ def _cmd_disagreements(args) -> str:
 
 
 def _cmd_boardpack(args) -> str:
+    # Only this command loads the board pack's renderers (Altair, fpdf2, python-pptx, openpyxl):
+    # at module level they would add about a second to every command, --help included.
     from sop_core.boardpack.build import build_boardpack
 
     out = Path(args.out)
@@ -166,15 +164,11 @@ def _cmd_boardpack(args) -> str:
 
 
 def _cmd_cycle(args) -> str:
-    from sop_core.meeting.cycles import cycle_command
-
     with _open_store(args) as store:
         return cycle_command(store, args.action, user=_user())
 
 
 def _cmd_roles(args) -> str:
-    from sop_core.meeting import roles
-
     with _open_store(args) as store:
         if args.roles_action == "set":
             old = roles.set_role(store, args.email, args.role, user=_user())

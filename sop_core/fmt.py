@@ -1,10 +1,23 @@
-"""Number formatting for people: money in the company currency (£1.2m, £340k), percentages."""
+"""Formatting for people: money in the company currency (£1.2m, £340k), percentages, dates."""
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["currency_symbol", "money", "money_full", "pct", "units", "signed_money", "in_unit"]
+import pandas as pd
+
+__all__ = [
+    "currency_symbol",
+    "currency_label",
+    "money",
+    "money_full",
+    "pct",
+    "units",
+    "signed_money",
+    "in_unit",
+    "day",
+    "moment",
+]
 
 _SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "CHF": "CHF ", "AUD": "A$", "CAD": "C$"}
 
@@ -12,6 +25,11 @@ _SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "CHF": "CHF ", "
 def currency_symbol(currency: str) -> str:
     """The symbol for an ISO code (GBP → £); unknown codes are written as the code and a space."""
     return _SYMBOLS.get((currency or "").upper(), f"{(currency or '').upper()} ")
+
+
+def currency_label(currency: str) -> str:
+    """The currency as a unit label (£ for GBP, EUR for an unknown code)."""
+    return currency_symbol(currency).strip()
 
 
 def money(value: float | None, currency: str = "GBP", *, digits: int = 1) -> str:
@@ -74,3 +92,15 @@ def in_unit(value: float, unit: str, currency: str, signed: bool = False) -> str
     text = f"{size:,.0f}" if size >= 10 else f"{size:,.1f}"
     sign = "−" if value < 0 else ("+" if signed and value > 0 else "")
     return f"{sign}{text} {unit}"
+
+
+def day(value: object) -> str:
+    """A date as '13 Nov'."""
+    d = pd.Timestamp(value)
+    return f"{d.day} {d.strftime('%b')}"
+
+
+def moment(value: object) -> str:
+    """A time as '13 Nov 2026 14:05'."""
+    d = pd.Timestamp(value)
+    return f"{d.day} {d.strftime('%b %Y %H:%M')}"

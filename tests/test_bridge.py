@@ -9,7 +9,8 @@ from _rhythm import CYCLE, MONTHS, make_store, small_frames
 from sop_core.errors import SopError
 from sop_core.meeting import cycles
 from sop_core.meeting.versions import PlanVersion, list_versions, plan_totals
-from sop_core.plan.engine import compute, prepare
+from sop_core.plan.engine import compute
+from sop_core.plan.model import prepare
 from sop_core.store.plandata import plan_data_from_frames
 from sop_core.views.bridge import (
     CAUSES,

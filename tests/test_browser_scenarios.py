@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sop_core import fmt
-from sop_core.plan.engine import plan_for_store
+from sop_core.meeting.record import plan_for_store
 from sop_core.store.db import Store
 from tests._browser import CHROMIUM, CHROMIUM_ARGS, free_port
 

@@ -10,7 +10,7 @@ from test_engine import HAND_COMPANY, hand_tables
 
 from sop_core.cli import main
 from sop_core.plan.disagreements import DISAGREEMENT_COLUMNS
-from sop_core.plan.engine import LEVEL_COLUMNS
+from sop_core.plan.result import LEVEL_COLUMNS
 from sop_core.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,7 +139,9 @@ def test_bad_set_in_a_real_process_prints_no_traceback(db, tmp_path):
 
 
 def test_model_for_store_is_what_plan_for_store_computes(db):
-    from sop_core.plan.engine import compute, model_for_store, plan_for_store
+    from sop_core.meeting.record import plan_for_store
+    from sop_core.plan.engine import compute
+    from sop_core.plan.service import model_for_store
 
     with Store(db) as store:
         model = model_for_store(store)

@@ -14,6 +14,7 @@ from sop_core.errors import ConflictError, CycleLocked, SopError
 from sop_core.meeting import cycles, decisions, register
 from sop_core.meeting.scenarios import promote_scenario, save_scenario
 from sop_core.meeting.versions import list_versions, load_version
+from sop_core.store import lock
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +55,7 @@ def test_first_access_creates_the_four_steps_once(store):
     assert frame["owner"].tolist() == ["Sales & Marketing", "Operations", "Finance", "CEO"]
     assert frame["status"].tolist() == ["not started"] * 4
     assert store.scalar("SELECT count(*) FROM cycle_steps") == 4
-    assert cycles.cycle_info(store, CYCLE).status == "open"
+    assert lock.cycle_info(store, CYCLE).status == "open"
 
 
 @pytest.mark.parametrize(
@@ -161,7 +162,7 @@ def test_lock_stores_the_plan_version_and_locks_the_cycle(store):
         "Cycle 2026-01 locked by CEO Kim: the base plan (no levers), 2026-02 to 2026-04: "
         "revenue £9k, gross margin £4k, closing cash £6k."
     )
-    info = cycles.cycle_info(store, CYCLE)
+    info = lock.cycle_info(store, CYCLE)
     assert info.locked and info.locked_by == "CEO Kim"
     version = load_version(store, CYCLE)
     assert version.totals["revenue"] == 9000.0
@@ -172,9 +173,9 @@ def test_lock_stores_the_plan_version_and_locks_the_cycle(store):
     assert version.results["company"]["revenue"].tolist() == [3000.0, 3000.0, 3000.0]
     executive = cycles.steps(store, CYCLE).set_index("step").loc["executive"]
     assert (executive["status"], executive["signed_by"]) == ("signed off", "CEO Kim")
-    lock = _audit(store, "lock")
-    assert lock["user_name"].tolist() == ["CEO Kim"]
-    assert "not signed off: Demand review" in lock["detail"].iloc[0]
+    locks = _audit(store, "lock")
+    assert locks["user_name"].tolist() == ["CEO Kim"]
+    assert "not signed off: Demand review" in locks["detail"].iloc[0]
     assert list_versions(store)["plan"].tolist() == ["Base plan"]
     assert cycles.rhythm_line(store, CYCLE).startswith("Cycle 2026-01 · locked by CEO Kim on ")
 
@@ -228,7 +229,7 @@ def _refusals():
                 s, CYCLE, "New", {("price_change_pct", None): 1.0}, author="x"
             ),
         ),
-        ("guard", lambda s, ids: cycles.ensure_unlocked(s)),
+        ("guard", lambda s, ids: lock.ensure_unlocked(s)),
     ]
 
 

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from scripts import make_demo as md
+from sop_core.bootstrap import init_store
 from sop_core.contract import SETTINGS, TABLES
+from sop_core.meeting.record import plan_for_store
 
 DEMO = md.DEFAULT_OUT
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -225,18 +227,9 @@ def test_story_6_cash_dips_below_minimum(story):
 
 @pytest.fixture(scope="module")
 def engine_plan(tmp_path_factory):
-    pytest.importorskip(
-        "sop_core.intake.importer", reason="the importer (sop_core/intake/importer.py) is missing"
-    )
-    engine = pytest.importorskip(
-        "sop_core.plan.engine", reason="the engine (sop_core/plan/engine.py) is missing"
-    )
-    pytest.importorskip("sop_core.forecasting.baseline", reason="forecasting (sop_core/forecasting/baseline.py) is missing")
-    from sop_core.bootstrap import init_store
-
     store = init_store(tmp_path_factory.mktemp("demo") / "d.duckdb", demo=True)
     try:
-        yield engine.plan_for_store(store)
+        yield plan_for_store(store)
     finally:
         store.close()
 

@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sop_core.errors import LeverError, PlanError
-from sop_core.plan.engine import LEVEL_COLUMNS, SKU_COLUMNS, compute, plan, prepare
+from sop_core.plan.engine import compute, plan
+from sop_core.plan.model import prepare
+from sop_core.plan.result import LEVEL_COLUMNS, SKU_COLUMNS
 from sop_core.store.plandata import plan_data_from_frames
 
 MONTHS = ["2026-01", "2026-02", "2026-03"]

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.errors import ImportRejected
-from sop_core.intake import importer
+from sop_core.intake import sources
 from sop_core.intake.importer import import_paths, import_uploads, read_sources, validate
+from sop_core.intake.problems import MAX_PROBLEMS_PER_FILE
 from sop_core.intake.templates import table_help, template_csv, template_xlsx
 
 PRODUCTS_HEADER = (
@@ -390,7 +391,7 @@ def test_problems_are_capped_per_file_and_counted(loaded_db, write_csvs):
     rows = "".join(f"2024-{1 + i % 12:02d},A,-{i + 1}\n" for i in range(1000))
     problems = rejected(loaded_db, [write_csvs([], actuals="month,sku,units\n" + rows)])
     listed = [p for p in problems if p.startswith("actuals.csv row")]
-    assert len(listed) == importer.MAX_PROBLEMS_PER_FILE
+    assert len(listed) == MAX_PROBLEMS_PER_FILE
     assert problems[-1].startswith("actuals.csv: … and ")
     assert problems[-1].endswith("more problem(s) not listed")
 
@@ -433,7 +434,7 @@ def test_nothing_to_import_is_refused(loaded_db):
 
 
 def test_file_above_the_size_limit_is_refused_unread(loaded_db, write_csvs, monkeypatch):
-    monkeypatch.setattr(importer, "MAX_FILE_BYTES", 10)
+    monkeypatch.setattr(sources, "MAX_FILE_BYTES", 10)
     problems = rejected(loaded_db, [write_csvs([A])])
     assert problems == ["actuals.csv: is 69 bytes, above the limit of 10 bytes for one file"]
 
@@ -549,7 +550,7 @@ def test_optional_columns_may_be_absent(loaded_db, write_csvs):
 
 
 def test_chunk_boundaries_keep_row_numbers_and_find_duplicates(loaded_db, write_csvs, monkeypatch):
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(sources, "CHUNK_ROWS", 2)
     rows = "2025-01,A,1\n2025-02,A,2\n2025-03,A,3\n2025-04,A,x\n2025-05,A,5\n2025-01,A,9\n"
     problems = rejected(loaded_db, [write_csvs([], actuals="month,sku,units\n" + rows)])
     assert problems == [

@@ -6,6 +6,7 @@ import pytest
 from sop_core.errors import LeverError
 from sop_core.plan.levers import (
     LEVERS,
+    describe_levers,
     lever_vector,
     levers_from_json,
     levers_to_json,
@@ -223,3 +224,24 @@ def test_spec_table_is_complete():
     assert qualifiers["dso_days"] is None
     for spec in LEVERS.values():
         assert spec.label.endswith(")") and spec.min < spec.max
+
+
+@pytest.mark.parametrize(
+    ("items", "sentences"),
+    [
+        ([], []),
+        (["price_change_pct=-3"], ["Price −3 % on all families"]),
+        (["headcount_change_fte:Press & Weld=6"], ["Headcount +6 FTE on Press & Weld"]),
+        (
+            ["dso_days=45", "volume_change_pct:Towel Rails=5", "price_change_pct:F1=-2.5"],
+            [
+                "Price −2.5 % on F1",
+                "Volume +5 % on Towel Rails",
+                "Customer payment terms (DSO) 45 days",
+            ],
+        ),
+        (["target_cover_days:F1=30", "fixed_costs_change_pct=0"], ["Target stock cover 30 days on F1", "Fixed costs 0 %"]),
+    ],
+)
+def test_levers_read_as_sentences_in_the_app_and_the_board_pack(items, sentences):
+    assert describe_levers(parse_levers(items)) == sentences

@@ -8,7 +8,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
-from sop_core.plan.engine import plan_for_store
+from sop_core.meeting.record import plan_for_store
 from sop_core.store.db import Store
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "boardpack.py")

@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sop_core import cli, fmt
+from sop_core.meeting.record import plan_for_store
 from sop_core.meeting.scenarios import get_scenario, promoted_scenario
-from sop_core.plan.engine import plan_for_store
 from sop_core.store.db import Store
 from sop_core.store.plandata import current_cycle
 from sop_core.views import whatif
@@ -126,7 +126,7 @@ def test_levers_move_the_figures_exactly_as_the_engine(page, db):
     delta = next(m.delta for m in page.metric if m.label == "Closing cash")
     assert delta == fmt.signed_money(cash - base_cash, "GBP").replace("−", "-")
     captions = " ".join(c.value for c in page.caption)
-    assert "Price change (%), all families: −3" in captions
+    assert "Price −3 % on all families" in captions
 
 
 def test_a_lever_change_reruns_only_the_figures(page, db):

@@ -8,7 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sop_core import fmt
-from sop_core.plan.engine import model_for_store, plan_for_store
+from sop_core.meeting.record import plan_for_store
+from sop_core.plan.service import model_for_store
 from sop_core.store.db import Store
 from sop_core.views.alignment import TYPE_LABELS
 

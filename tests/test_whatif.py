@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_core.plan.engine import compute, prepare
+from sop_core.plan.engine import compute
+from sop_core.plan.model import prepare
 from sop_core.store.plandata import plan_data_from_frames
 from sop_core.views import whatif
 from tests.conftest import VALID_CSV
@@ -148,14 +149,6 @@ def test_inputs_from_levers_round_trip(controls):
     shown = whatif.inputs_from_levers(controls, levers)
     assert shown[(P, "F1")] is None and shown[("dpo_days", None)] == 0.0
     assert whatif.levers_from_inputs(controls, shown) == (levers, {})
-
-
-def test_describe_levers():
-    assert whatif.describe_levers({("dso_days", None): 60.0, (P, "F1"): -3.0, (V, None): 2.5}) == [
-        "Price change (%), F1: −3",
-        "Volume change (%), all families: +2.5",
-        "Customer payment terms, DSO (days): 60",
-    ]
 
 
 # --- figures -------------------------------------------------------------------------------

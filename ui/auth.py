@@ -16,6 +16,7 @@ import streamlit as st
 
 from sop_core.errors import PermissionDenied
 from sop_core.meeting import roles
+from ui.connection import default_store
 
 __all__ = [
     "auth_configured",
@@ -85,11 +86,7 @@ def current_user() -> str:
 
 
 def _store(store=None):
-    if store is not None:
-        return store
-    from ui.state import get_store  # ui.state imports this module
-
-    return get_store()
+    return store if store is not None else default_store()
 
 
 def current_role(store=None) -> str | None:

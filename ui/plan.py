@@ -5,9 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from sop_core.meeting.scenarios import promoted_scenario, usable_levers
-from sop_core.plan.engine import compute, model_for_store
+from sop_core.plan.engine import compute
 from sop_core.plan.levers import Levers
-from ui.state import _open_store, data_version, selected_cycle
+from sop_core.plan.service import model_for_store
+from ui.connection import open_store
+from ui.state import data_version, selected_cycle
 
 __all__ = ["model", "result", "base_result", "cycle_plan", "levers_key"]
 
@@ -19,7 +21,7 @@ def levers_key(levers: Levers | None) -> tuple:
 
 @st.cache_resource(show_spinner="Preparing the plan for this cycle…", max_entries=6)
 def _model(path: str, version: int, cycle: str | None):
-    return model_for_store(_open_store(path), cycle)
+    return model_for_store(open_store(path), cycle)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from sop_core.bootstrap import ensure_store
 from sop_core.errors import SopError
 from sop_core.store.db import Store, default_db_path
 from sop_core.store.plandata import current_cycle, list_cycles, load_plan_data
 from ui import auth
+from ui.connection import open_store
 
 __all__ = [
     "ALL_FAMILIES",
@@ -52,11 +52,6 @@ def freeze_gc_once() -> None:
         gc.freeze()
 
 
-@st.cache_resource(show_spinner=False)
-def _open_store(path: str) -> Store:
-    return ensure_store(path)
-
-
 def _run_through_the_router(router: bool) -> None:
     """Make every page run inside app.py's navigation, even on a server's very first request.
 
@@ -94,9 +89,9 @@ def get_store(*, router: bool = False) -> Store:
         with st.spinner(
             "First start: building the demo company's plan store (fitting forecasts, about 30 s)…"
         ):
-            store = _open_store(str(path))
+            store = open_store(str(path))
     else:
-        store = _open_store(str(path))
+        store = open_store(str(path))
     if not router:
         auth.gate(store)
     return store
@@ -109,7 +104,7 @@ def data_version(store: Store) -> int:
 
 @st.cache_resource(show_spinner="Reading the plan store…", max_entries=8)
 def _plan_data(path: str, version: int, cycle: str | None):
-    return load_plan_data(_open_store(path), cycle)
+    return load_plan_data(open_store(path), cycle)
 
 
 def plan_data(store: Store, cycle: str | None = None):
@@ -119,7 +114,7 @@ def plan_data(store: Store, cycle: str | None = None):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _cycles(path: str, version: int) -> tuple[list[str], str | None]:
-    store = _open_store(path)
+    store = open_store(path)
     return list_cycles(store), current_cycle(store)
 
 
@@ -129,7 +124,7 @@ def settings(store: Store):
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _plan_settings(path: str, version: int):
-    return _open_store(path).settings()
+    return open_store(path).settings()
 
 
 def selected_cycle(store: Store) -> str | None:

@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from sop_core.forecasting.trackrecord import forecast_value_added, source_bias, track_record
-from ui.state import _open_store, data_version, plan_data, selected_cycle
+from ui.connection import open_store
+from ui.state import data_version, plan_data, selected_cycle
 
 __all__ = ["track_tables", "baseline_history"]
 
@@ -17,7 +18,7 @@ SQL_BASELINE_HISTORY = (
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _baseline_history(path: str, version: int, cycle: str) -> pd.DataFrame:
-    return _open_store(path).query(SQL_BASELINE_HISTORY, [cycle])
+    return open_store(path).query(SQL_BASELINE_HISTORY, [cycle])
 
 
 def baseline_history(store, cycle: str | None = None) -> pd.DataFrame:

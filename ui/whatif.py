@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from sop_core.plan.levers import LEVERS, Levers
+from sop_core.plan.levers import LEVERS, Levers, describe_levers
 from sop_core.views import whatif
 from sop_core.views.charts import scenario_curves_chart
 from ui import plan, state
@@ -297,7 +297,7 @@ def curves_chart(frame: pd.DataFrame, currency: str, title: str = "", key: str |
 
 def _applied_line(levers: Levers, errors: dict) -> None:
     if levers:
-        st.caption("**Applied:** " + " · ".join(whatif.describe_levers(levers)))
+        st.caption("**Applied:** " + " · ".join(describe_levers(levers)))
     else:
         st.caption("**No lever set:** the figures are the base plan's.")
     if errors:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import struct
 from io import BytesIO
 from pathlib import Path
 
 from fpdf import FPDF
 
-from sop_core.boardpack.build import (
+from sop_core.boardpack.images import chart_images, png_size
+from sop_core.boardpack.model import (
     MONEY,
     PCT,
     TEXT,
@@ -17,9 +17,8 @@ from sop_core.boardpack.build import (
     BoardPack,
     Progress,
     Table,
-    _step,
-    chart_images,
     format_value,
+    step,
 )
 from sop_core.views import charts
 
@@ -106,11 +105,6 @@ def _fonts(pdf: FPDF) -> tuple[str, bool]:
     return "Helvetica", False
 
 
-def _png_size(data: bytes) -> tuple[int, int]:
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
-
-
 # --- pieces -------------------------------------------------------------------------------------
 
 
@@ -158,7 +152,7 @@ def _section_title(pdf: _PDF, title: str, *, new_page: bool = True) -> None:
 
 
 def _chart(pdf: _PDF, png: bytes, alt: str) -> None:
-    w_px, h_px = _png_size(png)
+    w_px, h_px = png_size(png)
     w = WIDTH
     h = w * h_px / w_px
     if h > CHART_MAX_H:
@@ -172,7 +166,7 @@ def _chart(pdf: _PDF, png: bytes, alt: str) -> None:
 
 
 def _chart_height(png: bytes) -> float:
-    w_px, h_px = _png_size(png)
+    w_px, h_px = png_size(png)
     return min(WIDTH * h_px / w_px, CHART_MAX_H)
 
 
@@ -513,7 +507,7 @@ def _contents(pdf: _PDF, outline) -> None:
 def render_pdf(pack: BoardPack, out: Path, *, progress: Progress | None = None) -> Path:
     """Write the pack as an A4 landscape PDF."""
     images = chart_images(pack, progress)
-    _step(progress, "Laying out the PDF", 0.82)
+    step(progress, "Laying out the PDF", 0.82)
     pdf = _PDF(pack)
     _cover(pdf, pack)
     for i, section in enumerate(pack.sections):
@@ -521,6 +515,6 @@ def render_pdf(pack: BoardPack, out: Path, *, progress: Progress | None = None) 
         _section_title(pdf, section.title, new_page=i > 0)
         for block in section.blocks:
             _block(pdf, block, pack, images)
-    _step(progress, "Writing the PDF", 0.95)
+    step(progress, "Writing the PDF", 0.95)
     pdf.output(str(out))
     return Path(out)

@@ -11,7 +11,8 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
-from sop_core.boardpack.build import (
+from sop_core.boardpack.images import chart_images, png_size
+from sop_core.boardpack.model import (
     MONEY,
     PCT,
     TEXT,
@@ -19,9 +20,8 @@ from sop_core.boardpack.build import (
     BoardPack,
     Progress,
     Table,
-    _step,
-    chart_images,
     format_value,
+    step,
 )
 from sop_core.views import charts
 
@@ -110,9 +110,8 @@ def _text(slide, lines, top, *, size=BODY_PT, bullets=False, height=None, colour
 
 
 def _picture(slide, png: bytes, top: Emu) -> None:
-    from sop_core.boardpack.pdf import _png_size
 
-    w_px, h_px = _png_size(png)
+    w_px, h_px = png_size(png)
     room = BODY_BOTTOM - top
     width = WIDTH
     height = int(width * h_px / w_px)
@@ -351,7 +350,7 @@ def _cover(deck: _Deck) -> None:
 def render_pptx(pack: BoardPack, out: Path, *, progress: Progress | None = None) -> Path:
     """Write the pack as a 16:9 deck: a cover, then one slide (or a few) per topic."""
     images = chart_images(pack, progress)
-    _step(progress, "Making the slides", 0.85)
+    step(progress, "Making the slides", 0.85)
     deck = _Deck(pack)
     _cover(deck)
     for section in pack.sections:
@@ -381,6 +380,6 @@ def render_pptx(pack: BoardPack, out: Path, *, progress: Progress | None = None)
                     size=18 if block.title == "Key messages" else BODY_PT,
                     bullets=True,
                 )
-    _step(progress, "Writing the deck", 0.95)
+    step(progress, "Writing the deck", 0.95)
     deck.prs.save(str(out))
     return Path(out)

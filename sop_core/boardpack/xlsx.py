@@ -10,7 +10,7 @@ from openpyxl.chart import LineChart, Reference, Series
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from sop_core.boardpack.build import (
+from sop_core.boardpack.model import (
     FTE,
     MONEY,
     MONEY_DELTA,
@@ -23,8 +23,8 @@ from sop_core.boardpack.build import (
     BoardPack,
     Progress,
     Table,
-    _missing,
-    _step,
+    missing,
+    step,
 )
 from sop_core.fmt import currency_symbol
 from sop_core.months import is_month
@@ -65,10 +65,10 @@ def _value(value: object, kind: str):
     if kind == TEXT:
         return (
             None
-            if _missing(value) or (isinstance(value, float) and math.isnan(value))
+            if missing(value) or (isinstance(value, float) and math.isnan(value))
             else str(value)
         )
-    if _missing(value):
+    if missing(value):
         return None
     try:
         number = float(value)
@@ -263,7 +263,7 @@ def render_xlsx(pack: BoardPack, out: Path, *, progress: Progress | None = None)
     wb = Workbook()
     _cover(wb, pack)
     for k, section in enumerate(pack.sections):
-        _step(progress, f"Writing sheet {section.sheet_name}", 0.4 + 0.5 * k / len(pack.sections))
+        step(progress, f"Writing sheet {section.sheet_name}", 0.4 + 0.5 * k / len(pack.sections))
         sheet = _Sheet(wb.create_sheet(section.sheet_name), pack.currency)
         sheet.line(f"{section.title} · S&OP cycle {pack.cycle or '(none)'}", TITLE)
         sheet.row += 1
@@ -277,6 +277,6 @@ def render_xlsx(pack: BoardPack, out: Path, *, progress: Progress | None = None)
                 sheet.table(table)
             sheet.row += 1
         sheet.finish()
-    _step(progress, "Saving the workbook", 0.95)
+    step(progress, "Saving the workbook", 0.95)
     wb.save(str(out))
     return Path(out)

@@ -41,6 +41,7 @@ import pandas as pd
 
 from sop_core.errors import PlanError
 from sop_core.months import add_months, month_diff
+from sop_core.store.plandata import current_cycle, horizon
 
 __all__ = [
     "SEASON",
@@ -477,7 +478,6 @@ def _cycle_jobs(
 
     Past cycles: those in forecasts before ``before`` (default: the current cycle).
     """
-    from sop_core.store.plandata import current_cycle, horizon
 
     current = current_cycle(store)
     plan_months = horizon(store.settings(), actuals, current)

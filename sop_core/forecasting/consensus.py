@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sop_core.errors import ConflictError, SopError
+from sop_core.store.lock import ensure_unlocked
 
 __all__ = [
     "METHODS",
@@ -186,7 +187,6 @@ def set_consensus(
         ConflictError: someone set this family's consensus since it was loaded (both choices shown).
         CycleLocked: the cycle is locked.
     """
-    from sop_core.meeting.cycles import ensure_unlocked
 
     cycle = model.cycle
     if not cycle:

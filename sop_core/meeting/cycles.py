@@ -7,9 +7,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sop_core.errors import CycleLocked, SopError
+from sop_core import fmt
+from sop_core.errors import SopError
+from sop_core.fmt import money
+from sop_core.meeting.versions import capture_version, save_version
 from sop_core.months import add_months, parse_month
 from sop_core.store.concurrency import guarded_update
+from sop_core.store.lock import (
+    cycle_info,
+    ensure_unlocked,
+    ensure_unlocked_in,
+    is_locked,
+)
+from sop_core.store.plandata import current_cycle
 
 __all__ = [
     "StepSpec",
@@ -19,13 +29,8 @@ __all__ = [
     "NOT_STARTED",
     "IN_PROGRESS",
     "SIGNED_OFF",
-    "CycleInfo",
     "due_dates",
     "ensure_cycle",
-    "cycle_info",
-    "is_locked",
-    "ensure_unlocked",
-    "ensure_unlocked_in",
     "steps",
     "update_step",
     "sign_off",
@@ -60,9 +65,6 @@ STEP_BY_KEY = {s.step: s for s in STEPS}
 NOT_STARTED, IN_PROGRESS, SIGNED_OFF = "not started", "in progress", "signed off"
 STEP_STATUSES = (NOT_STARTED, IN_PROGRESS, SIGNED_OFF)
 
-SQL_CYCLE = (
-    "SELECT cycle, status, opened_at, opened_by, locked_at, locked_by FROM cycles WHERE cycle = ?"
-)
 SQL_INSERT_CYCLE = """
 INSERT INTO cycles (cycle, status, opened_by) VALUES (?, 'open', ?) ON CONFLICT DO NOTHING
 """
@@ -115,22 +117,6 @@ SQL_PLAN_START = "SELECT value FROM settings WHERE key = 'plan_start'"
 SQL_SET_PLAN_START = "UPDATE settings SET value = ? WHERE key = 'plan_start'"
 
 
-@dataclass(frozen=True)
-class CycleInfo:
-    """A cycle's record: open or locked, and who opened and locked it when."""
-
-    cycle: str
-    status: str
-    opened_at: object
-    opened_by: str | None
-    locked_at: object
-    locked_by: str | None
-
-    @property
-    def locked(self) -> bool:
-        return self.status == "locked"
-
-
 # --- calendar ---------------------------------------------------------------------------------
 
 
@@ -145,26 +131,9 @@ def due_dates(cycle: str) -> dict[str, _dt.date]:
     return {s.step: friday + _dt.timedelta(weeks=s.position - 1) for s in STEPS}
 
 
-def _day(value: object) -> str:
-    """'13 Nov' for a date."""
-    d = pd.Timestamp(value)
-    return f"{d.day} {d.strftime('%b')}"
-
-
-def _when(value: object) -> str:
-    d = pd.Timestamp(value)
-    return f"{d.day} {d.strftime('%b %Y %H:%M')}"
-
 
 # --- the cycle record ------------------------------------------------------------------------
 
-
-def _current(store) -> str | None:
-    from sop_core.store.plandata import (
-        current_cycle,  # lazy: plandata is imported by the store's users
-    )
-
-    return current_cycle(store)
 
 
 def ensure_cycle(store, cycle: str, *, user: str = "system") -> None:
@@ -183,61 +152,6 @@ def _insert_cycle(cur, cycle: str, user: str, due: dict[str, _dt.date]) -> None:
         cur.execute(SQL_INSERT_STEP, [cycle, s.step, s.position, s.title, s.owner, due[s.step]])
 
 
-def cycle_info(store, cycle: str) -> CycleInfo | None:
-    """The cycle's record, or None if it has none yet."""
-    frame = store.query(SQL_CYCLE, [cycle])
-    if frame.empty:
-        return None
-    row = frame.iloc[0]
-    return CycleInfo(
-        cycle=row["cycle"],
-        status=row["status"],
-        opened_at=row["opened_at"],
-        opened_by=row["opened_by"],
-        locked_at=row["locked_at"],
-        locked_by=row["locked_by"],
-    )
-
-
-def is_locked(store, cycle: str | None) -> bool:
-    info = cycle_info(store, cycle) if cycle else None
-    return bool(info and info.locked)
-
-
-def _locked_message(cycle: str, by: str | None, at: object) -> str:
-    return (
-        f"Cycle {cycle} is locked (by {by or 'someone'} on {_when(at)}): "
-        "open the next cycle to change the plan."
-    )
-
-
-def ensure_unlocked(store, cycle: str | None = None) -> None:
-    """Refuse a change to a locked cycle's plan (default: the current cycle).
-
-    Called before every import, assumption, decision, consensus or scenario change.
-
-    Raises:
-        CycleLocked: the cycle is locked; the message says by whom and when.
-    """
-    cycle = cycle or _current(store)
-    if not cycle:
-        return
-    info = cycle_info(store, cycle)
-    if info is not None and info.locked:
-        raise CycleLocked(_locked_message(cycle, info.locked_by, info.locked_at))
-
-
-def ensure_unlocked_in(cur, cycle: str | None) -> None:
-    """The same check on the caller's transaction (so no lock slips in between check and write)."""
-    if not cycle:
-        return
-    row = cur.execute(
-        "SELECT status, locked_by, locked_at FROM cycles WHERE cycle = ?", [cycle]
-    ).fetchone()
-    if row is not None and row[0] == "locked":
-        raise CycleLocked(_locked_message(cycle, row[1], row[2]))
-
-
 # --- steps ------------------------------------------------------------------------------------
 
 
@@ -248,7 +162,7 @@ def steps(store, cycle: str | None = None, today: _dt.date | None = None) -> pd.
         position, step, title, owner, due (date), status, signed_by, signed_at, version,
         overdue (not signed off and due before ``today``).
     """
-    cycle = cycle or _current(store)
+    cycle = cycle or current_cycle(store)
     if not cycle:
         raise SopError("There is no S&OP cycle yet: import forecasts (with their cycle) first.")
     ensure_cycle(store, cycle)
@@ -345,7 +259,7 @@ def sign_off(
         if row["status"] == SIGNED_OFF:
             raise SopError(
                 f"{spec.title} of cycle {cycle} is already signed off "
-                f"(by {row['signed_by']} on {_when(row['signed_at'])})."
+                f"(by {row['signed_by']} on {fmt.moment(row['signed_at'])})."
             )
         version = int(row["version"]) if expected_version is None else expected_version
         guarded_update(
@@ -391,10 +305,8 @@ def lock_cycle(store, cycle: str | None = None, *, user: str, today: _dt.date | 
         CycleLocked: the cycle is already locked.
         PlanError: there is nothing to plan (no products).
     """
-    from sop_core.fmt import money
-    from sop_core.meeting.versions import capture_version, save_version
 
-    cycle = cycle or _current(store)
+    cycle = cycle or current_cycle(store)
     if not cycle:
         raise SopError("There is no S&OP cycle to lock: import forecasts (with their cycle) first.")
     ensure_cycle(store, cycle, user=user)
@@ -444,7 +356,7 @@ def open_next_cycle(store, *, user: str, today: _dt.date | None = None) -> str:
     Raises:
         SopError: there is no cycle yet, or the next one is already open.
     """
-    current = _current(store)
+    current = current_cycle(store)
     if not current:
         raise SopError(
             "There is no S&OP cycle to roll forward: import forecasts (with their cycle) first."
@@ -490,7 +402,7 @@ def open_next_cycle(store, *, user: str, today: _dt.date | None = None) -> str:
         else f" Warning: cycle {current} was not locked, so no plan of record was kept for it."
     )
     return (
-        f"Opened cycle {nxt} (steps due {', '.join(_day(d) for d in due.values())}): "
+        f"Opened cycle {nxt} (steps due {', '.join(fmt.day(d) for d in due.values())}): "
         f"{carried}{rolled}.{warning}"
     )
 
@@ -503,7 +415,7 @@ def rhythm_line(store, cycle: str | None = None, today: _dt.date | None = None) 
 
     e.g. "Cycle 2026-11 · step 2 of 4: Supply review (due 13 Nov, overdue) · 1 of 4 signed off".
     """
-    cycle = cycle or _current(store)
+    cycle = cycle or current_cycle(store)
     if not cycle:
         return "No S&OP cycle yet: import forecasts (with their cycle) to start one."
     frame = steps(store, cycle, today)
@@ -512,12 +424,12 @@ def rhythm_line(store, cycle: str | None = None, today: _dt.date | None = None) 
     info = cycle_info(store, cycle)
     if info is not None and info.locked:
         return (
-            f"Cycle {cycle} · locked by {info.locked_by} on {_day(info.locked_at)} "
+            f"Cycle {cycle} · locked by {info.locked_by} on {fmt.day(info.locked_at)} "
             f"{pd.Timestamp(info.locked_at).year} · {tally}"
         )
     pending = frame[frame["status"] != SIGNED_OFF]
     row = pending.iloc[0]
-    due = f"due {_day(row['due'])}" + (", overdue" if row["overdue"] else "")
+    due = f"due {fmt.day(row['due'])}" + (", overdue" if row["overdue"] else "")
     status = "" if row["status"] == NOT_STARTED else f", {row['status']}"
     line = (
         f"Cycle {cycle} · step {row['position']} of {len(frame)}: {row['title']} "
@@ -531,15 +443,15 @@ def rhythm_line(store, cycle: str | None = None, today: _dt.date | None = None) 
 
 def status_text(store, cycle: str | None = None, today: _dt.date | None = None) -> str:
     """The rhythm line, then one line per step (for the command line)."""
-    cycle = cycle or _current(store)
+    cycle = cycle or current_cycle(store)
     if not cycle:
         return rhythm_line(store, cycle, today)
     lines = [rhythm_line(store, cycle, today)]
     for row in steps(store, cycle, today).itertuples():
-        who = f" by {row.signed_by} on {_when(row.signed_at)}" if row.status == SIGNED_OFF else ""
+        who = f" by {row.signed_by} on {fmt.moment(row.signed_at)}" if row.status == SIGNED_OFF else ""
         late = " (overdue)" if row.overdue else ""
         lines.append(
-            f"  {row.position}. {row.title:<26} {row.owner:<18} due {_day(row.due):<7} "
+            f"  {row.position}. {row.title:<26} {row.owner:<18} due {fmt.day(row.due):<7} "
             f"{row.status}{who}{late}"
         )
     return "\n".join(lines)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from sop_core.errors import ConflictError, SopError
 from sop_core.store.concurrency import guarded_update, show_value
+from sop_core.store.lock import ensure_unlocked_in
 
 __all__ = [
     "STATUSES",
@@ -116,7 +117,6 @@ def add_decision(
         CycleLocked: the cycle is locked.
         SopError: no text, owner or due date.
     """
-    from sop_core.meeting.cycles import ensure_unlocked_in
 
     row = _clean(
         {
@@ -185,7 +185,6 @@ def update_decision(
         ConflictError: someone saved it since it was loaded; the message shows both values.
         CycleLocked: its cycle is locked (open decisions carry forward to the next cycle).
     """
-    from sop_core.meeting.cycles import ensure_unlocked_in
 
     bad = sorted(set(changes) - set(EDITABLE_FIELDS))
     if bad:
@@ -212,7 +211,6 @@ def update_decision(
 
 def delete_decision(store, decision_id: int, expected_version: int, *, user: str) -> None:
     """Remove a decision logged by mistake (a decision that will not happen is 'dropped')."""
-    from sop_core.meeting.cycles import ensure_unlocked_in
 
     row = get_decision(store, decision_id)
     if row is None:

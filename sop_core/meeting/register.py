@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 
 import pandas as pd
 
-from sop_core.errors import SopError
+from sop_core.errors import ConflictError, SopError
 from sop_core.months import add_months
+from sop_core.plan.levers import LEVERS, levers_from_json
 from sop_core.store.concurrency import guarded_update, show_value
+from sop_core.store.lock import ensure_unlocked_in
 
 __all__ = [
     "EDITABLE_FIELDS",
@@ -135,7 +138,6 @@ def add_assumption(
         CycleLocked: the cycle is locked.
         SopError: no name or value, or the name is already in the cycle's register.
     """
-    from sop_core.meeting.cycles import ensure_unlocked_in
 
     name, text = _clean(name), _clean(value)
     if not name:
@@ -214,7 +216,6 @@ def update_assumption(
         ConflictError: someone saved it since it was loaded; the message shows both values.
         CycleLocked: its cycle is locked.
     """
-    from sop_core.meeting.cycles import ensure_unlocked_in
 
     bad = sorted(set(changes) - set(EDITABLE_FIELDS))
     if bad:
@@ -258,8 +259,6 @@ def review_assumption(
 
 def delete_assumption(store, assumption_id: int, expected_version: int, *, user: str) -> None:
     """Remove an assumption from its cycle's register (earlier cycles keep their rows)."""
-    from sop_core.errors import ConflictError
-    from sop_core.meeting.cycles import ensure_unlocked_in
 
     row = get_assumption(store, assumption_id)
     if row is None:
@@ -277,8 +276,6 @@ def delete_assumption(store, assumption_id: int, expected_version: int, *, user:
 
 
 def _now():
-    import datetime as _dt
-
     return _dt.datetime.now().replace(microsecond=0)
 
 
@@ -294,7 +291,6 @@ def written_rows(store) -> pd.DataFrame:
 
 def lever_rows(store) -> pd.DataFrame:
     """The promoted scenario's levers of every cycle, as read-only register rows."""
-    from sop_core.plan.levers import LEVERS, levers_from_json
 
     rows = []
     for r in store.query(SQL_PROMOTED).itertuples():

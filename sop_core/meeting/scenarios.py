@@ -6,8 +6,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sop_core.errors import ConflictError, SopError
-from sop_core.plan.levers import LEVERS, Levers, levers_from_json, levers_to_json, levers_to_strings
+from sop_core.errors import ConflictError, LeverError, SopError
+from sop_core.plan.levers import (
+    LEVERS,
+    Levers,
+    levers_from_json,
+    levers_to_json,
+    levers_to_strings,
+    parse_levers,
+)
+from sop_core.store.lock import ensure_unlocked
 
 __all__ = [
     "Scenario",
@@ -70,7 +78,6 @@ def _row_to_scenario(cycle: str, row: pd.Series) -> Scenario:
 
 
 def _guard(store, cycle: str) -> None:
-    from sop_core.meeting.cycles import ensure_unlocked
 
     ensure_unlocked(store, cycle)
 
@@ -191,7 +198,6 @@ def usable_levers(items: list[str], families, resources) -> tuple[Levers, list[s
 
     A lever qualified by a family or resource that no longer exists is dropped, not an error.
     """
-    from sop_core.plan.levers import parse_levers
 
     levers = parse_levers(items)
     known = {"family": set(families), "resource": set(resources)}
@@ -204,3 +210,32 @@ def usable_levers(items: list[str], families, resources) -> tuple[Levers, list[s
             continue
         kept[(name, qualifier)] = value
     return kept, dropped
+
+
+SQL_SCENARIO_LEVERS = """
+SELECT levers FROM scenarios WHERE cycle = ? AND name = ? ORDER BY updated_at DESC, id DESC LIMIT 1
+"""
+
+
+SQL_SCENARIO_NAMES = "SELECT DISTINCT name FROM scenarios WHERE cycle = ? ORDER BY name"
+
+
+def scenario_names(store, cycle: str | None) -> list[str]:
+    """Names of the scenarios saved for a cycle."""
+    return store.query(SQL_SCENARIO_NAMES, [cycle])["name"].tolist()
+
+
+def scenario_levers(store, cycle: str | None, name: str) -> list[str]:
+    """The ``key[:qualifier]=value`` strings of a saved scenario.
+
+    Raises:
+        LeverError: no scenario of that name in the cycle (the saved names are listed), or its
+            stored levers are not a JSON list of strings.
+    """
+    frame = store.query(SQL_SCENARIO_LEVERS, [cycle, name])
+    if frame.empty:
+        names = scenario_names(store, cycle)
+        saved = ", ".join(names) if names else "none"
+        raise LeverError(f'No scenario "{name}" in cycle {cycle}; saved scenarios: {saved}.')
+    text = frame["levers"].iloc[0]
+    return levers_to_strings(levers_from_json(text))

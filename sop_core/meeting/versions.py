@@ -9,9 +9,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sop_core.contract import TABLE_ORDER, TABLES
+from sop_core.meeting.scenarios import promoted_scenario, usable_levers
+from sop_core.plan.engine import compute
 from sop_core.plan.levers import Levers, levers_from_json, levers_to_json, levers_to_strings
+from sop_core.plan.model import prepare
+from sop_core.plan.service import with_baseline
 from sop_core.settings import Settings, settings_from_frame
-from sop_core.store.plandata import PlanData
+from sop_core.store.plandata import PlanData, load_plan_data
 
 __all__ = [
     "PlanVersion",
@@ -105,34 +109,16 @@ def plan_totals(company: pd.DataFrame) -> dict:
     }
 
 
-def _needs_baseline(data: PlanData) -> bool:
-    """True when some product-month of the horizon has neither a consensus nor a sales forecast."""
-    products = data.tables["products"]
-    fc = data.tables["forecasts"]
-    fc = fc[(fc["cycle"] == data.cycle) & fc["source"].isin(["consensus", "sales"])]
-    fc = fc[fc["month"].isin(data.months) & fc["sku"].isin(products["sku"])]
-    covered = len(fc[["sku", "month"]].drop_duplicates())
-    return covered < products["sku"].nunique() * len(data.months)
-
-
 def capture_version(store, cycle: str) -> PlanVersion:
     """The cycle's plan as it stands: inputs, the promoted scenario's levers (else none), results.
 
     Raises:
         PlanError: nothing to plan (no products).
     """
-    from sop_core.meeting.scenarios import promoted_scenario, usable_levers
-    from sop_core.plan.engine import compute, prepare
-    from sop_core.store.plandata import load_plan_data
 
     data = load_plan_data(store, cycle)
-    if data.baseline.empty and _needs_baseline(data):
-        try:
-            from sop_core.forecasting.baseline import ensure_baseline
-        except ImportError:  # no forecasting module: the consensus and sales forecasts only
-            pass
-        else:
-            data = data.with_baseline(ensure_baseline(store, cycle))
+    if data.baseline.empty:
+        data = with_baseline(store, data)
     promoted = promoted_scenario(store, cycle)
     levers: Levers = {}
     if promoted is not None:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
+from sop_core.plan.finance import Finance
+from sop_core.plan.model import Model
+from sop_core.plan.supply import SupplyPlan
 from sop_core.settings import Settings
-
-if TYPE_CHECKING:
-    from sop_core.plan.engine import Model, PlanResult
 
 __all__ = [
     "DISAGREEMENT_COLUMNS",
@@ -65,6 +65,21 @@ WARNING_LEVEL = 0.9  # utilisation from which a resource is flagged as a warning
 HIGH_SHARE = 0.02  # money ≥ 2 % of the average monthly plan revenue: high
 MEDIUM_SHARE = 0.005  # ≥ 0.5 %: medium; below: low
 _EPS = 1e-9
+
+
+class PlanFigures(Protocol):
+    """What the rules read of a computed plan (``plan.result.PlanResult`` is one)."""
+
+    supply: SupplyPlan
+    finance: Finance
+    unit_price: np.ndarray  # (S,) the scenario's prices
+    planned_fte: np.ndarray  # (M, R) after levers
+
+    @property
+    def family_arrays(self) -> dict[str, np.ndarray]: ...
+
+    @property
+    def fte_needed(self) -> np.ndarray: ...
 
 
 def _beyond(gap: np.ndarray, reference: np.ndarray, tolerance: float) -> np.ndarray:
@@ -166,7 +181,7 @@ def severity(kind: np.ndarray, money: np.ndarray, average_monthly_revenue: float
 
 
 def find_disagreements(
-    model: Model, result: PlanResult, settings: Settings | None = None
+    model: Model, result: PlanFigures, settings: Settings | None = None
 ) -> pd.DataFrame:
     """Every disagreement of the plan, sorted by money at stake (largest first).
 
@@ -184,7 +199,7 @@ def find_disagreements(
 
 
 def disagreement_totals(
-    model: Model, result: PlanResult, settings: Settings | None = None
+    model: Model, result: PlanFigures, settings: Settings | None = None
 ) -> tuple[int, float]:
     """(number of disagreements, money at stake): the rows of ``find_disagreements`` counted
     and added up without building them."""
@@ -193,7 +208,7 @@ def disagreement_totals(
     return totals.count, totals.money
 
 
-def _find(model: Model, result: PlanResult, settings: Settings, rows: _Rows | _Totals) -> None:
+def _find(model: Model, result: PlanFigures, settings: Settings, rows: _Rows | _Totals) -> None:
     """Apply every rule of the reference method, handing each block of rows to ``rows``."""
     tol = float(settings.tolerance_pct) / 100.0
     currency = settings.currency

@@ -22,17 +22,13 @@ __all__ = [
     "levers_to_json",
     "levers_from_json",
     "lever_vector",
-    "scenario_levers",
-    "scenario_names",
+    "describe_lever",
+    "describe_levers",
 ]
 
 # (lever name, qualifier or None) -> value
 Levers = dict[tuple[str, str | None], float]
 
-SQL_SCENARIO_LEVERS = """
-SELECT levers FROM scenarios WHERE cycle = ? AND name = ? ORDER BY updated_at DESC, id DESC LIMIT 1
-"""
-SQL_SCENARIO_NAMES = "SELECT DISTINCT name FROM scenarios WHERE cycle = ? ORDER BY name"
 
 # Beyond these a figure is a typing or unit error, not a scenario.
 MAX_CHANGE_PCT = 1000.0
@@ -337,22 +333,41 @@ def lever_vector(levers: Levers | None, name: str, keys, neutral: float = 0.0) -
     return out
 
 
-def scenario_names(store, cycle: str | None) -> list[str]:
-    """Names of the scenarios saved for a cycle."""
-    return store.query(SQL_SCENARIO_NAMES, [cycle])["name"].tolist()
 
 
-def scenario_levers(store, cycle: str | None, name: str) -> list[str]:
-    """The ``key[:qualifier]=value`` strings of a saved scenario.
+# How a lever reads in a sentence: the thing it changes, and the word before its qualifier.
+_NOUNS = {
+    "price_change_pct": "Price",
+    "volume_change_pct": "Volume",
+    "material_cost_change_pct": "Material cost",
+    "target_cover_days": "Target stock cover",
+    "capacity_change_pct": "Capacity",
+    "headcount_change_fte": "Headcount",
+    "dso_days": "Customer payment terms (DSO)",
+    "dpo_days": "Supplier payment terms (DPO)",
+    "fixed_costs_change_pct": "Fixed costs",
+}
 
-    Raises:
-        LeverError: no scenario of that name in the cycle (the saved names are listed), or its
-            stored levers are not a JSON list of strings.
-    """
-    frame = store.query(SQL_SCENARIO_LEVERS, [cycle, name])
-    if frame.empty:
-        names = scenario_names(store, cycle)
-        saved = ", ".join(names) if names else "none"
-        raise LeverError(f'No scenario "{name}" in cycle {cycle}; saved scenarios: {saved}.')
-    text = frame["levers"].iloc[0]
-    return levers_to_strings(levers_from_json(text))
+
+def _number(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".").replace("-", "−")
+
+
+def describe_lever(name: str, qualifier: str | None, value: float) -> str:
+    """One lever as a sentence a board member reads: 'Price +2 % on Panel Radiators'."""
+    spec = LEVERS.get(name)
+    if spec is None:
+        return f"{name}{':' + qualifier if qualifier else ''} = {_number(value)}"
+    sign = "+" if spec.kind != "replace" and value > 0 else ""
+    unit = f" {spec.unit}" if spec.unit else ""
+    text = f"{_NOUNS.get(name, spec.label)} {sign}{_number(value)}{unit}"
+    if spec.qualifier:
+        text += f" on {qualifier}" if qualifier else f" on all {_PLURAL[spec.qualifier]}"
+    return text
+
+
+def describe_levers(levers: Levers) -> list[str]:
+    """The levers as sentences, in spec order then qualifier (an empty list for none)."""
+    order = {name: i for i, name in enumerate(LEVERS)}
+    keys = sorted(levers, key=lambda k: (order.get(k[0], len(order)), k[0], k[1] or ""))
+    return [describe_lever(name, q, levers[(name, q)]) for name, q in keys]

@@ -14,7 +14,9 @@ import pandas as pd
 from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.errors import StoreError
 from sop_core.settings import Settings, settings_from_frame
+from sop_core.store.lock import ensure_unlocked_in
 from sop_core.store.migrations import MIGRATIONS
+from sop_core.store.plandata import current_cycle
 
 __all__ = ["Store", "default_db_path", "resolve_db_path", "DB_ENV"]
 
@@ -169,8 +171,6 @@ class Store:
         """
         # Lock guard (sop_core.meeting.cycles): every import into a locked current cycle is refused,
         # checked inside the write transaction so a lock cannot slip in between.
-        from sop_core.meeting.cycles import ensure_unlocked_in
-        from sop_core.store.plandata import current_cycle
 
         changes: dict[str, tuple[int, int]] = {}
         with self.transaction() as cur:

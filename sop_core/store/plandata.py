@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from sop_core.contract import TABLE_ORDER
+from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.errors import PlanError
 from sop_core.months import add_months, month_range
 from sop_core.settings import Settings, settings_from_frame
@@ -99,7 +99,6 @@ def plan_data_from_frames(
     tables: dict[str, pd.DataFrame], cycle: str | None = None, baseline: pd.DataFrame | None = None
 ) -> PlanData:
     """PlanData from frames (tests, benchmarks); missing tables are empty."""
-    from sop_core.contract import TABLES
 
     full = {t: tables.get(t, pd.DataFrame(columns=TABLES[t].column_names)) for t in TABLE_ORDER}
     settings = settings_from_frame(full["settings"])

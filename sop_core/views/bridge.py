@@ -14,8 +14,16 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from sop_core.errors import SopError
-from sop_core.meeting.versions import PlanVersion, plan_totals
+from sop_core.meeting.versions import (
+    PlanVersion,
+    capture_version,
+    load_version,
+    plan_totals,
+    previous_locked_cycle,
+)
+from sop_core.plan.engine import compute
 from sop_core.plan.levers import LEVERS, Levers
+from sop_core.plan.model import prepare
 from sop_core.store.plandata import PlanData
 
 __all__ = [
@@ -174,7 +182,6 @@ def stage_inputs(old: PlanVersion, new: PlanVersion, upto: int) -> tuple[PlanDat
 
 
 def _totals(data: PlanData, levers: Levers) -> dict:
-    from sop_core.plan.engine import compute, prepare
 
     return plan_totals(compute(prepare(data), levers).company)
 
@@ -214,7 +221,6 @@ def bridge_between(store, from_cycle: str, to_cycle: str) -> Bridge:
     Raises:
         SopError: either cycle is not locked.
     """
-    from sop_core.meeting.versions import load_version
 
     versions = {}
     for cycle in (from_cycle, to_cycle):
@@ -240,7 +246,6 @@ def bridge_for_cycle(store, cycle: str) -> Bridge | None:
     Returns:
         None when no earlier cycle was locked.
     """
-    from sop_core.meeting.versions import capture_version, load_version, previous_locked_cycle
 
     previous = previous_locked_cycle(store, cycle)
     if previous is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from sop_core.fmt import currency_symbol
+from sop_core.fmt import currency_symbol, money, signed_money
 
 __all__ = [
     "STORY_COLORS",
@@ -406,7 +406,6 @@ def bridge_chart(steps: pd.DataFrame, currency: str, title: str = "") -> alt.Cha
     Args:
         steps: columns step, amount, kind ('total' for the start and end bars, 'delta' for the rest), in order.
     """
-    from sop_core.fmt import money, signed_money
 
     data = steps.reset_index(drop=True).copy()
     start, ends = [], []

@@ -24,7 +24,6 @@ __all__ = [
     "check_value",
     "levers_from_inputs",
     "inputs_from_levers",
-    "describe_levers",
     "figures",
     "compare",
     "compare_records",
@@ -194,20 +193,6 @@ def inputs_from_levers(
     """What each input shows for a set of levers (e.g. a loaded scenario): the inverse of
     ``levers_from_inputs`` for levers that fit the controls."""
     return {c.key: levers.get(c.key, c.current) for c in controls}
-
-
-def describe_levers(levers: Levers) -> list[str]:
-    """The levers in words, one per lever: 'Price change (%), Panel Radiators: −3'."""
-    order = {name: i for i, name in enumerate(LEVERS)}
-    keys = sorted(levers, key=lambda k: (order.get(k[0], 99), k[1] or ""))
-    out = []
-    for name, q in keys:
-        spec = LEVERS[name]
-        where = q or (ALL[spec.qualifier].lower() if spec.qualifier else "")
-        value = levers[(name, q)]
-        sign = "+" if value > 0 and spec.kind != "replace" else ""
-        out.append(f"{spec.label}{', ' + where if where else ''}: {sign}{fmt_number(value)}")
-    return out
 
 
 # --- the figures ------------------------------------------------------------------------------
