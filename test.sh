@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up on first use and run every check: lint, the import contract, and the test suite
-# (including the browser tests, which need Debian's chromium at /usr/bin/chromium).
+# Set up on first use and run every check: lint and format, the import contracts, and the test
+# suite on every core (including the browser tests, which need Debian's chromium at /usr/bin/chromium).
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/setup.sh requirements-dev.txt
@@ -14,5 +14,7 @@ if [ ! -x /usr/bin/chromium ]; then
     fi
 fi
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/lint-imports
-exec .venv/bin/python -m pytest "$@"
+# one worker per core; a test file stays on one worker, so its module fixtures are built once
+exec .venv/bin/python -m pytest -n auto --dist loadfile "$@"

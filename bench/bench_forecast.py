@@ -9,7 +9,7 @@ Run from the repository root:
 (a) Speed: ``baseline_frame`` on N synthetic sku histories of random length 48-120 months
     (seeded), with 2 worker processes and with 1; seconds per 1,000 series.
 (b) Accuracy: the last h months of each series held out, forecast from the rest:
-    - demo: data/demo/actuals.csv, h = 12 (skipped with a message if absent);
+    - demo: sop_core/demo/actuals.csv, h = 12 (skipped with a message if absent);
     - demo-lags: the demo from each of its last 4 origins, the next 3 months (lags 1-3, as
       the track record scores them);
     - m3: the 1,428 monthly series of the M3 competition, h = 18 (their official horizon);
@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from sop_core.forecasting.baseline import baseline_frame, fit_baseline, seasonal_naive  # noqa: E402
 from sop_core.months import month_range  # noqa: E402
 
-DEMO_ACTUALS = ROOT / "data" / "demo" / "actuals.csv"
+DEMO_ACTUALS = ROOT / "sop_core" / "demo" / "actuals.csv"
 SEASON = 12
 
 

@@ -1,9 +1,9 @@
-"""Generate the bundled demo company (``data/demo/*.csv``): seeded, byte-for-byte deterministic.
+"""Generate the bundled demo company (``sop_core/demo/*.csv``): seeded, byte-for-byte deterministic.
 
 Harlow & Finch Heating Ltd makes radiators, towel rails, valves and smart heating controls at
 two UK sites (Harlow, Essex and Telford, Shropshire). Demand peaks in the autumn and winter, so
 the 2027/28 heating season falls inside the plan horizon (2026-11 ... 2028-04). The data is
-built to tell the stories the cockpit exists for (see ``data/demo/README.md``):
+built to tell the stories the cockpit exists for (see ``sop_core/demo/README.md``):
 
 1. Sales inflate the Smart Controls forecast (about +20 % over what shipped, cycle after cycle).
 2. Sales sandbag Valves & Fittings (about -15 %).
@@ -15,7 +15,7 @@ built to tell the stories the cockpit exists for (see ``data/demo/README.md``):
 6. Closing cash dips below the minimum in the autumn of 2027 (stock build, receivables,
    capex and corporation tax at once).
 
-Usage: ``python scripts/make_demo.py [OUT_DIR]`` (default ``data/demo``). Running it twice gives
+Usage: ``python scripts/make_demo.py [OUT_DIR]`` (default ``sop_core/demo``). Running it twice gives
 identical files. ``reference_plan`` and ``story_numbers`` are a small, independent
 implementation of the reference method of PRODUCT.md, used to check the story.
 """
@@ -40,7 +40,7 @@ CONSENSUS_MONTHS = 6  # the current cycle has an agreed consensus for its first 
 DAYS = 30.0
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = REPO / "data" / "demo"
+DEFAULT_OUT = REPO / "sop_core" / "demo"
 
 # Exactly the contract's column names, in contract order.
 COLUMNS = {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv and install the pinned requirements (again only when the requirements file changed).
+# Create .venv and install the pinned requirements with the whole tree pinned by constraints.txt
+# (again only when a requirements or constraints file changed).
 # Usage: scripts/setup.sh [requirements file]   (default requirements.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,9 +11,9 @@ if [ ! -x .venv/bin/python ]; then
     "$py" -m venv .venv
 fi
 stamp=".venv/.installed-$(basename "$reqs")"
-sum=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
+sum=$(cat requirements*.txt constraints.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
     echo "Installing $reqs…"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$reqs"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$reqs" -c constraints.txt
     echo "$sum" > "$stamp"
 fi

@@ -12,12 +12,13 @@ from sop_core.intake.importer import import_paths
 from sop_core.meeting.cycles import sign_off
 from sop_core.meeting.decisions import add_decision
 from sop_core.meeting.register import add_assumption
-from sop_core.store.db import REPO_ROOT, Store
+from sop_core.store.db import Store
 from sop_core.store.plandata import current_cycle
 
 __all__ = ["DEMO_DIR", "init_store", "load_demo", "load_meeting", "ensure_store"]
 
-DEMO_DIR = REPO_ROOT / "data" / "demo"
+# The demo company ships inside the package, so an installed cockpit has it too.
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
 # What the demo's leadership team has written down so far this cycle (not contract tables).
 MEETING_DIR = DEMO_DIR / "meeting"
 
@@ -61,7 +62,7 @@ def load_meeting(store: Store, folder: Path = MEETING_DIR, *, user: str = "demo"
 def load_demo(
     store: Store, *, user: str = "demo", progress: Callable[[str, float], None] | None = None
 ) -> None:
-    """Import ``data/demo/`` and compute the statistical baselines (current and past cycles)."""
+    """Import the demo company (``sop_core/demo/``) and compute the statistical baselines (current and past cycles)."""
 
     if progress:
         progress("Importing the demo company", 0.05)
@@ -92,6 +93,8 @@ def ensure_store(
     """Open the store; a store that does not exist yet is built from the demo company."""
     path = Path(path)
     fresh = not path.exists()
+    if fresh:
+        path.parent.mkdir(parents=True, exist_ok=True)
     store = Store(path, create=True)
     if fresh:
         try:

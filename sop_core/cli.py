@@ -35,7 +35,9 @@ def _user() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="sop_core", description="S&OP cockpit engine: store, import, forecast, plan.")
+    # `sop` when installed (the console script), `python -m sop_core` from the source tree
+    prog = "sop" if Path(sys.argv[0]).name == "sop" else "python -m sop_core"
+    p = _Parser(prog=prog, description="S&OP cockpit engine: store, import, forecast, plan.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def db(sp):

@@ -360,7 +360,13 @@ def test_pptx_columns_never_narrower_than_their_longest_word():
 
     header = ["Month", "Severity", "What", "One story", "Owner"]
     rows = [
-        ["2028-01", "high", "Capacity overload", "Load asked by demand: 13,762 hours", "Operations"],
+        [
+            "2028-01",
+            "high",
+            "Capacity overload",
+            "Load asked by demand: 13,762 hours",
+            "Operations",
+        ],
         ["2027-11", "high", "Forecast inflated", "Sales forecast: 27,352 units", "Sales"],
     ]
     width = 6_000_000  # EMU, narrow enough that the long "One story" column must give way

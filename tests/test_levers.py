@@ -240,7 +240,10 @@ def test_spec_table_is_complete():
                 "Customer payment terms (DSO) 45 days",
             ],
         ),
-        (["target_cover_days:F1=30", "fixed_costs_change_pct=0"], ["Target stock cover 30 days on F1", "Fixed costs 0 %"]),
+        (
+            ["target_cover_days:F1=30", "fixed_costs_change_pct=0"],
+            ["Target stock cover 30 days on F1", "Fixed costs 0 %"],
+        ),
     ],
 )
 def test_levers_read_as_sentences_in_the_app_and_the_board_pack(items, sentences):

@@ -22,7 +22,6 @@ def build_boardpack(
     scenario: str | None = None,
     progress: Progress | None = None,
 ) -> Path:
-
     """Build the board pack of a cycle into ``out``; its suffix (.pdf, .pptx, .xlsx) picks the format.
 
     Args:

@@ -66,9 +66,7 @@ def missing(value: object) -> bool:
 def format_value(value: object, kind: str, currency: str) -> str:
     """A figure as the app shows it (``sop_core.fmt``): £1.2m, +£340k, 34.5 %, 1,234; '—' if missing."""
     if kind == TEXT:
-        return (
-            "" if missing(value) or (isinstance(value, float) and pd.isna(value)) else str(value)
-        )
+        return "" if missing(value) or (isinstance(value, float) and pd.isna(value)) else str(value)
     if missing(value) or (isinstance(value, float) and pd.isna(value)):
         return "—"
     v = float(value)
@@ -252,17 +250,10 @@ class BoardPack:
         raise KeyError(key)
 
 
-# --- building the content ----------------------------------------------------------------------
+# --- progress ---------------------------------------------------------------------------------
 
 
 def step(progress: Progress | None, text: str, fraction: float) -> None:
+    """Report progress (what is happening, fraction done in 0..1) if someone listens."""
     if progress is not None:
         progress(text, min(max(fraction, 0.0), 1.0))
-
-
-# --- charts as images ---------------------------------------------------------------------------
-
-
-# --- building a file ----------------------------------------------------------------------------
-
-

@@ -346,9 +346,7 @@ def _check_references(store, checked: dict[str, _Checked], problems: Problems) -
                     )
 
 
-def validate_sources(
-    store, sources: list[Source], problems: Problems
-) -> dict[str, pd.DataFrame]:
+def validate_sources(store, sources: list[Source], problems: Problems) -> dict[str, pd.DataFrame]:
     checked: dict[str, _Checked] = {}
     for source in sources:
         item = _check_source(source, problems)

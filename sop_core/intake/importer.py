@@ -30,8 +30,6 @@ __all__ = [
 ]
 
 
-
-
 # --- public API -----------------------------------------------------------------------------
 def read_sources(paths: list[Path]) -> dict[str, tuple[pd.DataFrame, str]]:
     """Read CSV files, folders of them and .xlsx workbooks into raw frames of text.

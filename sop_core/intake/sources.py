@@ -19,7 +19,19 @@ import pandas as pd
 from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.intake.problems import FATAL, Problems, show, size, suggest
 
-__all__ = ["MAX_FILE_BYTES", "CHUNK_ROWS", "IGNORED_SHEETS", "Loaded", "Source", "Input", "bytes_input", "table_for", "inputs_from_paths", "gather", "raw_frame"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "CHUNK_ROWS",
+    "IGNORED_SHEETS",
+    "Loaded",
+    "Source",
+    "Input",
+    "bytes_input",
+    "table_for",
+    "inputs_from_paths",
+    "gather",
+    "raw_frame",
+]
 
 # One file above this is refused before it is read: a plan's tables are far smaller.
 MAX_FILE_BYTES = 200_000_000
@@ -266,9 +278,7 @@ def _load_csv(item: Input, problems: Problems) -> Loaded:
                     continue
                 yield number, fields
         except csv.Error as exc:
-            problems.add(
-                origin, f"{origin} row {number + 1}: cannot be read as CSV ({exc})", FATAL
-            )
+            problems.add(origin, f"{origin} row {number + 1}: cannot be read as CSV ({exc})", FATAL)
         finally:
             handle.close()
 

@@ -131,9 +131,7 @@ def due_dates(cycle: str) -> dict[str, _dt.date]:
     return {s.step: friday + _dt.timedelta(weeks=s.position - 1) for s in STEPS}
 
 
-
 # --- the cycle record ------------------------------------------------------------------------
-
 
 
 def ensure_cycle(store, cycle: str, *, user: str = "system") -> None:
@@ -448,7 +446,11 @@ def status_text(store, cycle: str | None = None, today: _dt.date | None = None) 
         return rhythm_line(store, cycle, today)
     lines = [rhythm_line(store, cycle, today)]
     for row in steps(store, cycle, today).itertuples():
-        who = f" by {row.signed_by} on {fmt.moment(row.signed_at)}" if row.status == SIGNED_OFF else ""
+        who = (
+            f" by {row.signed_by} on {fmt.moment(row.signed_at)}"
+            if row.status == SIGNED_OFF
+            else ""
+        )
         late = " (overdue)" if row.overdue else ""
         lines.append(
             f"  {row.position}. {row.title:<26} {row.owner:<18} due {fmt.day(row.due):<7} "

@@ -97,8 +97,3 @@ def plan(
 ) -> PlanResult:
     """``compute(prepare(data, bias=bias), levers)``, for one-off plans."""
     return compute(prepare(data, bias=bias), levers)
-
-
-# --- from the store -------------------------------------------------------------------------
-
-

@@ -333,8 +333,6 @@ def lever_vector(levers: Levers | None, name: str, keys, neutral: float = 0.0) -
     return out
 
 
-
-
 # How a lever reads in a sentence: the thing it changes, and the word before its qualifier.
 _NOUNS = {
     "price_change_pct": "Price",

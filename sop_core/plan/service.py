@@ -64,5 +64,3 @@ def model_for_store(store, cycle: str | None = None) -> Model:
     """
 
     return model_for_data(store, load_plan_data(store, cycle))
-
-

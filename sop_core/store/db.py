@@ -21,7 +21,6 @@ from sop_core.store.plandata import current_cycle
 __all__ = ["Store", "default_db_path", "resolve_db_path", "DB_ENV"]
 
 DB_ENV = "SOP_DB"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 SQL_MIGRATIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -37,9 +36,10 @@ VALUES (?, ?, ?, ?, ?, ?, ?)
 
 
 def default_db_path() -> Path:
-    """``$SOP_DB`` if set, else ``data/sop.duckdb`` in the repository."""
+    """``$SOP_DB`` if set, else ``data/sop.duckdb`` under the current folder (run.sh starts in the
+    repository, so the app's store is the repository's ``data/sop.duckdb``)."""
     env = os.environ.get(DB_ENV)
-    return Path(env) if env else REPO_ROOT / "data" / "sop.duckdb"
+    return Path(env) if env else Path("data") / "sop.duckdb"
 
 
 def resolve_db_path(arg: str | os.PathLike | None) -> Path:

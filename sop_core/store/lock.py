@@ -31,7 +31,6 @@ class CycleInfo:
         return self.status == "locked"
 
 
-
 def cycle_info(store, cycle: str) -> CycleInfo | None:
     """The cycle's record, or None if it has none yet."""
     frame = store.query(SQL_CYCLE, [cycle])

@@ -28,7 +28,6 @@ def summary_section(a: PackInputs) -> Section:
     prev_company = a.previous_company
     prev = None
     if prev_company is not None and len(prev_company):
-
         totals = plan_totals(prev_company)
         low = int(prev_company["closing_cash"].to_numpy().argmin())
         prev = {

@@ -1,0 +1,1 @@
+"""The board pack: one content model of the plan, rendered to PDF, PowerPoint and Excel."""

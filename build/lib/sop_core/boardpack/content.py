@@ -1,0 +1,169 @@
+"""The board pack's content for a cycle: the plan shown, its status, the previous locked plan, the sections."""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import pandas as pd
+
+from sop_core.boardpack.model import BoardPack, Progress, step
+from sop_core.boardpack.sections.common import PackInputs, safe, track_bias
+from sop_core.boardpack.sections.decisions import decisions_section
+from sop_core.boardpack.sections.demand import demand_section
+from sop_core.boardpack.sections.disagreements import disagreement_section
+from sop_core.boardpack.sections.finance import finance_section
+from sop_core.boardpack.sections.scenarios import scenarios_section
+from sop_core.boardpack.sections.summary import summary_section
+from sop_core.boardpack.sections.supply import supply_section
+from sop_core.errors import SopError
+from sop_core.meeting.decisions import list_decisions
+from sop_core.meeting.register import register
+from sop_core.meeting.scenarios import (
+    get_scenario,
+    promoted_scenario,
+    scenario_names,
+    usable_levers,
+)
+from sop_core.meeting.versions import load_version, previous_locked_cycle
+from sop_core.plan.engine import compute
+from sop_core.plan.service import model_for_store
+from sop_core.store.lock import cycle_info
+from sop_core.store.plandata import load_plan_data
+
+__all__ = ["pack_content"]
+
+
+def _plan(store, cycle: str | None, scenario: str | None):
+    """(model, result, label, dropped levers) of the plan the pack shows."""
+
+    model = model_for_store(store, cycle)
+    cycle = model.cycle
+    chosen, how = None, ""
+    if scenario:
+        chosen = get_scenario(store, cycle, scenario)
+        if chosen is None:
+            names = scenario_names(store, cycle)
+            raise SopError(
+                f'No scenario "{scenario}" in cycle {cycle}; saved scenarios: '
+                f"{', '.join(names) if names else 'none'}."
+            )
+        how = "promoted" if chosen.promoted else "chosen for this pack, not promoted"
+    else:
+        chosen = promoted_scenario(store, cycle)
+        how = "promoted"
+    if chosen is None:
+        return model, compute(model, {}), "Base plan (no scenario promoted)", []
+    levers, dropped = usable_levers(chosen.levers, model.families, model.resources)
+    label = f"Scenario “{chosen.name}” ({how})"
+    return model, compute(model, levers), label, dropped
+
+
+def _status(store, cycle: str | None) -> tuple[str, str]:
+
+    info = cycle_info(store, cycle) if cycle else None
+    if info is not None and info.locked:
+        when = pd.Timestamp(info.locked_at)
+        return "locked", f"Locked by {info.locked_by} on {when.day} {when.strftime('%b %Y')}"
+    return "draft", "Draft: the cycle is open, the plan is not locked yet"
+
+
+def _previous(store, cycle: str | None):
+    """(cycle, its locked company frame) of the latest locked cycle before this one, or (None, None)."""
+    if not cycle:
+        return None, None
+
+    previous = previous_locked_cycle(store, cycle)
+    if previous is None:
+        return None, None
+    version = load_version(store, previous)
+    if version is None or "company" not in version.results:
+        return None, None
+    return previous, version
+
+
+def pack_content(
+    store,
+    cycle: str | None = None,
+    scenario: str | None = None,
+    *,
+    progress: Progress | None = None,
+    today: _dt.date | None = None,
+) -> BoardPack:
+    """The board pack's content for a cycle (default: the current cycle).
+
+    The plan shown is the named scenario, else the cycle's promoted scenario, else the base plan.
+
+    Raises:
+        PlanError: nothing to plan (no products).
+        SopError: an unknown scenario (the saved names are listed).
+    """
+
+    step(progress, "Computing the plan", 0.02)
+    model, result, label, dropped = _plan(store, cycle, scenario)
+    cycle = model.cycle
+    data = load_plan_data(store, cycle)
+    settings = model.settings
+    currency = settings.currency
+    step(progress, "Reading the cycle, decisions and assumptions", 0.12)
+    status, status_line = _status(store, cycle)
+    previous_cycle, version = _previous(store, cycle)
+    previous_line = (
+        f"The locked plan of cycle {previous_cycle}: {version.plan_label}"
+        if previous_cycle
+        else "No previous locked cycle to compare with"
+    )
+    decisions, decisions_error = safe(
+        lambda: list_decisions(store, cycle, today=today) if cycle else None
+    )
+    reg, register_error = safe(lambda: register(store, cycle) if cycle else None)
+    bias, bias_error = safe(track_bias, store, data, cycle)
+    warnings = []
+    if dropped:
+        warnings.append(
+            "Levers of the scenario that no longer fit the data were dropped: " + "; ".join(dropped)
+        )
+    a = PackInputs(
+        store=store,
+        cycle=cycle,
+        model=model,
+        result=result,
+        label=label,
+        currency=currency,
+        previous_cycle=previous_cycle,
+        previous_company=version.results["company"] if version is not None else None,
+        previous_months=tuple(version.months) if version is not None else (),
+        decisions=decisions,
+        decisions_error=decisions_error or f"No decision log for cycle {cycle}.",
+        register=reg,
+        register_error=register_error or f"No assumption register for cycle {cycle}.",
+        bias=bias,
+        bias_error=f"Track record unavailable: {bias_error}",
+        budget=data.tables["budget"],
+        warnings=warnings,
+    )
+    step(progress, "Comparing the saved scenarios", 0.2)
+    scenarios = scenarios_section(a)
+    step(progress, "Arranging the sections", 0.3)
+    sections = (
+        summary_section(a),
+        disagreement_section(a),
+        decisions_section(a),
+        demand_section(a),
+        supply_section(a),
+        finance_section(a),
+        scenarios,
+    )
+    return BoardPack(
+        company=settings.company_name or "Your company",
+        cycle=cycle,
+        currency=currency,
+        created=_dt.datetime.now().replace(microsecond=0),
+        status=status,
+        status_line=status_line,
+        plan_label=label,
+        months=tuple(model.months),
+        previous_cycle=previous_cycle,
+        previous_line=previous_line,
+        sections=sections,
+        warnings=tuple(warnings),
+    )

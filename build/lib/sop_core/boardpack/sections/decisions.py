@@ -1,0 +1,104 @@
+"""The board pack's decisions and assumptions: the decision log and the assumption register of the cycle."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sop_core.boardpack.model import (
+    TEXT,
+    Block,
+    Section,
+    Table,
+    format_value,
+    missing,
+)
+from sop_core.boardpack.sections.common import (
+    PackInputs,
+    text_frame,
+)
+
+__all__ = ["decisions_section"]
+
+
+def decisions_section(a: PackInputs) -> Section:
+    cycle = a.cycle
+    blocks = []
+    decisions = a.decisions
+    if decisions is None:
+        blocks.append(Block("Decisions", text=(a.decisions_error,)))
+    elif decisions.empty:
+        blocks.append(Block("Decisions", text=(f"No decisions logged in cycle {cycle}.",)))
+    else:
+        frame = decisions.assign(
+            overdue=["overdue" if bool(o) else "" for o in decisions["overdue"].fillna(False)],
+            due=[str(d)[:10] if not missing(d) else "" for d in decisions["due"]],
+        )
+        shown = text_frame(
+            frame,
+            {
+                "decision": "Decision",
+                "owner": "Owner",
+                "due": "Due",
+                "status": "Status",
+                "overdue": "Overdue",
+                "answers": "Answers",
+            },
+        )
+        waiting = int(decisions["status"].isin(["open", "in progress"]).sum())
+        blocks.append(
+            Block(
+                "Decisions",
+                text=(f"{len(decisions)} decision(s) in cycle {cycle}, {waiting} still open.",),
+                table=Table(
+                    shown,
+                    {c: TEXT for c in shown.columns},
+                    title="Decisions",
+                    limit=14,
+                    key_columns=0,
+                ),
+            )
+        )
+    register = a.register
+    if register is None:
+        blocks.append(Block("Assumptions", text=(a.register_error,)))
+    elif register.empty:
+        blocks.append(Block("Assumptions", text=(f"No assumptions recorded in cycle {cycle}.",)))
+    else:
+        frame = register.assign(
+            value=[
+                f"{format_value(v, TEXT, '')} {format_value(u, TEXT, '')}".strip()
+                for v, u in zip(register["value"], register["unit"], strict=True)
+            ],
+            reviewed=[
+                "" if missing(d) else str(pd.Timestamp(d).date()) for d in register["reviewed_at"]
+            ],
+        )
+        shown = text_frame(
+            frame,
+            {
+                "name": "Assumption",
+                "value": "Value",
+                "owner": "Owner",
+                "kind": "Kind",
+                "reviewed": "Last reviewed",
+                "flag": "Flag",
+            },
+        )
+        flagged = int((register["drift"].fillna(False) | register["stale"].fillna(False)).sum())
+        blocks.append(
+            Block(
+                "Assumptions",
+                text=(
+                    f"{len(register)} assumption(s) the plan rests on, {flagged} flagged "
+                    "(drifted beyond tolerance since the last cycle, or not reviewed for more than a cycle).",
+                ),
+                table=Table(
+                    shown,
+                    {c: TEXT for c in shown.columns},
+                    title="Assumptions",
+                    limit=14,
+                    key_columns=0,
+                ),
+            )
+        )
+    return Section("decisions", "Decisions and assumptions", tuple(blocks), sheet="Decisions")

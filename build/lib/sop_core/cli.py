@@ -1,0 +1,220 @@
+"""Command line: the same engine the app uses. Errors print one line and exit non-zero."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from sop_core.bootstrap import init_store
+from sop_core.errors import SopError
+from sop_core.forecasting.baseline import run_forecast
+from sop_core.intake.importer import import_paths
+from sop_core.meeting import roles
+from sop_core.meeting.cycles import cycle_command
+from sop_core.meeting.record import plan_for_store
+from sop_core.store.db import Store, resolve_db_path
+
+__all__ = ["main", "build_parser"]
+
+PLAN_LEVELS = ("company", "family", "resource")
+BOARDPACK_FORMATS = (".pdf", ".pptx", ".xlsx")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, no usage dump
+        sub = " ".join(self.prog.split()[1:])
+        hint = f"python -m sop_core {sub} --help" if sub else "python -m sop_core --help"
+        self.exit(2, f"error: {message} (see '{hint}')\n")
+
+
+def _user() -> str:
+    return os.environ.get("SOP_USER") or f"cli:{getpass.getuser()}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # `sop` when installed (the console script), `python -m sop_core` from the source tree
+    prog = "sop" if Path(sys.argv[0]).name == "sop" else "python -m sop_core"
+    p = _Parser(prog=prog, description="S&OP cockpit engine: store, import, forecast, plan.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def db(sp):
+        sp.add_argument("--db", help="plan store (DuckDB file); default $SOP_DB or data/sop.duckdb")
+
+    sp = sub.add_parser("init", help="create (or upgrade) a plan store")
+    db(sp)
+    sp.add_argument("--demo", action="store_true", help="load the bundled demo company")
+
+    sp = sub.add_parser("import", help="import contract CSV files, folders or .xlsx workbooks")
+    db(sp)
+    sp.add_argument("paths", nargs="+", metavar="FILE_OR_FOLDER")
+
+    sp = sub.add_parser("forecast", help="compute and store the statistical baseline")
+    db(sp)
+    sp.add_argument("--cycle", help="cycle (YYYY-MM); default the current cycle")
+    sp.add_argument("--out", help="write sku, month, units to this CSV")
+    sp.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    for name in ("plan", "disagreements"):
+        sp = sub.add_parser(name, help=f"compute the {name} and write it as CSV")
+        db(sp)
+        sp.add_argument("--cycle", help="cycle (YYYY-MM); default the current cycle")
+        sp.add_argument("--scenario", help="a saved scenario's name (its levers apply)")
+        sp.add_argument(
+            "--set", action="append", default=[], metavar="KEY[:QUALIFIER]=VALUE", help="a lever"
+        )
+        if name == "plan":
+            sp.add_argument("--level", required=True, choices=PLAN_LEVELS)
+        sp.add_argument("--out", required=True, help="CSV file to write")
+
+    sp = sub.add_parser("boardpack", help="build the board pack")
+    db(sp)
+    sp.add_argument("--cycle", help="cycle (YYYY-MM); default the current cycle")
+    sp.add_argument("--scenario", help="a saved scenario's name (default: the cycle's plan)")
+    sp.add_argument("--out", required=True, help="FILE.pdf, FILE.pptx or FILE.xlsx")
+
+    sp = sub.add_parser("cycle", help="open, lock or show the monthly S&OP cycle")
+    db(sp)
+    sp.add_argument("action", choices=("open", "lock", "status"))
+
+    # Roles for sign-in (sop_core.meeting.roles). The command line acts as a local administrator:
+    # whoever can run it can open the store file anyway.
+    sp = sub.add_parser("roles", help="list, set or remove who has which role (for sign-in)")
+    rsub = sp.add_subparsers(dest="roles_action", required=True, parser_class=_Parser)
+    rp = rsub.add_parser("list", help="every email with its role")
+    db(rp)
+    rp = rsub.add_parser("set", help="give an email a role (e.g. the first admin)")
+    db(rp)
+    rp.add_argument("email")
+    rp.add_argument(
+        "role", help="sales, marketing, operations, finance, executive, viewer or admin"
+    )
+    rp = rsub.add_parser("remove", help="take an email's role away")
+    db(rp)
+    rp.add_argument("email")
+    return p
+
+
+def _open_store(args, *, create: bool = False):
+    return Store(resolve_db_path(args.db), create=create)
+
+
+def _write_csv(frame, out: str) -> None:
+    path = Path(out)
+    if path.parent and not path.parent.exists():
+        raise SopError(f"Folder {path.parent} does not exist; cannot write {path}.")
+    frame.to_csv(path, index=False)
+
+
+def _cmd_init(args) -> str:
+    path = resolve_db_path(args.db)
+    with init_store(path, demo=args.demo, user=_user()) as store:
+        counts = store.row_counts()
+    loaded = ", ".join(f"{t} {n}" for t, n in counts.items() if n)
+    return f"Plan store ready at {path}" + (f" ({loaded} rows)" if loaded else " (empty)")
+
+
+def _cmd_import(args) -> str:
+    with _open_store(args) as store:
+        report = import_paths(store, [Path(p) for p in args.paths], user=_user())
+    return "Imported: " + ", ".join(f"{t} {old} -> {new} rows" for t, (old, new) in report.items())
+
+
+def _cmd_forecast(args) -> str:
+    with _open_store(args) as store:
+        frame = run_forecast(store, cycle=args.cycle, progress=not args.no_progress)
+    if args.out:
+        _write_csv(frame[["sku", "month", "units"]], args.out)
+    return (
+        f"Baseline for {frame['sku'].nunique()} skus x {frame['month'].nunique()} months stored"
+        + (f", written to {args.out}" if args.out else "")
+    )
+
+
+def _plan_result(args, store):
+    return plan_for_store(store, cycle=args.cycle, scenario=args.scenario, lever_args=args.set)
+
+
+def _cmd_plan(args) -> str:
+    with _open_store(args) as store:
+        result = _plan_result(args, store)
+    frame = result.level(args.level)
+    _write_csv(frame, args.out)
+    return f"Wrote {len(frame)} rows ({args.level} level) to {args.out}"
+
+
+def _cmd_disagreements(args) -> str:
+    with _open_store(args) as store:
+        result = _plan_result(args, store)
+    _write_csv(result.disagreements, args.out)
+    return f"Wrote {len(result.disagreements)} disagreements to {args.out}"
+
+
+def _cmd_boardpack(args) -> str:
+    # Only this command loads the board pack's renderers (Altair, fpdf2, python-pptx, openpyxl):
+    # at module level they would add about a second to every command, --help included.
+    from sop_core.boardpack.build import build_boardpack
+
+    out = Path(args.out)
+    if out.suffix.lower() not in BOARDPACK_FORMATS:
+        raise SopError(f"--out {args.out}: expected a file ending in .pdf, .pptx or .xlsx")
+    with _open_store(args) as store:
+        build_boardpack(store, out, cycle=args.cycle, scenario=args.scenario)
+    return f"Board pack written to {out}"
+
+
+def _cmd_cycle(args) -> str:
+    with _open_store(args) as store:
+        return cycle_command(store, args.action, user=_user())
+
+
+def _cmd_roles(args) -> str:
+    with _open_store(args) as store:
+        if args.roles_action == "set":
+            old = roles.set_role(store, args.email, args.role, user=_user())
+            key = roles.normalize_email(args.email)
+            return f"{key}: {old} -> {args.role}" if old else f"{key} is now {args.role}"
+        if args.roles_action == "remove":
+            old = roles.remove_role(store, args.email, user=_user())
+            return f"{roles.normalize_email(args.email)} no longer has a role (was {old})"
+        table = roles.list_roles(store)
+    if table.empty:
+        return "No one has a role yet: python -m sop_core roles set --db PATH EMAIL admin"
+    return "\n".join(f"{r.email}\t{r.role}" for r in table.itertuples())
+
+
+COMMANDS = {
+    "init": _cmd_init,
+    "import": _cmd_import,
+    "forecast": _cmd_forecast,
+    "plan": _cmd_plan,
+    "disagreements": _cmd_disagreements,
+    "boardpack": _cmd_boardpack,
+    "cycle": _cmd_cycle,
+    "roles": _cmd_roles,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        message = COMMANDS[args.command](args)
+    except SopError as exc:
+        text = str(exc)
+        lines = text.splitlines() or [exc.__class__.__name__]
+        print(f"error: {lines[0]}", file=sys.stderr)
+        for line in lines[1:]:  # details (e.g. each rejected row) after the one-line reason
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a person never sees a traceback
+        first = (str(exc).splitlines() or [""])[0]
+        print(f"error: unexpected {exc.__class__.__name__}: {first}", file=sys.stderr)
+        return 1
+    if message:
+        print(message)
+    return 0

@@ -1,0 +1,1 @@
+"""Forecasts: the statistical baseline, the track record of each source, the consensus."""

@@ -1,0 +1,249 @@
+"""Forecast track record: bias, WMAPE and value added of each source, by family and lag.
+
+Definitions (PRODUCT.md "Forecast track record", docs/FORECASTING.md):
+
+- A forecast made in cycle ``c`` for month ``m`` has **lag** ``month_diff(m, c) + 1``: the
+  cycle's own month is lag 1, because the S&OP cycle meets before that month's actuals are
+  known; the month after is lag 2, and so on. Months before the cycle (lag < 1) and beyond
+  ``max_lag`` are not scored.
+- Only sku-months where both the forecast and the actual exist count. Forecast rows of the
+  same cycle, source, sku and month are summed first; the error is taken per sku-month:
+  ``error = forecast - actual``.
+- Per source, family and lag: ``bias % = sum(error) / sum(actual) * 100`` and
+  ``WMAPE % = sum(|error|) / sum(actual) * 100``; the absolute value is taken per sku-month,
+  before summing to the family. Family ``"All"`` pools every family. When ``sum(actual)`` is 0
+  both percentages are NaN (undefined).
+- Positive bias = inflation, negative = sandbagging.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sop_core.contract import FORECAST_SOURCES
+from sop_core.months import month_diff
+
+__all__ = [
+    "ALL_FAMILIES",
+    "STATISTICAL",
+    "TRACK_COLUMNS",
+    "BIAS_COLUMNS",
+    "FVA_COLUMNS",
+    "track_record",
+    "pool_lags",
+    "source_bias",
+    "forecast_value_added",
+]
+
+ALL_FAMILIES = "All"
+STATISTICAL = "statistical"
+NO_FAMILY = "(not in products)"
+SOURCE_ORDER = (STATISTICAL, *FORECAST_SOURCES)
+
+TRACK_COLUMNS = [
+    "source",
+    "family",
+    "lag",
+    "n_points",
+    "actual_units",
+    "forecast_units",
+    "error_units",
+    "abs_error_units",
+    "bias_pct",
+    "wmape_pct",
+]
+BIAS_COLUMNS = ["source", "family", "n_points", "bias_pct", "wmape_pct", "verdict"]
+FVA_COLUMNS = ["source", "family", "lag", "wmape_pct", "baseline_wmape_pct", "fva_pct_points"]
+
+# A bias exactly at the tolerance is "unbiased"; this guards the comparison against float noise.
+_EPS = 1e-9
+_SUMS = ["n_points", "actual_units", "forecast_units", "error_units", "abs_error_units"]
+
+
+def _pct(numerator: pd.Series, actual: pd.Series) -> pd.Series:
+    """``numerator / actual * 100``, NaN where the actual is 0."""
+    actual = actual.astype(float)
+    out = numerator.astype(float) / actual.where(actual != 0) * 100.0
+    return out.astype(float)
+
+
+def _with_percentages(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["bias_pct"] = _pct(frame["error_units"], frame["actual_units"])
+    frame["wmape_pct"] = _pct(frame["abs_error_units"], frame["actual_units"])
+    return frame
+
+
+def _source_rank(source: str) -> int:
+    return SOURCE_ORDER.index(source) if source in SOURCE_ORDER else len(SOURCE_ORDER)
+
+
+def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Sources in a fixed order, family "All" first then alphabetical, then the other keys."""
+    frame = frame.assign(
+        _s=frame["source"].map(_source_rank),
+        _f=(frame["family"] != ALL_FAMILIES).astype(int),
+    )
+    frame = frame.sort_values(["_s", "_f", "family", *keys], kind="stable")
+    return frame.drop(columns=["_s", "_f"]).reset_index(drop=True)
+
+
+def _scored_points(
+    actuals: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    current_cycle: str,
+    baseline_history: pd.DataFrame | None,
+    max_lag: int,
+) -> pd.DataFrame:
+    """One row per (source, cycle, sku, month) with forecast, actual, lag and error."""
+    parts = [forecasts.loc[:, ["cycle", "month", "sku", "source", "units"]]]
+    if baseline_history is not None and len(baseline_history):
+        stat = baseline_history.loc[:, ["cycle", "month", "sku", "units"]].assign(
+            source=STATISTICAL
+        )
+        parts.append(stat)
+    non_empty = [p for p in parts if len(p)]
+    fc = pd.concat(non_empty, ignore_index=True) if non_empty else parts[0].copy()
+    fc = fc.astype({"cycle": str, "month": str, "sku": str, "source": str})
+    fc["units"] = fc["units"].astype(float)
+    fc = fc[fc["cycle"] < str(current_cycle)]
+    if fc.empty:
+        return pd.DataFrame(
+            columns=["source", "cycle", "sku", "month", "forecast", "actual", "lag", "error"]
+        )
+    fc = fc.groupby(["source", "cycle", "sku", "month"], as_index=False)["units"].sum()
+    fc["lag"] = [month_diff(m, c) + 1 for m, c in zip(fc["month"], fc["cycle"], strict=True)]
+    fc = fc[(fc["lag"] >= 1) & (fc["lag"] <= max_lag)]
+
+    act = actuals.loc[:, ["month", "sku", "units"]].astype({"month": str, "sku": str})
+    act["units"] = act["units"].astype(float)
+    act = act.groupby(["sku", "month"], as_index=False)["units"].sum()
+
+    points = fc.rename(columns={"units": "forecast"}).merge(
+        act.rename(columns={"units": "actual"}), on=["sku", "month"], how="inner"
+    )
+    points["error"] = points["forecast"] - points["actual"]
+    return points
+
+
+def track_record(
+    actuals: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    products: pd.DataFrame,
+    *,
+    current_cycle: str,
+    baseline_history: pd.DataFrame | None = None,
+    max_lag: int = 3,
+) -> pd.DataFrame:
+    """Accuracy and bias of every forecast source in the cycles before ``current_cycle``.
+
+    Args:
+        actuals: ``month, sku, units``.
+        forecasts: ``cycle, month, sku, source, units`` (sources sales, marketing, consensus).
+        products: ``sku, family`` (other columns ignored).
+        current_cycle: only cycles strictly before it are scored.
+        baseline_history: the statistical baseline of past cycles, ``cycle, sku, month, units``;
+            scored as source ``"statistical"`` when given.
+        max_lag: the longest lag scored (1 = the cycle's own month).
+
+    Returns:
+        One row per source, family (each family and ``"All"``) and lag 1..max_lag, columns
+        ``TRACK_COLUMNS``. Every combination is present; one without scored points has
+        ``n_points`` 0 and NaN percentages. Sources: the three imported ones, plus
+        ``"statistical"`` when ``baseline_history`` is given, plus any other source found.
+    """
+    points = _scored_points(actuals, forecasts, current_cycle, baseline_history, max_lag)
+    family_of = dict(zip(products["sku"].astype(str), products["family"].astype(str), strict=False))
+    points = points.assign(family=points["sku"].map(family_of).fillna(NO_FAMILY))
+    points["abs_error"] = points["error"].abs()
+
+    def summarise(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.groupby(["source", "family", "lag"], as_index=False).agg(
+            n_points=("error", "size"),
+            actual_units=("actual", "sum"),
+            forecast_units=("forecast", "sum"),
+            error_units=("error", "sum"),
+            abs_error_units=("abs_error", "sum"),
+        )
+
+    by_family = summarise(points)
+    pooled = summarise(points.assign(family=ALL_FAMILIES))
+
+    sources = list(FORECAST_SOURCES)
+    if baseline_history is not None:
+        sources.insert(0, STATISTICAL)
+    sources += sorted(set(points["source"]) - set(sources))
+    families = [ALL_FAMILIES, *sorted(set(family_of.values()) | set(points["family"]))]
+    grid = pd.MultiIndex.from_product(
+        [sources, families, range(1, max_lag + 1)], names=["source", "family", "lag"]
+    ).to_frame(index=False)
+    track = grid.merge(pd.concat([pooled, by_family], ignore_index=True), how="left")
+    track[_SUMS] = track[_SUMS].fillna(0.0)
+    track["n_points"] = track["n_points"].astype(int)
+    track["lag"] = track["lag"].astype(int)
+    track = _with_percentages(track)
+    return _sorted(track[TRACK_COLUMNS], ["lag"])
+
+
+def pool_lags(track: pd.DataFrame, lags: tuple[int, ...] = (1, 2, 3)) -> pd.DataFrame:
+    """The track record pooled over ``lags`` per source and family (sums, then percentages)."""
+    rows = track[track["lag"].isin(lags)]
+    if "abs_error_units" not in rows.columns:  # a track without it: rebuild from WMAPE
+        rows = rows.assign(
+            abs_error_units=(rows["wmape_pct"] * rows["actual_units"] / 100.0).fillna(0.0)
+        )
+    pooled = rows.groupby(["source", "family"], as_index=False, sort=False)[_SUMS].sum()
+    pooled["n_points"] = pooled["n_points"].astype(int)
+    return _sorted(_with_percentages(pooled), [])
+
+
+def _verdict(n_points: int, bias_pct: float, tolerance_pct: float) -> str:
+    if n_points == 0 or not np.isfinite(bias_pct):
+        return "no history"
+    if bias_pct > tolerance_pct + _EPS:
+        return "inflating"
+    if bias_pct < -tolerance_pct - _EPS:
+        return "sandbagging"
+    return "unbiased"
+
+
+def source_bias(track: pd.DataFrame, tolerance_pct: float) -> pd.DataFrame:
+    """Each source's historical bias per family (and ``"All"``), pooled over lags 1–3.
+
+    Verdict: ``"inflating"`` when bias % > tolerance, ``"sandbagging"`` when bias % <
+    -tolerance, else ``"unbiased"`` (a bias exactly at the tolerance is unbiased);
+    ``"no history"`` when there are no scored points (or their actuals sum to 0).
+
+    Returns:
+        Columns ``BIAS_COLUMNS``.
+    """
+    pooled = pool_lags(track)
+    pooled["verdict"] = [
+        _verdict(n, b, float(tolerance_pct))
+        for n, b in zip(pooled["n_points"], pooled["bias_pct"], strict=True)
+    ]
+    return pooled[BIAS_COLUMNS]
+
+
+def forecast_value_added(track: pd.DataFrame) -> pd.DataFrame:
+    """WMAPE of each human source against the statistical baseline, per family and lag.
+
+    ``fva_pct_points = baseline_wmape_pct - wmape_pct``: positive means the source's
+    forecast was more accurate than the statistical baseline (it added value). Rows only
+    where both the source and the statistical baseline have a defined WMAPE for that family
+    and lag.
+
+    Returns:
+        Columns ``FVA_COLUMNS``.
+    """
+    scored = track[(track["n_points"] > 0) & track["wmape_pct"].notna()]
+    stat = scored.loc[scored["source"] == STATISTICAL, ["family", "lag", "wmape_pct"]].rename(
+        columns={"wmape_pct": "baseline_wmape_pct"}
+    )
+    human = scored.loc[scored["source"] != STATISTICAL, ["source", "family", "lag", "wmape_pct"]]
+    fva = human.merge(stat, on=["family", "lag"], how="inner")
+    fva["fva_pct_points"] = fva["baseline_wmape_pct"] - fva["wmape_pct"]
+    if fva.empty:
+        return pd.DataFrame(columns=FVA_COLUMNS)
+    return _sorted(fva[FVA_COLUMNS], ["lag"])

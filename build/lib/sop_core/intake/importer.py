@@ -1,0 +1,145 @@
+"""Import of contract tables from CSV files or an Excel workbook: all-or-nothing, every problem named."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+import pandas as pd
+
+from sop_core.contract import TABLE_ORDER
+from sop_core.errors import ImportRejected
+from sop_core.intake.checks import frame_source, validate_sources
+from sop_core.intake.problems import Problems
+from sop_core.intake.sources import (
+    Input,
+    bytes_input,
+    gather,
+    inputs_from_paths,
+    raw_frame,
+    table_for,
+)
+from sop_core.store.lock import ensure_unlocked
+
+__all__ = [
+    "read_sources",
+    "validate",
+    "import_paths",
+    "import_uploads",
+]
+
+
+# --- public API -----------------------------------------------------------------------------
+def read_sources(paths: list[Path]) -> dict[str, tuple[pd.DataFrame, str]]:
+    """Read CSV files, folders of them and .xlsx workbooks into raw frames of text.
+
+    Returns:
+        ``{table: (frame, origin)}``: the frame holds each cell as text under the header's
+        names, indexed by the row number a spreadsheet shows (header = row 1); the origin is
+        ``"products.csv"`` or ``"plan.xlsx sheet products"``.
+
+    Raises:
+        ImportRejected: a file cannot be read (unknown name, not UTF-8, binary, ragged rows, …).
+    """
+    problems = Problems()
+    out: dict[str, tuple[pd.DataFrame, str]] = {}
+    with ExitStack() as stack:
+        sources = gather(inputs_from_paths(paths, problems), problems, stack)
+        for source in sources:
+            header, chunks = source.load(problems)
+            if header is None:
+                continue
+            parts = list(chunks)
+            frame = pd.concat(parts) if parts else raw_frame([], [], len(header))
+            frame.columns = [str(h).strip().removeprefix("\ufeff").strip() for h in header]
+            out[source.table] = (frame, source.origin)
+    if problems:
+        raise ImportRejected(problems.lines())
+    return out
+
+
+def validate(store, raw: dict[str, tuple[pd.DataFrame, str]]) -> dict[str, pd.DataFrame]:
+    """Check raw frames against the contract and the store.
+
+    Args:
+        store: the plan store, for references to tables not in ``raw``.
+        raw: ``{table: (frame of text, origin)}`` as :func:`read_sources` returns.
+
+    Returns:
+        ``{table: clean frame}``: typed, in contract column order, months as ``YYYY-MM``.
+
+    Raises:
+        ImportRejected: with every problem found (listing capped per file).
+    """
+    problems = Problems()
+    sources = []
+    for table, (frame, origin) in raw.items():
+        name = table_for(table, origin, problems, "table")
+        if name is not None:
+            sources.append(frame_source(name, frame, origin))
+    return validate_sources(store, sources, problems)
+
+
+def _import(
+    store,
+    inputs_of: Callable[[Problems], list[Input]],
+    user: str,
+    authorize: Callable[[list[str]], None] | None = None,
+):
+
+    problems = Problems()
+    # Serialise with other writers: what is validated against is what gets replaced.
+    with store._write_lock, ExitStack() as stack:
+        # Fail fast, before any file is read; replace_tables checks again in its transaction.
+        ensure_unlocked(store)
+        sources = gather(inputs_of(problems), problems, stack)
+        if authorize is not None:
+            # The tables this import would replace, known from file and sheet names alone:
+            # refused before a row is read.
+            authorize([t for t in TABLE_ORDER if any(s.table == t for s in sources)])
+        if not sources and not problems:
+            raise ImportRejected(
+                ["nothing to import: give contract CSV files or an .xlsx workbook"]
+            )
+        frames = validate_sources(store, sources, problems)
+        origins = ", ".join(s.origin for s in sources)
+        return store.replace_tables(frames, user=user, source=origins)
+
+
+def import_paths(store, paths: list[Path], *, user: str) -> dict[str, tuple[int, int]]:
+    """Import CSV files, folders and .xlsx workbooks: all tables or none.
+
+    Rules beyond docs/DATA.md: a CSV is named after its table (``products.csv``), a sheet
+    likewise (a sheet named README is ignored); a folder contributes its .csv and .xlsx files.
+    CSVs are UTF-8 with or without BOM, comma or semicolon separated (sniffed from the header),
+    numbers with a dot. Names and cells are trimmed; ``source`` is matched ignoring case. A
+    header-only file clears an optional table (supply_limits, cash_items, settings); settings
+    are replaced as a whole table. Workbook formulas are never calculated: their saved values
+    are used, and a formula without one is a problem.
+
+    Returns:
+        ``{table: (old_rows, new_rows)}`` for each table replaced.
+
+    Raises:
+        ImportRejected: with every problem found; the store is then unchanged.
+    """
+    return _import(store, lambda problems: inputs_from_paths(paths, problems), user)
+
+
+def import_uploads(
+    store,
+    files: list[tuple[str, bytes]],
+    *,
+    user: str,
+    authorize: Callable[[list[str]], None] | None = None,
+) -> dict[str, tuple[int, int]]:
+    """Import uploaded files (name and bytes; .csv or .xlsx) with the same rules as :func:`import_paths`.
+
+    Args:
+        authorize: called with the tables the files would replace, before any row is read;
+            it raises (e.g. PermissionDenied) to refuse the whole import.
+    """
+    return _import(
+        store, lambda _: [bytes_input(name, data) for name, data in files], user, authorize
+    )

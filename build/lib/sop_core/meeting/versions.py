@@ -1,0 +1,234 @@
+"""Locked plan versions: a cycle's inputs, scenario and results, kept so the plan can be recomputed."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from sop_core.contract import TABLE_ORDER, TABLES
+from sop_core.meeting.scenarios import promoted_scenario, usable_levers
+from sop_core.plan.engine import compute
+from sop_core.plan.levers import Levers, levers_from_json, levers_to_json, levers_to_strings
+from sop_core.plan.model import prepare
+from sop_core.plan.service import with_baseline
+from sop_core.settings import Settings, settings_from_frame
+from sop_core.store.plandata import PlanData, load_plan_data
+
+__all__ = [
+    "PlanVersion",
+    "RESULT_FRAMES",
+    "capture_version",
+    "save_version",
+    "load_version",
+    "list_versions",
+    "plan_totals",
+    "previous_locked_cycle",
+]
+
+RESULT_FRAMES = ("company", "family", "resource")
+BASELINE_COLUMNS = ["sku", "month", "units"]
+
+SQL_INSERT_VERSION = """
+INSERT INTO plan_versions (cycle, locked_by, scenario_name, levers, months, summary)
+VALUES (?, ?, ?, ?, ?, ?)
+"""
+SQL_INSERT_FRAME = """
+INSERT INTO plan_version_frames (cycle, kind, name, n_rows, data) VALUES (?, ?, ?, ?, ?)
+"""
+SQL_VERSION = """
+SELECT cycle, locked_at, locked_by, scenario_name, levers, months, summary
+FROM plan_versions WHERE cycle = ?
+"""
+SQL_FRAMES = "SELECT kind, name, data FROM plan_version_frames WHERE cycle = ?"
+SQL_LIST = """
+SELECT cycle, locked_at, locked_by, scenario_name, summary FROM plan_versions ORDER BY cycle
+"""
+SQL_PREVIOUS = "SELECT max(cycle) FROM plan_versions WHERE cycle < ?"
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    """One cycle's plan: the contract tables it was computed from, its levers and its results.
+
+    ``tables`` holds every contract table (forecasts: only the cycle's rows), ``baseline`` the
+    statistical baseline used, ``months`` the horizon. ``locked_at``/``locked_by`` are None for
+    a plan captured from the live store but not locked.
+    """
+
+    cycle: str
+    months: tuple[str, ...]
+    tables: dict[str, pd.DataFrame]
+    baseline: pd.DataFrame
+    scenario_name: str | None
+    levers: Levers
+    results: dict[str, pd.DataFrame] = field(default_factory=dict)
+    locked_at: object = None
+    locked_by: str | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return settings_from_frame(self.tables["settings"])
+
+    @property
+    def totals(self) -> dict:
+        return plan_totals(self.results["company"])
+
+    @property
+    def plan_label(self) -> str:
+        """'Scenario "Price -3%" (price_change_pct=-3)' or 'the base plan (no levers)'."""
+        if not self.scenario_name:
+            return "the base plan (no levers)"
+        levers = ", ".join(levers_to_strings(self.levers)) or "no levers"
+        return f'scenario "{self.scenario_name}" ({levers})'
+
+    def plan_data(self, months: tuple[str, ...] | list[str] | None = None) -> PlanData:
+        """The inputs as the engine takes them (optionally over other months)."""
+        return PlanData(
+            tables=dict(self.tables),
+            settings=self.settings,
+            cycle=self.cycle,
+            months=list(months if months is not None else self.months),
+            baseline=self.baseline,
+        )
+
+
+def plan_totals(company: pd.DataFrame) -> dict:
+    """Revenue and gross margin over the horizon, closing cash at its end."""
+    if company.empty:
+        return {"revenue": 0.0, "gross_margin": 0.0, "operating_profit": 0.0, "closing_cash": 0.0}
+    return {
+        "revenue": float(company["revenue"].sum()),
+        "gross_margin": float(company["gross_margin"].sum()),
+        "operating_profit": float(company["operating_profit"].sum()),
+        "closing_cash": float(company["closing_cash"].iloc[-1]),
+        "first_month": str(company["month"].iloc[0]),
+        "last_month": str(company["month"].iloc[-1]),
+    }
+
+
+def capture_version(store, cycle: str) -> PlanVersion:
+    """The cycle's plan as it stands: inputs, the promoted scenario's levers (else none), results.
+
+    Raises:
+        PlanError: nothing to plan (no products).
+    """
+
+    data = load_plan_data(store, cycle)
+    if data.baseline.empty:
+        data = with_baseline(store, data)
+    promoted = promoted_scenario(store, cycle)
+    levers: Levers = {}
+    if promoted is not None:
+        levers, _dropped = usable_levers(promoted.levers, data.families, data.resource_names)
+    result = compute(prepare(data), levers)
+    tables = dict(data.tables)
+    tables["forecasts"] = tables["forecasts"][tables["forecasts"]["cycle"] == cycle].reset_index(
+        drop=True
+    )
+    baseline = data.baseline.reindex(columns=BASELINE_COLUMNS).reset_index(drop=True)
+    return PlanVersion(
+        cycle=cycle,
+        months=tuple(data.months),
+        tables=tables,
+        baseline=baseline,
+        scenario_name=promoted.name if promoted is not None else None,
+        levers=levers,
+        results={name: getattr(result, name).reset_index(drop=True) for name in RESULT_FRAMES},
+    )
+
+
+def _to_parquet(frame: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    frame.reset_index(drop=True).to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def _from_parquet(data: bytes) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(bytes(data)))
+
+
+def save_version(cur, version: PlanVersion, *, user: str) -> None:
+    """Store a captured version as the cycle's locked plan (on the caller's transaction)."""
+    summary = {**version.totals, "scenario": version.scenario_name}
+    cur.execute(
+        SQL_INSERT_VERSION,
+        [
+            version.cycle,
+            user,
+            version.scenario_name,
+            levers_to_json(version.levers),
+            json.dumps(list(version.months)),
+            json.dumps(summary),
+        ],
+    )
+    frames = [("input", t, version.tables[t]) for t in TABLE_ORDER]
+    frames.append(("input", "baseline", version.baseline))
+    frames += [("result", name, version.results[name]) for name in RESULT_FRAMES]
+    for kind, name, frame in frames:
+        cur.execute(SQL_INSERT_FRAME, [version.cycle, kind, name, len(frame), _to_parquet(frame)])
+
+
+def load_version(store, cycle: str) -> PlanVersion | None:
+    """The locked plan of a cycle, or None if the cycle was never locked."""
+    head = store.query(SQL_VERSION, [cycle])
+    if head.empty:
+        return None
+    row = head.iloc[0]
+    frames = store.query(SQL_FRAMES, [cycle])
+    inputs, results = {}, {}
+    for kind, name, data in zip(frames["kind"], frames["name"], frames["data"], strict=True):
+        (inputs if kind == "input" else results)[name] = _from_parquet(data)
+    tables = {
+        t: inputs.get(t, pd.DataFrame(columns=TABLES[t].column_names)).reindex(
+            columns=TABLES[t].column_names
+        )
+        for t in TABLE_ORDER
+    }
+    baseline = inputs.get("baseline", pd.DataFrame(columns=BASELINE_COLUMNS))
+    return PlanVersion(
+        cycle=cycle,
+        months=tuple(json.loads(row["months"])),
+        tables=tables,
+        baseline=baseline,
+        scenario_name=row["scenario_name"] if isinstance(row["scenario_name"], str) else None,
+        levers=levers_from_json(row["levers"]),
+        results=results,
+        locked_at=row["locked_at"],
+        locked_by=row["locked_by"],
+    )
+
+
+def list_versions(store) -> pd.DataFrame:
+    """Every locked plan: cycle, locked_at, locked_by, plan, revenue, gross_margin, closing_cash."""
+    frame = store.query(SQL_LIST)
+    cols = [
+        "cycle",
+        "locked_at",
+        "locked_by",
+        "plan",
+        "revenue",
+        "gross_margin",
+        "closing_cash",
+    ]
+    if frame.empty:
+        return pd.DataFrame(columns=cols)
+    summary = [json.loads(s) for s in frame["summary"]]
+    return pd.DataFrame(
+        {
+            "cycle": frame["cycle"],
+            "locked_at": frame["locked_at"],
+            "locked_by": frame["locked_by"],
+            "plan": [n if isinstance(n, str) else "Base plan" for n in frame["scenario_name"]],
+            "revenue": [s.get("revenue") for s in summary],
+            "gross_margin": [s.get("gross_margin") for s in summary],
+            "closing_cash": [s.get("closing_cash") for s in summary],
+        }
+    )[cols]
+
+
+def previous_locked_cycle(store, cycle: str) -> str | None:
+    """The latest locked cycle before ``cycle``."""
+    return store.scalar(SQL_PREVIOUS, [cycle])

@@ -1,0 +1,142 @@
+"""The finance of the reference method: revenue, margin, working capital and cash, month by month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sop_core.plan.supply import DAYS_PER_MONTH, Routing, SupplyPlan
+
+__all__ = ["Finance", "plan_finance", "allocate_labour"]
+
+
+@dataclass(frozen=True, eq=False)
+class Finance:
+    """Money of the plan: ``(M, S)`` per sku, ``(M, R)`` per resource, ``(M,)`` for the company."""
+
+    revenue_sku: np.ndarray
+    variable_cogs_sku: np.ndarray
+    inventory_value_sku: np.ndarray
+    labour_sku: np.ndarray
+    labour_resource: np.ndarray
+    revenue: np.ndarray
+    variable_cogs: np.ndarray
+    labour_cost: np.ndarray
+    gross_margin: np.ndarray
+    fixed_costs: np.ndarray
+    operating_profit: np.ndarray
+    inventory_value: np.ndarray
+    receivables: np.ndarray
+    payables: np.ndarray
+    cash_items: np.ndarray
+    cash_flow: np.ndarray
+    closing_cash: np.ndarray
+    opening_inventory_value: float
+
+
+def allocate_labour(
+    labour: np.ndarray,
+    req: np.ndarray,
+    routing: Routing,
+    load: np.ndarray,
+    revenue: np.ndarray,
+) -> np.ndarray:
+    """Each resource's labour cost shared over skus, so family margins add up to the company's.
+
+    A resource's labour in a month goes to the skus by their share of its load hours
+    (``req × hours_per_unit / load``); when its load is 0, by the skus' share of that month's
+    revenue; when the revenue is 0 too, equally over the skus.
+
+    Returns:
+        ``(M, S)`` labour cost per sku and month; each month sums to the resources' labour.
+    """
+    n_months, n_skus = req.shape
+    loaded = load > 0
+    per_hour = np.divide(labour, load, out=np.zeros_like(labour), where=loaded)
+    by_load = req * routing.spread(per_hour)
+    idle = np.where(loaded, 0.0, labour).sum(axis=1)  # (M,) labour of resources with no load
+    if not idle.any():
+        return by_load
+    total = revenue.sum(axis=1, keepdims=True)
+    equal = np.full_like(revenue, 1.0 / max(n_skus, 1))
+    share = np.divide(revenue, total, out=equal, where=total > 0)
+    return by_load + share * idle[:, None]
+
+
+def plan_finance(
+    supply: SupplyPlan,
+    *,
+    unit_price: np.ndarray,
+    unit_material_cost: np.ndarray,
+    unit_variable_cost: np.ndarray,
+    on_hand: np.ndarray,
+    routing: Routing,
+    planned_fte: np.ndarray,
+    cost_per_fte: np.ndarray,
+    fixed_costs_per_month: float,
+    cash_items: np.ndarray,
+    opening_cash: float,
+    opening_receivables: float,
+    opening_payables: float,
+    dso_days: float,
+    dpo_days: float,
+) -> Finance:
+    """Revenue to closing cash, exactly as PRODUCT.md writes it (unit prices and costs after levers).
+
+    Args:
+        planned_fte: ``(M, R)``, NaN where there is no headcount row (no labour cost there).
+        cash_items: ``(M,)`` other cash flows, negative = out.
+    """
+    unit_cost = unit_material_cost + unit_variable_cost
+    revenue_sku = supply.shipped * unit_price[None, :]
+    cogs_sku = supply.shipped * unit_cost[None, :]
+    inventory_sku = supply.end_inventory * unit_cost[None, :]
+    labour_resource = np.nan_to_num(planned_fte * cost_per_fte[None, :], nan=0.0)
+
+    revenue = revenue_sku.sum(axis=1)
+    cogs = cogs_sku.sum(axis=1)
+    labour = labour_resource.sum(axis=1)
+    gross_margin = revenue - cogs - labour
+    fixed = np.full(revenue.shape, float(fixed_costs_per_month))
+    operating_profit = gross_margin - fixed
+    inventory_value = inventory_sku.sum(axis=1)
+    receivables = revenue * (dso_days / DAYS_PER_MONTH)
+    payables = (supply.production * unit_material_cost[None, :]).sum(axis=1) * (
+        dpo_days / DAYS_PER_MONTH
+    )
+
+    opening_inventory_value = float((np.asarray(on_hand, dtype=float) * unit_cost).sum())
+
+    def delta(series: np.ndarray, opening: float) -> np.ndarray:
+        return np.diff(series, prepend=opening)
+
+    cash_flow = (
+        operating_profit
+        - delta(receivables, opening_receivables)
+        - delta(inventory_value, opening_inventory_value)
+        + delta(payables, opening_payables)
+        + cash_items
+    )
+    closing_cash = opening_cash + np.cumsum(cash_flow)
+    labour_sku = allocate_labour(labour_resource, supply.req, routing, supply.load, revenue_sku)
+    return Finance(
+        revenue_sku=revenue_sku,
+        variable_cogs_sku=cogs_sku,
+        inventory_value_sku=inventory_sku,
+        labour_sku=labour_sku,
+        labour_resource=labour_resource,
+        revenue=revenue,
+        variable_cogs=cogs,
+        labour_cost=labour,
+        gross_margin=gross_margin,
+        fixed_costs=fixed,
+        operating_profit=operating_profit,
+        inventory_value=inventory_value,
+        receivables=receivables,
+        payables=payables,
+        cash_items=np.asarray(cash_items, dtype=float),
+        cash_flow=cash_flow,
+        closing_cash=closing_cash,
+        opening_inventory_value=opening_inventory_value,
+    )

@@ -1,0 +1,270 @@
+"""The plan data as arrays before levers (``prepare``): contract frames to time-major numpy grids, once per data version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sop_core.errors import PlanError
+from sop_core.plan.supply import Routing
+from sop_core.settings import Settings
+from sop_core.store.plandata import PlanData
+
+# demand_source codes: where D(s,m) came from
+DEMAND_SOURCES = ("none", "baseline", "sales", "consensus")
+
+
+BIAS_SOURCES = ("sales", "marketing")
+
+
+VERDICT_CODES = {"inflating": 1, "sandbagging": -1}
+
+
+def month_labels(series: pd.Series) -> np.ndarray:
+    """Month labels YYYY-MM of a column (a YYYY-MM-DD date counts as its month)."""
+    return series.astype(str).str.slice(0, 7).to_numpy(dtype=object)
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+
+
+def _grid(
+    frame: pd.DataFrame,
+    rows: pd.Index,
+    row_col: str,
+    cols: pd.Index,
+    col_col: str,
+    values: np.ndarray,
+    fill: float,
+    *,
+    add: bool = False,
+) -> np.ndarray:
+    """A ``(len(rows), len(cols))`` array from long rows; rows outside either index are ignored."""
+    out = np.full((len(rows), len(cols)), fill, dtype=float)
+    if frame.empty:
+        return out
+    ri = rows.get_indexer(
+        month_labels(frame[row_col]) if row_col == "month" else frame[row_col].astype(str)
+    )
+    ci = cols.get_indexer(
+        month_labels(frame[col_col]) if col_col == "month" else frame[col_col].astype(str)
+    )
+    ok = (ri >= 0) & (ci >= 0) & ~np.isnan(values)
+    if add:
+        out[:] = 0.0
+        np.add.at(out, (ri[ok], ci[ok]), values[ok])
+    else:
+        out[ri[ok], ci[ok]] = values[ok]
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """The plan data as arrays, before levers. Time-major: ``(M, S)``, ``(M, R)``, ``(M, F)``.
+
+    NaN means "no row" where the method gives that a meaning (no capacity or headcount row =
+    unlimited; no forecast); ``max_units`` is ``inf`` where there is no supply limit.
+    """
+
+    months: tuple[str, ...]
+    skus: np.ndarray = field(repr=False)
+    sku_names: np.ndarray = field(repr=False)
+    families: tuple[str, ...]
+    resources: tuple[str, ...]
+    sku_family: np.ndarray = field(repr=False)  # (S,) index into families, sorted
+    family_starts: np.ndarray = field(repr=False)  # (F,) first sku of each family
+    demand: np.ndarray = field(repr=False)  # (M, S) D before the volume lever
+    demand_source: np.ndarray = field(repr=False)  # (M, S) codes of DEMAND_SOURCES
+    sales: np.ndarray = field(repr=False)  # (M, S) NaN where none
+    marketing: np.ndarray = field(repr=False)
+    baseline: np.ndarray = field(repr=False)
+    unit_price: np.ndarray = field(repr=False)  # (S,)
+    unit_material_cost: np.ndarray = field(repr=False)
+    unit_variable_cost: np.ndarray = field(repr=False)
+    target_cover_days: np.ndarray = field(repr=False)
+    on_hand: np.ndarray = field(repr=False)
+    hours_per_unit: np.ndarray = field(repr=False)  # (S, R), 0 = no routing
+    routing: Routing = field(repr=False)  # the same as (sku, resource) pairs
+    available_hours: np.ndarray = field(repr=False)  # (M, R) NaN = unlimited
+    planned_fte: np.ndarray = field(repr=False)  # (M, R) NaN = no headcount row
+    hours_per_fte: np.ndarray = field(repr=False)  # (R,)
+    cost_per_fte: np.ndarray = field(repr=False)
+    sites: np.ndarray = field(repr=False)
+    max_units: np.ndarray = field(repr=False)  # (M, S) inf = no limit
+    cash_items: np.ndarray = field(repr=False)  # (M,)
+    budget_revenue: np.ndarray = field(repr=False)  # (M, F) NaN = no budget row
+    budget_gross_margin: np.ndarray = field(repr=False)
+    budget_inventory_value: np.ndarray = field(repr=False)
+    bias_verdict: np.ndarray = field(repr=False)  # (2, F): sales, marketing; +1/-1/0
+    settings: Settings = field(default_factory=Settings)
+    cycle: str | None = None
+
+    def family_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum over each family's skus along the last axis: ``(..., S)`` to ``(..., F)``."""
+        return np.add.reduceat(values, self.family_starts, axis=-1)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(months, skus, resources)."""
+        return len(self.months), len(self.skus), len(self.resources)
+
+
+def prepare(data: PlanData, *, bias: pd.DataFrame | None = None) -> Model:
+    """Turn the plan data into arrays once.
+
+    Args:
+        data: the contract frames, settings, cycle, horizon and baseline.
+        bias: the track record's verdicts (columns source, family, verdict), e.g.
+            ``trackrecord.source_bias(...)``; None = no bias-based disagreements.
+
+    Raises:
+        PlanError: no products, or an empty horizon.
+    """
+    t = data.tables
+    products = t["products"]
+    if products is None or products.empty:
+        raise PlanError("No products are loaded: import a products table first.")
+    if not data.months:
+        raise PlanError("The plan horizon is empty: set horizon_months to 1 or more.")
+    products = products.assign(sku=products["sku"].astype(str)).drop_duplicates("sku", keep="last")
+    products = products.assign(family=products["family"].fillna("").astype(str))
+    # skus sorted by family, then sku: each family is one contiguous block (fast sums)
+    products = products.sort_values(["family", "sku"], kind="stable").reset_index(drop=True)
+    skus = products["sku"].to_numpy(dtype=object)
+    sku_index = pd.Index(skus)
+    month_index = pd.Index(list(data.months))
+    families = tuple(sorted(set(products["family"])))
+    sku_family = pd.Index(families).get_indexer(products["family"]).astype(np.intp)
+    family_starts = np.searchsorted(sku_family, np.arange(len(families))).astype(np.intp)
+    n_months, n_skus = len(month_index), len(skus)
+
+    def col(name: str) -> np.ndarray:
+        if name not in products:
+            return np.zeros(n_skus)
+        return np.nan_to_num(_numbers(products[name]), nan=0.0)
+
+    # demand sources of the current cycle
+    forecasts = t["forecasts"]
+    if data.cycle is not None and not forecasts.empty:
+        forecasts = forecasts[forecasts["cycle"].astype(str).str.slice(0, 7) == data.cycle]
+    else:
+        forecasts = forecasts.iloc[0:0]
+    by_source = {}
+    for source in ("consensus", "sales", "marketing"):
+        sub = forecasts[forecasts["source"] == source]
+        by_source[source] = _grid(
+            sub, month_index, "month", sku_index, "sku", _numbers(sub["units"]), np.nan
+        )
+    base = data.baseline if data.baseline is not None else pd.DataFrame()
+    if base.empty or "units" not in base:
+        baseline = np.full((n_months, n_skus), np.nan)
+    else:
+        baseline = _grid(
+            base, month_index, "month", sku_index, "sku", _numbers(base["units"]), np.nan
+        )
+        baseline = np.maximum(baseline, 0.0)
+    consensus, sales = by_source["consensus"], by_source["sales"]
+    source = np.select(
+        [~np.isnan(consensus), ~np.isnan(sales), ~np.isnan(baseline)], [3, 2, 1], default=0
+    ).astype(np.int8)
+    demand = np.select(
+        [source == 3, source == 2, source == 1],
+        [consensus, sales, baseline],
+        default=0.0,
+    )
+
+    # inventory
+    inv = t["inventory"]
+    on_hand = np.zeros(n_skus)
+    if not inv.empty:
+        si = sku_index.get_indexer(inv["sku"].astype(str))
+        units = np.nan_to_num(_numbers(inv["on_hand_units"]), nan=0.0)
+        np.add.at(on_hand, si[si >= 0], units[si >= 0])
+
+    # resources, routings, capacity, headcount
+    res = t["resources"].assign(resource=t["resources"]["resource"].astype(str))
+    res = res.drop_duplicates("resource", keep="last").sort_values("resource", kind="stable")
+    resources = tuple(res["resource"].tolist())
+    res_index = pd.Index(list(resources))
+    routings = t["routings"]
+    hours_per_unit = _grid(
+        routings, sku_index, "sku", res_index, "resource", _numbers(routings["hours_per_unit"]), 0.0
+    )
+    cap = t["capacity"]
+    available = _grid(
+        cap, month_index, "month", res_index, "resource", _numbers(cap["available_hours"]), np.nan
+    )
+    hc = t["headcount"]
+    planned = _grid(
+        hc, month_index, "month", res_index, "resource", _numbers(hc["planned_fte"]), np.nan
+    )
+    limits = t["supply_limits"]
+    max_units = _grid(
+        limits, month_index, "month", sku_index, "sku", _numbers(limits["max_units"]), np.inf
+    )
+
+    # money: cash items, budget
+    items = t["cash_items"]
+    cash_items = np.zeros(n_months)
+    if not items.empty:
+        mi = month_index.get_indexer(month_labels(items["month"]))
+        amounts = np.nan_to_num(_numbers(items["amount"]), nan=0.0)
+        np.add.at(cash_items, mi[mi >= 0], amounts[mi >= 0])
+    budget = t["budget"]
+    family_index = pd.Index(list(families))
+
+    def budget_grid(name: str) -> np.ndarray:
+        values = _numbers(budget[name]) if name in budget else np.full(len(budget), np.nan)
+        return _grid(budget, month_index, "month", family_index, "family", values, np.nan)
+
+    return Model(
+        months=tuple(month_index),
+        skus=skus,
+        sku_names=products["name"].astype(str).to_numpy(dtype=object)
+        if "name" in products
+        else skus,
+        families=families,
+        resources=resources,
+        sku_family=sku_family,
+        family_starts=family_starts,
+        demand=demand,
+        demand_source=source,
+        sales=sales,
+        marketing=by_source["marketing"],
+        baseline=baseline,
+        unit_price=col("unit_price"),
+        unit_material_cost=col("unit_material_cost"),
+        unit_variable_cost=col("unit_variable_cost"),
+        target_cover_days=col("target_cover_days"),
+        on_hand=on_hand,
+        hours_per_unit=hours_per_unit,
+        routing=Routing.from_dense(hours_per_unit),
+        available_hours=available,
+        planned_fte=planned,
+        hours_per_fte=np.nan_to_num(_numbers(res["hours_per_fte"]), nan=0.0),
+        cost_per_fte=np.nan_to_num(_numbers(res["cost_per_fte"]), nan=0.0),
+        sites=res["site"].astype(str).to_numpy(dtype=object),
+        max_units=max_units,
+        cash_items=cash_items,
+        budget_revenue=budget_grid("revenue"),
+        budget_gross_margin=budget_grid("gross_margin"),
+        budget_inventory_value=budget_grid("closing_inventory_value"),
+        bias_verdict=_bias_codes(bias, families),
+        settings=data.settings,
+        cycle=data.cycle,
+    )
+
+
+def _bias_codes(bias: pd.DataFrame | None, families: tuple[str, ...]) -> np.ndarray:
+    codes = np.zeros((len(BIAS_SOURCES), len(families)), dtype=np.int8)
+    if bias is None or bias.empty or not {"source", "family", "verdict"} <= set(bias.columns):
+        return codes
+    si = pd.Index(list(BIAS_SOURCES)).get_indexer(bias["source"].astype(str))
+    fi = pd.Index(list(families)).get_indexer(bias["family"].astype(str))
+    verdict = bias["verdict"].astype(str).map(VERDICT_CODES).fillna(0).to_numpy(dtype=np.int8)
+    ok = (si >= 0) & (fi >= 0)
+    codes[si[ok], fi[ok]] = verdict[ok]
+    return codes

@@ -1,0 +1,185 @@
+"""The supply plan of the reference method: chase to target cover, capacity shared pro rata, lost sales.
+
+Arrays are time-major: ``(months, skus)`` and ``(months, resources)``. The only Python loop
+is over months (each month's opening inventory is the previous month's closing inventory).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+import numpy as np
+
+__all__ = ["Routing", "SupplyPlan", "capacity_hours", "supply_plan", "DAYS_PER_MONTH"]
+
+DAYS_PER_MONTH = 30.0
+
+
+@dataclass(frozen=True, eq=False)
+class Routing:
+    """The routings as (sku, resource, hours_per_unit) pairs, sorted by sku.
+
+    A sku uses a few resources, so sums over pairs (``np.bincount``, ``reduceat``) do the
+    work of the dense ``S × R`` matrix products without BLAS (whose threads stall on a busy
+    machine). Pairs with 0 hours are dropped: they consume nothing, so they limit nothing.
+    """
+
+    sku: np.ndarray  # (P,) sku index, sorted
+    resource: np.ndarray  # (P,) resource index
+    hours: np.ndarray  # (P,) hours_per_unit > 0
+    n_skus: int
+    n_resources: int
+
+    @classmethod
+    def from_dense(cls, hours_per_unit: np.ndarray) -> Routing:
+        """From an ``(S, R)`` matrix, 0 where the sku has no routing on the resource."""
+        sku, resource = np.nonzero(hours_per_unit > 0)
+        n_skus, n_resources = hours_per_unit.shape
+        return cls(sku, resource, hours_per_unit[sku, resource], n_skus, n_resources)
+
+    def unit_hours(self) -> Routing:
+        """The same pairs with 1 hour each: ``load`` then sums any sku figure over the skus using r."""
+        return replace(self, hours=np.ones(len(self.hours)))
+
+    def dense(self) -> np.ndarray:
+        out = np.zeros((self.n_skus, self.n_resources))
+        out[self.sku, self.resource] = self.hours
+        return out
+
+    @cached_property
+    def _starts(self) -> np.ndarray:
+        # first pair of each routed sku (pairs are sorted by sku)
+        return np.flatnonzero(np.diff(self.sku, prepend=-1))
+
+    def load(self, units: np.ndarray) -> np.ndarray:
+        """Hours per resource: ``(S,)`` to ``(R,)``, or ``(M, S)`` to ``(M, R)``."""
+        if units.ndim == 1:
+            return np.bincount(
+                self.resource, weights=units[self.sku] * self.hours, minlength=self.n_resources
+            )
+        n_months = units.shape[0]
+        index = (np.arange(n_months)[:, None] * self.n_resources + self.resource[None, :]).ravel()
+        weights = (units[:, self.sku] * self.hours[None, :]).ravel()
+        flat = np.bincount(index, weights=weights, minlength=n_months * self.n_resources)
+        return flat.reshape(n_months, self.n_resources)
+
+    def min_over_resources(self, per_resource: np.ndarray, default: float = 1.0) -> np.ndarray:
+        """For each sku, the minimum of ``per_resource`` (R,) over the resources it uses."""
+        out = np.full(self.n_skus, default)
+        if len(self.sku):
+            starts = self._starts
+            out[self.sku[starts]] = np.minimum.reduceat(per_resource[self.resource], starts)
+        return out
+
+    def spread(self, per_hour: np.ndarray) -> np.ndarray:
+        """``(M, R)`` money per hour to ``(M, S)`` money per unit: Σ_r hours_per_unit × per_hour."""
+        out = np.zeros((per_hour.shape[0], self.n_skus))
+        if len(self.sku):
+            starts = self._starts
+            per_pair = per_hour[:, self.resource] * self.hours[None, :]
+            out[:, self.sku[starts]] = np.add.reduceat(per_pair, starts, axis=1)
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class SupplyPlan:
+    """The supply plan, month by month: ``(M, S)`` per sku, ``(M, R)`` per resource.
+
+    ``load`` is from ``req`` (what demand asks for), ``capacity`` is ``inf`` where unlimited,
+    ``scale`` is the share of ``req`` each sku's resources let it make (before supply limits).
+    """
+
+    target: np.ndarray
+    req: np.ndarray
+    scale: np.ndarray
+    production: np.ndarray
+    shipped: np.ndarray
+    unmet: np.ndarray
+    begin_inventory: np.ndarray
+    end_inventory: np.ndarray
+    load: np.ndarray
+    capacity: np.ndarray
+
+
+def capacity_hours(
+    available_hours: np.ndarray, planned_fte: np.ndarray, hours_per_fte: np.ndarray
+) -> np.ndarray:
+    """``cap = min(available_hours, planned_fte × hours_per_fte)``; a missing figure (NaN) is unlimited.
+
+    Args:
+        available_hours: ``(M, R)``, NaN where the capacity table has no row.
+        planned_fte: ``(M, R)``, NaN where the headcount table has no row.
+        hours_per_fte: ``(R,)``.
+
+    Returns:
+        ``(M, R)`` hours, ``inf`` where both figures are missing.
+    """
+    staffed = planned_fte * hours_per_fte[None, :]
+    cap = np.fmin(available_hours, staffed)  # fmin ignores a NaN when the other is a number
+    return np.where(np.isnan(cap), np.inf, cap)
+
+
+def supply_plan(
+    demand: np.ndarray,
+    target_cover_days: np.ndarray,
+    on_hand: np.ndarray,
+    routing: Routing,
+    capacity: np.ndarray,
+    max_units: np.ndarray,
+) -> SupplyPlan:
+    """Run the supply plan months in order, vectorised over skus and resources.
+
+    Args:
+        demand: ``(M, S)`` demand plan D (levers already applied).
+        target_cover_days: ``(S,)``.
+        on_hand: ``(S,)`` inventory at the start of the first month.
+        routing: hours per unit of each sku on each resource it uses.
+        capacity: ``(M, R)`` hours, ``inf`` = unlimited.
+        max_units: ``(M, S)`` supply limits, ``inf`` = none.
+    """
+    n_months, n_skus = demand.shape
+    # target(s,m) = cover/30 × D(s,m+1); the last month uses D(s,m)
+    following = np.concatenate([demand[1:], demand[-1:]], axis=0) if n_months else demand
+    target = following * (target_cover_days / DAYS_PER_MONTH)[None, :]
+
+    shape = (n_months, n_skus)
+    req = np.empty(shape)
+    scale = np.ones(shape)
+    production = np.empty(shape)
+    shipped = np.empty(shape)
+    begin = np.empty(shape)
+    end = np.empty(shape)
+    load = np.empty((n_months, routing.n_resources))
+
+    inventory = np.asarray(on_hand, dtype=float).copy()
+    for m in range(n_months):
+        begin[m] = inventory
+        r = np.maximum(demand[m] + target[m] - inventory, 0.0)
+        lm = routing.load(r)
+        cm = capacity[m]
+        over = lm > cm
+        if over.any():
+            ratio = np.ones(len(lm))
+            ratio[over] = cm[over] / lm[over]  # min(1, cap/load)
+            s = routing.min_over_resources(ratio)
+            scale[m] = s
+            p = np.minimum(r * s, max_units[m])
+        else:
+            p = np.minimum(r, max_units[m])
+        ship = np.minimum(demand[m], inventory + p)
+        inventory = inventory + p - ship
+        req[m], load[m], production[m], shipped[m], end[m] = r, lm, p, ship, inventory
+    unmet = demand - shipped
+    return SupplyPlan(
+        target=target,
+        req=req,
+        scale=scale,
+        production=production,
+        shipped=shipped,
+        unmet=unmet,
+        begin_inventory=begin,
+        end_inventory=end,
+        load=load,
+        capacity=capacity,
+    )

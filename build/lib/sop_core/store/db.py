@@ -1,0 +1,239 @@
+"""The plan store: one DuckDB file, created and upgraded by numbered migrations."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from sop_core.contract import TABLE_ORDER, TABLES
+from sop_core.errors import StoreError
+from sop_core.settings import Settings, settings_from_frame
+from sop_core.store.lock import ensure_unlocked_in
+from sop_core.store.migrations import MIGRATIONS
+from sop_core.store.plandata import current_cycle
+
+__all__ = ["Store", "default_db_path", "resolve_db_path", "DB_ENV"]
+
+DB_ENV = "SOP_DB"
+
+SQL_MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+)
+"""
+SQL_AUDIT_INSERT = """
+INSERT INTO audit_log (user_name, action, entity, item_key, old_value, new_value, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+"""
+
+
+def default_db_path() -> Path:
+    """``$SOP_DB`` if set, else ``data/sop.duckdb`` under the current folder (run.sh starts in the
+    repository, so the app's store is the repository's ``data/sop.duckdb``)."""
+    env = os.environ.get(DB_ENV)
+    return Path(env) if env else Path("data") / "sop.duckdb"
+
+
+def resolve_db_path(arg: str | os.PathLike | None) -> Path:
+    """The ``--db`` argument if given, else the default."""
+    return Path(arg) if arg else default_db_path()
+
+
+class Store:
+    """One DuckDB connection per process; every query runs on its own cursor.
+
+    Streamlit sessions are threads sharing the process, so the store hands each query a
+    cursor (its own DuckDB connection to the same database) and serialises writes.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, create: bool = True):
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StoreError(
+                f"No plan store at {self.path}: create it with 'python -m sop_core init --db {self.path}'."
+            )
+        if self.path.suffix and self.path.parent and not self.path.parent.exists():
+            raise StoreError(
+                f"Folder {self.path.parent} does not exist; cannot create the plan store there."
+            )
+        try:
+            self.con = duckdb.connect(str(self.path))
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                raise StoreError(
+                    f"The plan store {self.path} is in use by another program (is the app running?). "
+                    "Stop it or use another --db."
+                ) from None
+            raise StoreError(
+                f"Cannot open the plan store {self.path}: {text.splitlines()[0]}"
+            ) from None
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"{self.path} is not a plan store DuckDB can open: {str(exc).splitlines()[0]}"
+            ) from None
+        self._write_lock = threading.RLock()
+        self.migrate()
+
+    # --- connection -------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.con.cursor()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        """Run a read query on a fresh cursor and return a frame."""
+        cur = self.cursor()
+        try:
+            return cur.execute(sql, params or []).df()
+        finally:
+            cur.close()
+
+    def scalar(self, sql: str, params: list | dict | None = None):
+        cur = self.cursor()
+        try:
+            row = cur.execute(sql, params or []).fetchone()
+            return None if row is None else row[0]
+        finally:
+            cur.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor inside one transaction: committed on success, rolled back on any error."""
+        with self._write_lock:
+            cur = self.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                cur.close()
+                raise
+            cur.execute("COMMIT")
+            cur.close()
+
+    # --- schema -------------------------------------------------------------------------
+    def migrate(self) -> list[int]:
+        """Apply every migration not yet recorded; return the numbers applied."""
+        with self._write_lock:
+            cur = self.cursor()
+            cur.execute(SQL_MIGRATIONS_TABLE)
+            done = {r[0] for r in cur.execute("SELECT version FROM schema_migrations").fetchall()}
+            cur.close()
+        applied = []
+        for number, name, sql in MIGRATIONS:
+            if number in done:
+                continue
+            with self.transaction() as cur:
+                cur.execute(sql)
+                cur.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [number, name]
+                )
+            applied.append(number)
+        return applied
+
+    def schema_version(self) -> int:
+        return int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+
+    # --- contract tables ----------------------------------------------------------------
+    def read_table(self, table: str) -> pd.DataFrame:
+        """A contract table, columns in contract order, rows sorted by key."""
+        spec = TABLES[table]  # allow-list: KeyError for anything else
+        cols = ", ".join(spec.column_names)
+        keys = ", ".join(spec.key)
+        return self.query(f"SELECT {cols} FROM {spec.name} ORDER BY {keys}")
+
+    def row_counts(self) -> dict[str, int]:
+        return {t: int(self.scalar(f"SELECT count(*) FROM {t}")) for t in TABLE_ORDER}
+
+    def replace_tables(
+        self, frames: dict[str, pd.DataFrame], *, user: str, source: str
+    ) -> dict[str, tuple[int, int]]:
+        """Replace whole contract tables with already-validated frames, in one transaction.
+
+        Writes one audit row per table (old row count -> new row count). Returns
+        ``{table: (old_rows, new_rows)}``.
+        """
+        # Lock guard (sop_core.meeting.cycles): every import into a locked current cycle is refused,
+        # checked inside the write transaction so a lock cannot slip in between.
+
+        changes: dict[str, tuple[int, int]] = {}
+        with self.transaction() as cur:
+            ensure_unlocked_in(cur, current_cycle(self))
+            for table in TABLE_ORDER:
+                if table not in frames:
+                    continue
+                spec = TABLES[table]
+                frame = frames[table].reindex(columns=spec.column_names)
+                old = cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                cur.execute(f"DELETE FROM {table}")
+                cur.register("incoming_frame", frame)
+                cols = ", ".join(spec.column_names)
+                casts = ", ".join(f"CAST({c.name} AS {c.sql_type})" for c in spec.columns)
+                cur.execute(f"INSERT INTO {table} ({cols}) SELECT {casts} FROM incoming_frame")
+                cur.unregister("incoming_frame")
+                new = len(frame)
+                changes[table] = (int(old), int(new))
+                self.audit(cur, user, "import", table, None, f"{old} rows", f"{new} rows", source)
+            if "actuals" in frames:
+                # The statistical baseline was fitted on the old history.
+                cur.execute("DELETE FROM baseline")
+        return changes
+
+    # --- audit ----------------------------------------------------------------------------
+    @staticmethod
+    def audit(
+        cur: duckdb.DuckDBPyConnection,
+        user: str,
+        action: str,
+        entity: str,
+        item_key: str | None = None,
+        old_value: object = None,
+        new_value: object = None,
+        detail: str | None = None,
+    ) -> None:
+        """Write one audit row on the given cursor (inside the caller's transaction)."""
+        cur.execute(
+            SQL_AUDIT_INSERT,
+            [
+                user or "unknown",
+                action,
+                entity,
+                item_key,
+                None if old_value is None else str(old_value),
+                None if new_value is None else str(new_value),
+                detail,
+            ],
+        )
+
+    def audit_log(self, limit: int | None = None) -> pd.DataFrame:
+        sql = "SELECT id, logged_at, user_name, action, entity, item_key, old_value, new_value, detail FROM audit_log ORDER BY id DESC"
+        if limit:
+            return self.query(sql + " LIMIT ?", [int(limit)])
+        return self.query(sql)
+
+    # --- settings ---------------------------------------------------------------------
+    def settings(self) -> Settings:
+        return settings_from_frame(self.read_table("settings"))
+
+    def snapshot(self) -> dict[str, pd.DataFrame]:
+        """Every table's full contents (contract, audit, and the rest), for comparisons."""
+        names = self.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+        )
+        return {n: self.query(f'SELECT * FROM "{n}"') for n in names["table_name"]}

@@ -1,0 +1,179 @@
+"""Numbered schema migrations of the plan store; each is applied once, in a transaction with its record."""
+
+from __future__ import annotations
+
+from sop_core.contract import TABLE_ORDER, TABLES
+
+__all__ = ["MIGRATIONS"]
+
+
+def _contract_tables_sql() -> str:
+    parts = []
+    for name in TABLE_ORDER:
+        cols = ",\n    ".join(f"{c.name} {c.sql_type}" for c in TABLES[name].columns)
+        parts.append(f"CREATE TABLE {name} (\n    {cols}\n);")
+    return "\n".join(parts)
+
+
+# Keys of contract tables are enforced by the importer (which names the offending rows),
+# not by DuckDB constraints, so a whole table can be deleted and re-inserted in one transaction.
+M001_BASE = (
+    _contract_tables_sql()
+    + """
+CREATE SEQUENCE audit_id_seq;
+CREATE TABLE audit_log (
+    id BIGINT PRIMARY KEY DEFAULT nextval('audit_id_seq'),
+    logged_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    user_name VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    entity VARCHAR NOT NULL,
+    item_key VARCHAR,
+    old_value VARCHAR,
+    new_value VARCHAR,
+    detail VARCHAR
+);
+CREATE TABLE cycles (
+    cycle VARCHAR PRIMARY KEY,
+    status VARCHAR NOT NULL DEFAULT 'open',
+    opened_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    opened_by VARCHAR,
+    locked_at TIMESTAMP,
+    locked_by VARCHAR
+);
+CREATE TABLE baseline (
+    cycle VARCHAR NOT NULL,
+    month VARCHAR NOT NULL,
+    sku VARCHAR NOT NULL,
+    units DOUBLE NOT NULL,
+    model VARCHAR
+);
+CREATE SEQUENCE scenario_id_seq;
+CREATE TABLE scenarios (
+    id BIGINT PRIMARY KEY DEFAULT nextval('scenario_id_seq'),
+    cycle VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    levers VARCHAR NOT NULL,
+    author VARCHAR,
+    note VARCHAR,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    version INTEGER NOT NULL DEFAULT 1,
+    promoted BOOLEAN NOT NULL DEFAULT false
+);
+CREATE SEQUENCE assumption_id_seq;
+CREATE TABLE assumptions (
+    id BIGINT PRIMARY KEY DEFAULT nextval('assumption_id_seq'),
+    cycle VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    value VARCHAR,
+    unit VARCHAR,
+    owner VARCHAR,
+    rationale VARCHAR,
+    evidence VARCHAR,
+    reviewed_at TIMESTAMP,
+    reviewed_by VARCHAR,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE SEQUENCE decision_id_seq;
+CREATE TABLE decisions (
+    id BIGINT PRIMARY KEY DEFAULT nextval('decision_id_seq'),
+    cycle VARCHAR NOT NULL,
+    decision VARCHAR NOT NULL,
+    owner VARCHAR,
+    due VARCHAR,
+    status VARCHAR NOT NULL DEFAULT 'open',
+    answers VARCHAR,
+    created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    created_by VARCHAR,
+    version INTEGER NOT NULL DEFAULT 1
+);
+"""
+)
+
+# The monthly rhythm (sop_core.meeting.cycles, register, decisions, planversions): the four steps of
+# each cycle, the locked plan versions (inputs and results as Parquet), and the columns the
+# register and the decision log need for history and two-editor safety.
+M002_RHYTHM = """
+CREATE TABLE cycle_steps (
+    cycle VARCHAR NOT NULL,
+    step VARCHAR NOT NULL,
+    position INTEGER NOT NULL,
+    title VARCHAR NOT NULL,
+    owner VARCHAR,
+    due DATE NOT NULL,
+    status VARCHAR NOT NULL DEFAULT 'not started',
+    signed_by VARCHAR,
+    signed_at TIMESTAMP,
+    updated_at TIMESTAMP,
+    updated_by VARCHAR,
+    version INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (cycle, step)
+);
+CREATE TABLE plan_versions (
+    cycle VARCHAR PRIMARY KEY,
+    locked_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    locked_by VARCHAR NOT NULL,
+    scenario_name VARCHAR,
+    levers VARCHAR NOT NULL,
+    months VARCHAR NOT NULL,
+    summary VARCHAR NOT NULL
+);
+CREATE TABLE plan_version_frames (
+    cycle VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    n_rows INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (cycle, kind, name)
+);
+ALTER TABLE assumptions ADD COLUMN tolerance_pct DOUBLE;
+ALTER TABLE assumptions ADD COLUMN created_at TIMESTAMP;
+ALTER TABLE assumptions ADD COLUMN created_by VARCHAR;
+ALTER TABLE assumptions ADD COLUMN updated_at TIMESTAMP;
+ALTER TABLE assumptions ADD COLUMN updated_by VARCHAR;
+ALTER TABLE decisions ADD COLUMN origin_cycle VARCHAR;
+ALTER TABLE decisions ADD COLUMN note VARCHAR;
+ALTER TABLE decisions ADD COLUMN updated_at TIMESTAMP;
+ALTER TABLE decisions ADD COLUMN updated_by VARCHAR;
+"""
+
+M003_CONSENSUS = """
+CREATE TABLE consensus_choices (
+    cycle VARCHAR NOT NULL,
+    family VARCHAR NOT NULL,
+    method VARCHAR NOT NULL,
+    weights VARCHAR,
+    adjustment_pct DOUBLE NOT NULL DEFAULT 0,
+    reason VARCHAR NOT NULL,
+    author VARCHAR,
+    updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    version INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (cycle, family)
+);
+"""
+
+# Who may change what (sop_core.meeting.roles): one role per signed-in email, managed by an admin.
+M004_ROLES = """
+CREATE TABLE user_roles (
+    email VARCHAR PRIMARY KEY,
+    role VARCHAR NOT NULL,
+    granted_by VARCHAR,
+    granted_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+"""
+
+# (number, name, sql): append only; never edit a migration that has shipped.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "contract tables, audit log, cycles, baseline, scenarios, assumptions, decisions",
+        M001_BASE,
+    ),
+    (
+        2,
+        "monthly rhythm: cycle steps, locked plan versions, register and decision log columns",
+        M002_RHYTHM,
+    ),
+    (3, "consensus choices per cycle and family", M003_CONSENSUS),
+    (4, "roles: email to role", M004_ROLES),
+]

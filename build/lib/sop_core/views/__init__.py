@@ -1,0 +1,1 @@
+"""What the pages and the board pack both show, computed once: stories, reviews, bridges, charts."""

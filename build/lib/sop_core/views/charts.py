@@ -1,0 +1,579 @@
+"""The app's Altair charts, built by functions (the pages and the board pack call the same ones)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from sop_core.fmt import currency_symbol, money, signed_money
+
+__all__ = [
+    "STORY_COLORS",
+    "SEVERITY_COLORS",
+    "SEVERITY_ORDER",
+    "SERIES_COLORS",
+    "money_axis",
+    "history_forecast_chart",
+    "load_capacity_chart",
+    "utilisation_heatmap",
+    "fte_chart",
+    "cash_chart",
+    "pnl_chart",
+    "stories_chart",
+    "story_gaps_chart",
+    "bridge_chart",
+    "scenario_curves_chart",
+    "bias_chart",
+    "inventory_cover_chart",
+    "working_capital_chart",
+]
+
+# One colour per story, the same on every page; Okabe-Ito hues, distinguishable with colour-blindness.
+STORY_COLORS = {"Demand": "#0072B2", "Supply": "#E69F00", "Finance": "#009E73"}
+# Severity: one hue by lightness, so it reads in greyscale and for colour-blind people; labels always shown.
+SEVERITY_ORDER = ["high", "medium", "low"]
+SEVERITY_COLORS = {"high": "#7B1F4B", "medium": "#C45C8A", "low": "#E8B7CF"}
+SERIES_COLORS = {
+    "Actuals": "#222222",
+    "Statistical": "#7F7F7F",
+    "Sales": "#0072B2",
+    "Marketing": "#56B4E9",
+    "Consensus": "#CC79A7",
+    "Plan": "#D55E00",
+}
+FONT = 14
+HEIGHT = 380
+
+
+def _configure(chart: alt.Chart) -> alt.Chart:
+    return (
+        chart.configure_axis(labelFontSize=FONT, titleFontSize=FONT, grid=True, gridOpacity=0.4)
+        .configure_legend(labelFontSize=FONT, titleFontSize=FONT, orient="top")
+        .configure_title(fontSize=FONT + 2, anchor="start")
+        .configure_view(strokeWidth=0)
+    )
+
+
+def money_axis(currency: str, title: str | None = None) -> alt.Axis:
+    """An axis that labels money compactly in the company currency (£1.2m, £340k)."""
+    sym = currency_symbol(currency).replace("'", "\\'")
+    expr = (
+        f"(datum.value < 0 ? '−' : '') + '{sym}' + "
+        "replace(replace(format(abs(datum.value), '.3~s'), 'M', 'm'), 'G', 'bn')"
+    )
+    return alt.Axis(labelExpr=expr, title=title)
+
+
+def _month_x(title: str = "Month") -> alt.X:
+    return alt.X("month:O", title=title, axis=alt.Axis(labelAngle=-45))
+
+
+def history_forecast_chart(frame: pd.DataFrame, title: str = "") -> alt.Chart:
+    """Lines of units by month per series (Actuals, Statistical, Sales, Marketing, Consensus, Plan).
+
+    Args:
+        frame: columns month, series, units.
+    """
+    series = [s for s in SERIES_COLORS if s in set(frame["series"])]
+    chart = (
+        alt.Chart(frame, title=title)
+        .mark_line(point=alt.OverlayMarkDef(size=30), strokeWidth=2.5)
+        .encode(
+            x=_month_x(),
+            y=alt.Y("units:Q", title="Units"),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                scale=alt.Scale(domain=series, range=[SERIES_COLORS[s] for s in series]),
+            ),
+            strokeDash=alt.condition(
+                alt.datum.series == "Actuals", alt.value([1, 0]), alt.value([6, 3])
+            ),
+            tooltip=["month", "series", alt.Tooltip("units:Q", format=",.0f")],
+        )
+        .properties(height=HEIGHT)
+    )
+    return _configure(chart)
+
+
+def load_capacity_chart(frame: pd.DataFrame, title: str = "") -> alt.Chart:
+    """Bars of load hours with the capacity line; over 100 % marked.
+
+    Args:
+        frame: columns month, resource, load_hours, capacity_hours, utilisation (load/capacity).
+    """
+    data = frame.assign(
+        status=pd.cut(
+            frame["utilisation"].fillna(0) * 100,
+            bins=[-1, 90, 100, float("inf")],
+            labels=["under 90 %", "90–100 %", "over 100 %"],
+        ).astype(str),
+        utilisation_pct=frame["utilisation"] * 100,
+    )
+    status_scale = alt.Scale(
+        domain=["under 90 %", "90–100 %", "over 100 %"],
+        range=["#9FC5E8", SEVERITY_COLORS["medium"], SEVERITY_COLORS["high"]],
+    )
+    base = alt.Chart(data, title=title)
+    bars = base.mark_bar().encode(
+        x=_month_x(),
+        y=alt.Y("load_hours:Q", title="Hours"),
+        color=alt.Color("status:N", title="Load vs capacity", scale=status_scale),
+        tooltip=[
+            "month",
+            "resource",
+            alt.Tooltip("load_hours:Q", title="load (h)", format=",.0f"),
+            alt.Tooltip("capacity_hours:Q", title="capacity (h)", format=",.0f"),
+            alt.Tooltip("utilisation_pct:Q", title="utilisation %", format=".1f"),
+        ],
+    )
+    cap = base.mark_line(color="#222222", strokeWidth=2.5, strokeDash=[6, 3]).encode(
+        x=_month_x(), y="capacity_hours:Q"
+    )
+    return _configure((bars + cap).properties(height=HEIGHT))
+
+
+def utilisation_heatmap(frame: pd.DataFrame, title: str = "") -> alt.Chart:
+    """Utilisation of every resource in every month, a cell each, overloads marked and labelled.
+
+    Args:
+        frame: columns month, resource, utilisation (load/capacity; NaN = unlimited).
+    """
+    data = frame[["month", "resource", "utilisation"]].copy()
+    data["pct"] = data["utilisation"] * 100
+    data["status"] = pd.cut(
+        data["pct"].fillna(0),
+        bins=[-1, 90, 100, float("inf")],
+        labels=["under 90 %", "90–100 %", "over 100 %"],
+    ).astype(str)
+    data.loc[data["utilisation"].isna(), "status"] = "unlimited"
+    data["label"] = [("—" if pd.isna(v) else f"{v:.0f}") for v in data["pct"]]
+    scale = alt.Scale(
+        domain=["under 90 %", "90–100 %", "over 100 %", "unlimited"],
+        range=["#DCEAF7", SEVERITY_COLORS["low"], SEVERITY_COLORS["high"], "#F2F2F2"],
+    )
+    base = alt.Chart(data, title=title).encode(
+        x=_month_x(), y=alt.Y("resource:N", title=None, axis=alt.Axis(labelLimit=220))
+    )
+    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color("status:N", title="Utilisation", scale=scale),
+        tooltip=["resource", "month", alt.Tooltip("pct:Q", title="utilisation %", format=".1f")],
+    )
+    text = base.mark_text(fontSize=FONT - 1).encode(
+        text="label:N",
+        color=alt.condition(
+            alt.datum.status == "over 100 %", alt.value("white"), alt.value("#222222")
+        ),
+    )
+    n = data["resource"].nunique()
+    return _configure((rect + text).properties(height=max(200, 52 * n + 110)))
+
+
+def fte_chart(frame: pd.DataFrame, title: str = "") -> alt.Chart:
+    """FTE needed (what demand asks for) against FTE planned, per month.
+
+    Args:
+        frame: columns month, fte_needed, fte_planned (one resource or summed).
+    """
+    long = frame.melt(
+        id_vars=["month"],
+        value_vars=["fte_needed", "fte_planned"],
+        var_name="what",
+        value_name="fte",
+    )
+    long["what"] = long["what"].map({"fte_needed": "FTE needed", "fte_planned": "FTE planned"})
+    chart = (
+        alt.Chart(long, title=title)
+        .mark_line(point=True, strokeWidth=2.5)
+        .encode(
+            x=_month_x(),
+            y=alt.Y("fte:Q", title="FTE"),
+            color=alt.Color(
+                "what:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["FTE needed", "FTE planned"],
+                    range=[STORY_COLORS["Demand"], STORY_COLORS["Supply"]],
+                ),
+            ),
+            tooltip=["month", "what", alt.Tooltip("fte:Q", format=",.1f")],
+        )
+        .properties(height=HEIGHT)
+    )
+    return _configure(chart)
+
+
+def cash_chart(
+    frame: pd.DataFrame, minimum_cash: float, currency: str, title: str = ""
+) -> alt.Chart:
+    """Closing cash by month with the minimum-cash line; months below it marked.
+
+    Args:
+        frame: columns month, closing_cash.
+    """
+    data = frame[["month", "closing_cash"]].assign(
+        below=lambda d: d["closing_cash"] < minimum_cash, minimum=minimum_cash
+    )
+    base = alt.Chart(data, title=title)
+    line = base.mark_area(
+        line={"color": STORY_COLORS["Finance"], "strokeWidth": 2.5},
+        color=STORY_COLORS["Finance"],
+        opacity=0.15,
+    ).encode(
+        x=_month_x(),
+        y=alt.Y("closing_cash:Q", title="Closing cash", axis=money_axis(currency, "Closing cash")),
+        tooltip=["month", alt.Tooltip("closing_cash:Q", format=",.0f", title="closing cash")],
+    )
+    rule = base.mark_rule(color=SEVERITY_COLORS["high"], strokeDash=[6, 3], strokeWidth=2).encode(
+        y="minimum:Q"
+    )
+    below = (
+        base.transform_filter(alt.datum.below)
+        .mark_point(shape="triangle-down", size=160, filled=True, color=SEVERITY_COLORS["high"])
+        .encode(x=_month_x(), y="closing_cash:Q")
+    )
+    label = (
+        base.transform_filter("datum.month == " + repr(str(data["month"].iloc[-1])))
+        .mark_text(align="right", dy=-8, fontSize=FONT, color=SEVERITY_COLORS["high"])
+        .encode(x=_month_x(), y="minimum:Q", text=alt.value("minimum cash"))
+    )
+    return _configure((line + rule + below + label).properties(height=HEIGHT))
+
+
+def _money_lines(
+    frame: pd.DataFrame, names: dict[str, str], colours: list[str], currency: str, title: str
+) -> alt.Chart:
+    """Lines of money by month, one per column of ``frame`` named in ``names`` (column → label)."""
+    long = frame.melt(
+        id_vars=["month"], value_vars=list(names), var_name="what", value_name="amount"
+    )
+    long["what"] = long["what"].map(names)
+    chart = (
+        alt.Chart(long, title=title)
+        .mark_line(point=True, strokeWidth=2.5)
+        .encode(
+            x=_month_x(),
+            y=alt.Y("amount:Q", axis=money_axis(currency, currency)),
+            color=alt.Color(
+                "what:N", title=None, scale=alt.Scale(domain=list(names.values()), range=colours)
+            ),
+            tooltip=["month", "what", alt.Tooltip("amount:Q", format=",.0f")],
+        )
+        .properties(height=HEIGHT)
+    )
+    return _configure(chart)
+
+
+def pnl_chart(frame: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
+    """Revenue, gross margin and operating profit by month.
+
+    Args:
+        frame: columns month, revenue, gross_margin, operating_profit.
+    """
+    names = {
+        "revenue": "Revenue",
+        "gross_margin": "Gross margin",
+        "operating_profit": "Operating profit",
+    }
+    return _money_lines(
+        frame, names, [STORY_COLORS["Demand"], STORY_COLORS["Finance"], "#444444"], currency, title
+    )
+
+
+def stories_chart(
+    stories: pd.DataFrame, marks: pd.DataFrame, currency: str, title: str = ""
+) -> alt.Chart:
+    """The three stories in money by month (lines), disagreements marked in place, and the gaps below.
+
+    Args:
+        stories: columns month, story (Demand, Supply, Finance), value.
+        marks: columns month, type, entity, money_at_stake, severity, y (where to draw the mark).
+    """
+    months = list(dict.fromkeys(stories["month"]))
+    x = alt.X("month:O", title=None, sort=months, axis=alt.Axis(labelAngle=-45))
+    lines = (
+        alt.Chart(stories)
+        .mark_line(point=alt.OverlayMarkDef(size=40), strokeWidth=3)
+        .encode(
+            x=x,
+            y=alt.Y(
+                "value:Q",
+                title="Revenue",
+                axis=money_axis(currency, "Revenue"),
+                scale=alt.Scale(zero=False),
+            ),
+            color=alt.Color(
+                "story:N",
+                title="Story",
+                scale=alt.Scale(domain=list(STORY_COLORS), range=list(STORY_COLORS.values())),
+                legend=alt.Legend(symbolSize=220, symbolStrokeWidth=4),
+            ),
+            tooltip=["month", "story", alt.Tooltip("value:Q", format=",.0f")],
+        )
+    )
+    layers = [lines]
+    if len(marks):
+        layers.append(
+            alt.Chart(marks)
+            .mark_point(shape="diamond", filled=True, stroke="white", strokeWidth=1, opacity=0.9)
+            .encode(
+                x=x,
+                y="y:Q",
+                size=alt.Size(
+                    "money_at_stake:Q",
+                    title="Money at stake",
+                    scale=alt.Scale(range=[60, 900]),
+                    legend=None,
+                ),
+                fill=alt.Fill(
+                    "severity:N",
+                    title="Worst disagreement",
+                    scale=alt.Scale(
+                        domain=SEVERITY_ORDER, range=[SEVERITY_COLORS[s] for s in SEVERITY_ORDER]
+                    ),
+                    legend=alt.Legend(symbolSize=220, symbolType="diamond"),
+                ),
+                tooltip=[
+                    "month",
+                    alt.Tooltip("story:N", title="story"),
+                    alt.Tooltip("type:N", title="disagreements"),
+                    alt.Tooltip("entity:N", title="where"),
+                    alt.Tooltip("count:Q", title="how many"),
+                    "severity",
+                    alt.Tooltip("money_at_stake:Q", format=",.0f", title="money at stake"),
+                ],
+            )
+        )
+    return _configure(
+        alt.layer(*layers, title=title)
+        .resolve_scale(color="independent")
+        .properties(height=HEIGHT + 120)
+    )
+
+
+def story_gaps_chart(stories: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
+    """Bars of the gaps between the stories by month: supply − demand, supply − finance budget.
+
+    Args:
+        stories: columns month, story (Demand, Supply, Finance), value.
+    """
+    months = list(dict.fromkeys(stories["month"]))
+    wide = stories.pivot_table(
+        index="month", columns="story", values="value", aggfunc="sum"
+    ).reindex(months)
+    gap_rows = []
+    for month, row in wide.iterrows():
+        if "Supply" in row and "Demand" in row and pd.notna(row.get("Demand")):
+            gap_rows.append(
+                {"month": month, "gap": "Supply − Demand", "value": row["Supply"] - row["Demand"]}
+            )
+        if "Finance" in row and pd.notna(row.get("Finance")):
+            gap_rows.append(
+                {
+                    "month": month,
+                    "gap": "Supply − Finance budget",
+                    "value": row["Supply"] - row["Finance"],
+                }
+            )
+    gaps = pd.DataFrame(gap_rows, columns=["month", "gap", "value"])
+    bottom = (
+        alt.Chart(gaps)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title="Month", sort=months, axis=alt.Axis(labelAngle=-45)),
+            xOffset="gap:N",
+            y=alt.Y("value:Q", title="Gap", axis=money_axis(currency, "Gap")),
+            color=alt.Color(
+                "gap:N",
+                title="Gap",
+                scale=alt.Scale(
+                    domain=["Supply − Demand", "Supply − Finance budget"],
+                    range=[STORY_COLORS["Demand"], STORY_COLORS["Finance"]],
+                ),
+            ),
+            tooltip=["month", "gap", alt.Tooltip("value:Q", format=",.0f")],
+        )
+        .properties(height=300, title=title)
+    )
+    return _configure(bottom)
+
+
+def bridge_chart(steps: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
+    """A waterfall from a start figure to an end figure, each bar labelled with its amount.
+
+    The axis does not start at zero, so steps small against the totals stay visible.
+
+    Args:
+        steps: columns step, amount, kind ('total' for the start and end bars, 'delta' for the rest), in order.
+    """
+
+    data = steps.reset_index(drop=True).copy()
+    start, ends = [], []
+    running = 0.0
+    for amount, kind in zip(data["amount"], data["kind"], strict=True):
+        if kind == "total":
+            start.append(0.0)
+            ends.append(amount)
+            running = amount
+        else:
+            start.append(running)
+            running += amount
+            ends.append(running)
+    data["start"], data["end"], data["order"] = start, ends, range(len(data))
+    data["top"] = data[["start", "end"]].max(axis=1)
+    data["colour"] = [
+        "total" if k == "total" else ("increase" if a >= 0 else "decrease")
+        for a, k in zip(data["amount"], data["kind"], strict=True)
+    ]
+    data["label"] = [
+        money(a, currency) if k == "total" else signed_money(a, currency)
+        for a, k in zip(data["amount"], data["kind"], strict=True)
+    ]
+    moving = data.loc[data["kind"] != "total", ["start", "end"]].to_numpy()
+    totals = data.loc[data["kind"] == "total", "amount"].to_numpy()
+    lo = float(min(moving.min() if moving.size else totals.min(), totals.min()))
+    hi = float(max(moving.max() if moving.size else totals.max(), totals.max()))
+    pad = max((hi - lo) * 0.6, abs(hi) * 0.02, 1.0)
+    domain = [lo - pad, hi + pad * 0.5]
+    x = alt.X(
+        "step:N",
+        sort=alt.SortField("order"),
+        title=None,
+        axis=alt.Axis(labelAngle=0, labelLimit=200, labelOverlap=False),
+    )
+    base = alt.Chart(data, title=title)
+    bars = base.mark_bar(size=56, clip=True).encode(
+        x=x,
+        y=alt.Y(
+            "start:Q",
+            axis=money_axis(currency, currency),
+            scale=alt.Scale(domain=domain, zero=False),
+        ),
+        y2="end:Q",
+        color=alt.Color(
+            "colour:N",
+            legend=None,
+            scale=alt.Scale(
+                domain=["total", "increase", "decrease"],
+                range=["#555555", STORY_COLORS["Finance"], SEVERITY_COLORS["high"]],
+            ),
+        ),
+        tooltip=["step", alt.Tooltip("amount:Q", format=",.0f")],
+    )
+    labels = base.mark_text(dy=-10, fontSize=FONT, fontWeight="bold").encode(
+        x=x, y="top:Q", text="label:N"
+    )
+    return _configure((bars + labels).properties(height=HEIGHT))
+
+
+def scenario_curves_chart(
+    frame: pd.DataFrame, currency: str, title: str = "", colors: dict[str, str] | None = None
+) -> alt.Chart:
+    """Closing cash and gross margin of base and scenario(s) on one chart.
+
+    Args:
+        frame: columns month, plan (e.g. Base, Scenario), measure (Closing cash, Gross margin), amount.
+        colors: optional plan → colour (e.g. the base plan grey); plans not in it, and every plan
+            when it is None, take Vega's category colours.
+    """
+    plans = list(dict.fromkeys(frame["plan"]))
+    scale = alt.Undefined
+    if colors:
+        fallback = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
+        scale = alt.Scale(
+            domain=plans,
+            range=[colors.get(p, fallback[i % len(fallback)]) for i, p in enumerate(plans)],
+        )
+    chart = (
+        alt.Chart(frame, title=title)
+        .mark_line(point=True, strokeWidth=2.5)
+        .encode(
+            x=_month_x(),
+            y=alt.Y("amount:Q", axis=money_axis(currency, currency)),
+            color=alt.Color("plan:N", title=None, sort=plans, scale=scale),
+            # a dash in the legend, not a dot: which measure is the dashed line
+            strokeDash=alt.StrokeDash(
+                "measure:N",
+                title=None,
+                legend=alt.Legend(
+                    symbolType="stroke",
+                    symbolStrokeColor="#333333",
+                    symbolStrokeWidth=2.5,
+                    symbolSize=400,
+                    orient="bottom",
+                ),
+            ),
+            tooltip=["month", "plan", "measure", alt.Tooltip("amount:Q", format=",.0f")],
+        )
+        .properties(height=HEIGHT)
+    )
+    return _configure(chart)
+
+
+def bias_chart(frame: pd.DataFrame, tolerance_pct: float, title: str = "") -> alt.Chart:
+    """Forecast bias % by family and source, with the tolerance band.
+
+    Args:
+        frame: columns source, family, bias_pct, verdict.
+    """
+    base = alt.Chart(frame, title=title)
+    bars = base.mark_bar().encode(
+        y=alt.Y("family:N", title=None),
+        yOffset="source:N",
+        x=alt.X("bias_pct:Q", title="Bias % (forecast − actual) / actual"),
+        color=alt.Color(
+            "source:N",
+            title="Source",
+            scale=alt.Scale(
+                domain=["sales", "marketing", "consensus", "statistical"],
+                range=[
+                    SERIES_COLORS["Sales"],
+                    SERIES_COLORS["Marketing"],
+                    SERIES_COLORS["Consensus"],
+                    SERIES_COLORS["Statistical"],
+                ],
+            ),
+        ),
+        tooltip=["family", "source", alt.Tooltip("bias_pct:Q", format="+.1f"), "verdict"],
+    )
+    band = (
+        alt.Chart(pd.DataFrame({"lo": [-tolerance_pct], "hi": [tolerance_pct]}))
+        .mark_rect(opacity=0.12, color="#555555")
+        .encode(x="lo:Q", x2="hi:Q")
+    )
+    return _configure((band + bars).properties(height=max(260, 110 * frame["family"].nunique())))
+
+
+def inventory_cover_chart(frame: pd.DataFrame, title: str = "") -> alt.Chart:
+    """Projected end inventory (units, bars) and days of cover (line), by month.
+
+    Args:
+        frame: columns month, end_inventory_units, cover_days.
+    """
+    base = alt.Chart(frame, title=title).encode(x=_month_x())
+    bars = base.mark_bar(color=STORY_COLORS["Supply"], opacity=0.7).encode(
+        y=alt.Y("end_inventory_units:Q", title="End inventory (units)"),
+        tooltip=[
+            "month",
+            alt.Tooltip("end_inventory_units:Q", format=",.0f"),
+            alt.Tooltip("cover_days:Q", format=",.0f"),
+        ],
+    )
+    line = base.mark_line(color="#222222", point=True, strokeWidth=2.5).encode(
+        y=alt.Y("cover_days:Q", title="Days of cover")
+    )
+    return _configure(
+        alt.layer(bars, line).resolve_scale(y="independent").properties(height=HEIGHT)
+    )
+
+
+def working_capital_chart(frame: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
+    """Receivables, inventory value and payables by month.
+
+    Args:
+        frame: columns month, receivables, inventory_value, payables.
+    """
+    names = {"receivables": "Receivables", "inventory_value": "Inventory", "payables": "Payables"}
+    return _money_lines(
+        frame, names, [STORY_COLORS["Demand"], STORY_COLORS["Supply"], "#444444"], currency, title
+    )

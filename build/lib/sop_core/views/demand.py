@@ -1,0 +1,81 @@
+"""What the Demand review shows: history, baseline, each source's forecast and the plan, by month."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["demand_series", "SERIES"]
+
+SERIES = ("Actuals", "Statistical", "Sales", "Marketing", "Consensus", "Plan")
+
+
+def demand_series(
+    data, result, *, family: str | None = None, sku: str | None = None, history_months: int = 24
+) -> pd.DataFrame:
+    """Units by month for a family or a sku (all skus if neither): actuals, then each forecast and the plan.
+
+    The forecasts are the cycle's (PlanData.cycle) over the horizon; a source is summed over the
+    skus that have it (a month where no sku has that source is left out). The plan is the demand
+    plan D after levers.
+
+    Returns columns month, series, units.
+    """
+    m = result.model
+    skus = m.skus
+    if sku is not None:
+        cols = np.flatnonzero(skus == sku)
+    elif family is not None:
+        cols = np.flatnonzero(m.sku_family == list(m.families).index(family))
+    else:
+        cols = np.arange(len(skus))
+    chosen = set(skus[cols])
+    parts = []
+    actuals = data.actuals[data.actuals["sku"].isin(chosen)]
+    if len(actuals):
+        hist = (
+            actuals.groupby("month", as_index=False)["units"]
+            .sum()
+            .sort_values("month")
+            .tail(history_months)
+        )
+        parts.append(hist.assign(series="Actuals"))
+    months = np.asarray(m.months, dtype=object)
+
+    def add(name: str, grid: np.ndarray) -> None:
+        sub = grid[:, cols]
+        has = ~np.isnan(sub).all(axis=1)
+        if has.any():
+            parts.append(
+                pd.DataFrame(
+                    {"month": months[has], "units": np.nansum(sub, axis=1)[has], "series": name}
+                )
+            )
+
+    add("Statistical", m.baseline)
+    add("Sales", m.sales)
+    add("Marketing", m.marketing)
+    fc = data.forecasts
+    cons = fc[
+        (fc["cycle"] == data.cycle)
+        & (fc["source"] == "consensus")
+        & fc["sku"].isin(chosen)
+        & fc["month"].isin(list(m.months))
+    ]
+    if len(cons):
+        parts.append(
+            cons.groupby("month", as_index=False)["units"].sum().assign(series="Consensus")
+        )
+    parts.append(
+        pd.DataFrame(
+            {"month": months, "units": result.demand[:, cols].sum(axis=1), "series": "Plan"}
+        )
+    )
+    out = pd.concat(parts, ignore_index=True)[["month", "series", "units"]]
+    order = out["series"].map({name: i for i, name in enumerate(SERIES)})
+    return (
+        out.assign(order=order)
+        .sort_values(["order", "month"])
+        .drop(columns="order")
+        .reset_index(drop=True)
+    )
