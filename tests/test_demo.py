@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from scripts import make_demo as md
-from sop_core.bootstrap import init_store
 from sop_core.contract import SETTINGS, TABLES
 from sop_core.meeting.record import plan_for_store
+from sop_core.store.db import Store
 
 DEMO = md.DEFAULT_OUT
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -226,12 +226,9 @@ def test_story_6_cash_dips_below_minimum(story):
 
 
 @pytest.fixture(scope="module")
-def engine_plan(tmp_path_factory):
-    store = init_store(tmp_path_factory.mktemp("demo") / "d.duckdb", demo=True)
-    try:
+def engine_plan(demo_store_file):
+    with Store(demo_store_file) as store:
         yield plan_for_store(store)
-    finally:
-        store.close()
 
 
 def test_real_engine_shows_all_six_stories(engine_plan):
