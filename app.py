@@ -50,8 +50,14 @@ PAGES = {
             url_path="cycle",
         ),
         st.Page(
+            "pages/assumptions.py",
+            title="Assumptions",
+            icon=":material/fact_check:",
+            url_path="assumptions",
+        ),
+        st.Page(
             "pages/decisions.py",
-            title="Assumptions & decisions",
+            title="Decisions",
             icon=":material/gavel:",
             url_path="decisions",
         ),

@@ -4,7 +4,7 @@ import streamlit as st
 
 from sop_core.errors import SopError
 from sop_core.meeting import roles
-from ui import auth, state
+from ui import auth, flash, state
 
 store = state.get_store()
 
@@ -27,13 +27,11 @@ if not auth.auth_configured():
         icon=":material/info:",
     )
 
-flash = st.session_state.pop("admin_flash", None)
-if flash:
-    (st.error if flash[0] == "error" else st.success)(flash[1])
+flash.show("admin")
 
 
 def _flash(kind: str, text: str) -> None:
-    st.session_state["admin_flash"] = (kind, text)
+    flash.say("admin", kind, text)
 
 
 def _set() -> None:

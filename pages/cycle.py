@@ -13,7 +13,7 @@ from sop_core.store import lock
 from sop_core.store.plandata import current_cycle
 from sop_core.views import bridge
 from sop_core.views.charts import bridge_chart
-from ui import auth, state
+from ui import auth, flash, state
 
 store = state.get_store()
 cycle = state.selected_cycle(store)
@@ -27,16 +27,17 @@ if not cycle:
     st.stop()
 
 
-def _run(permission: str, action, *args, **kwargs) -> None:
+def _run(permission: str, action, *args, **kwargs) -> bool:
     """Run one store action from a button if the role may; keep its message for the rerun."""
     try:
         auth.check(permission, detail=cycle, store=store)
         message = action(*args, **kwargs)
     except SopError as exc:
-        st.session_state["cycle_flash"] = ("error", str(exc))
-    else:
-        state.after_write()
-        st.session_state["cycle_flash"] = ("success", message or "Saved.")
+        flash.say("cycle", "error", str(exc))
+        return False
+    state.after_write()
+    flash.say("cycle", "success", message or "Saved.")
+    return True
 
 
 def _sign(step: str) -> None:
@@ -48,8 +49,7 @@ def _lock() -> None:
 
 
 def _open_next() -> None:
-    _run("cycle:open", cycles.open_next_cycle, store, user=state.user_name())
-    if st.session_state["cycle_flash"][0] == "success":
+    if _run("cycle:open", cycles.open_next_cycle, store, user=state.user_name()):
         st.session_state["cycle"] = current_cycle(store)  # the sidebar follows to the new cycle
 
 
@@ -72,9 +72,7 @@ def _save_step(step: str, version: int) -> None:
     _run("step:update", _update_step, step, version)
 
 
-flash = st.session_state.pop("cycle_flash", None)
-if flash:
-    (st.error if flash[0] == "error" else st.success)(flash[1])
+flash.show("cycle")
 
 try:
     line = cycles.rhythm_line(store, cycle)

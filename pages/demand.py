@@ -15,7 +15,7 @@ from sop_core.forecasting.consensus import (
 )
 from sop_core.views.charts import bias_chart, history_forecast_chart
 from sop_core.views.demand import demand_series
-from ui import auth, plan, state, views
+from ui import auth, flash, plan, state, views
 from ui.widgets import notice
 
 store = state.get_store()
@@ -152,6 +152,7 @@ else:
             f"{earlier[1].describe()} — by {earlier[1].author} ({earlier[1].reason}). The form "
             "starts from it; set it again, with today's reason, to keep it for this cycle."
         )
+    flash.show("demand")
     with st.form("demand_consensus_form"):
         c1, c2 = st.columns(2)
         method = c1.radio(
@@ -226,8 +227,10 @@ else:
         else:
             state.after_write()
             total = float(preview["units"].sum())
-            st.success(
-                f"Consensus for {cfam} set: {fmt.units(total)} units over the horizon. The plan is updated."
+            flash.say(
+                "demand",
+                "success",
+                f"Consensus for {cfam} set: {fmt.units(total)} units over the horizon. The plan is updated.",
             )
             st.rerun()
     else:

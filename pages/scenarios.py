@@ -15,7 +15,7 @@ from sop_core.meeting.scenarios import (
 from sop_core.plan.levers import describe_levers, levers_from_json, levers_to_strings
 from sop_core.store.lock import is_locked
 from sop_core.views import whatif
-from ui import auth, plan, state
+from ui import auth, flash, plan, state
 from ui import whatif as panel
 from ui.widgets import views
 
@@ -37,14 +37,13 @@ st.caption(
 
 
 def _flash(kind: str, text: str) -> None:
-    st.session_state.setdefault(f"{P}_flash", []).append((kind, text))
+    flash.say(P, kind, text)
 
 
-# Always one container, messages or not: the what-if below keeps its place in the page, which
+# Always one container, a message or not: the what-if below keeps its place in the page, which
 # the figures fragment's write into the chart column relies on.
 with st.container():
-    for kind, text in st.session_state.pop(f"{P}_flash", []):
-        {"error": st.error, "warning": st.warning, "success": st.success}[kind](text)
+    flash.show(P)
 
 
 # --- the callbacks (run before the page, so the inputs show what they set) ---------------------

@@ -216,7 +216,7 @@ def _saved_view(at: AppTest) -> None:
 
 PAGE = {
     name: str(ROOT / "pages" / f"{name}.py")
-    for name in ("cycle", "decisions", "data", "demand", "scenarios")
+    for name in ("cycle", "assumptions", "decisions", "data", "demand", "scenarios")
 }
 # action, page, what to fill in, the button, a text of success, one role allowed, one refused
 PAGE_ACTIONS = [
@@ -250,9 +250,9 @@ PAGE_ACTIONS = [
     ("cycle:open", "cycle", _nothing, "cycle_open", "2026-02", "admin", "sales"),
     (
         "assumption:edit",
-        "decisions",
-        _fill(decisions_new_a_name="Lead time", decisions_new_a_value="6"),
-        "decisions_new_a_add",
+        "assumptions",
+        _fill(assumptions_new_name="Lead time", assumptions_new_value="6"),
+        "assumptions_new_add",
         "Added",
         "operations",
         "viewer",
