@@ -1,1 +1,0 @@
-"""Forecasts: the statistical baseline, the track record of each source, the consensus."""

@@ -1,1 +1,0 @@
-"""Getting data in: reading CSV and Excel files, checking every cell, importing all-or-nothing, templates."""

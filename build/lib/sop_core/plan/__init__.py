@@ -1,1 +1,0 @@
-"""The plan: levers, then the reference method from demand to supply, finance and disagreements."""

@@ -1,1 +1,0 @@
-"""What the pages and the board pack both show, computed once: stories, reviews, bridges, charts."""
