@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from sop_core import fmt
+from sop_core.plan.disagreements import totals_of_table
 from sop_core.views.alignment import (
     TYPE_LABELS,
     alignment_table,
@@ -12,6 +13,7 @@ from sop_core.views.alignment import (
     stories_by_month,
 )
 from sop_core.views.charts import SEVERITY_ORDER, stories_chart, story_gaps_chart
+from sop_core.views.headline import headline_by_key, headline_figures
 from ui import plan, state
 from ui.widgets import disagreement_table
 
@@ -43,6 +45,7 @@ types = f2.multiselect(
     placeholder="All types",
 )
 severities = f3.pills("Severity", SEVERITY_ORDER, selection_mode="multi", key="alignment_severity")
+filtered = bool(family or resource != "All resources" or types or severities)
 dis = filter_disagreements(
     all_dis,
     result.model,
@@ -53,25 +56,38 @@ dis = filter_disagreements(
 )
 
 table = alignment_table(result, dis, family)
-total_gap = float(table["supply_vs_budget"].sum(skipna=True))
+vs_budget = headline_by_key(headline_figures(result, family))["revenue_vs_budget"]
+stake = totals_of_table(dis)
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Demand story", fmt.money(float(table["demand"].sum()), cur), border=True)
+m1.metric(
+    "Demand story",
+    fmt.money(float(table["demand"].sum()), cur),
+    "every unit asked for, at plan prices",
+    delta_color="off",
+    delta_arrow="off",
+    border=True,
+)
 m2.metric(
     "Supply can ship",
     fmt.money(float(table["supply"].sum()), cur),
-    fmt.signed_money(float(table["supply_vs_demand"].sum()), cur).replace("−", "-") + " vs demand",
+    fmt.signed_money(float(table["supply_vs_demand"].sum()), cur) + " vs demand",
+    delta_color="off",
+    delta_arrow="off",
     border=True,
 )
 m3.metric(
-    "Finance budget",
-    fmt.money(float(table["finance"].sum(skipna=True)), cur),
-    fmt.signed_money(total_gap, cur).replace("−", "-") + " supply vs budget",
+    vs_budget.label,
+    vs_budget.text,
+    vs_budget.note,
+    delta_color="off",
+    delta_arrow="off",
+    help=vs_budget.help or None,
     border=True,
 )
 m4.metric(
-    "Disagreements",
-    f"{len(dis)}",
-    f"{fmt.money(float(dis['money_at_stake'].sum()) if len(dis) else 0.0, cur)} at stake",
+    "Money at stake" + (" (filtered)" if filtered else ""),
+    fmt.money(stake.money, cur),
+    f"{stake.root_causes} root cause{'s' if stake.root_causes != 1 else ''}, {stake.rows} month rows",
     delta_color="off",
     delta_arrow="off",
     border=True,

@@ -9,6 +9,7 @@ from sop_core.meeting import cycles
 from sop_core.meeting.scenarios import promoted_scenario
 from sop_core.meeting.versions import list_versions
 from sop_core.months import add_months
+from sop_core.plan.levers import describe_levers, parse_levers
 from sop_core.store import lock
 from sop_core.store.plandata import current_cycle
 from sop_core.views import bridge
@@ -44,8 +45,23 @@ def _sign(step: str) -> None:
     _run("step:signoff", cycles.sign_off, store, cycle, step, user=state.user_name())
 
 
-def _lock() -> None:
-    _run("cycle:lock", cycles.lock_cycle, store, cycle, user=state.user_name())
+def _lock(override: bool) -> None:
+    reason = st.session_state.get("cycle_lock_override") if override else None
+    _run("cycle:lock", cycles.lock_cycle, store, cycle, user=state.user_name(), override=reason)
+
+
+def _reopen(step: str, version: int) -> None:
+    reason = st.session_state.get(f"cycle_reopen_reason_{step}") or ""
+    _run(
+        "step:reopen",
+        cycles.reopen_step,
+        store,
+        cycle,
+        step,
+        user=state.user_name(),
+        reason=reason,
+        expected_version=version,
+    )
 
 
 def _open_next() -> None:
@@ -55,7 +71,8 @@ def _open_next() -> None:
 
 def _update_step(step: str, version: int) -> str:
     owner = st.session_state.get(f"cycle_owner_{step}")
-    status = st.session_state.get(f"cycle_status_{step}")
+    due = st.session_state.get(f"cycle_due_{step}")
+    status = st.session_state.get(f"cycle_status_{step}")  # absent on a signed-off step's card
     cycles.update_step(
         store,
         cycle,
@@ -64,8 +81,10 @@ def _update_step(step: str, version: int) -> str:
         expected_version=version,
         owner=owner,
         status=status,
+        due=due,
     )
-    return f"{cycles.STEP_BY_KEY[step].title}: owner {owner}, {status}."
+    saved = f"owner {owner}, due {fmt.day(due)}" + (f", {status}" if status else "")
+    return f"{cycles.STEP_BY_KEY[step].title}: {saved}."
 
 
 def _save_step(step: str, version: int) -> None:
@@ -125,42 +144,69 @@ if not locked:
     cols = st.columns(len(steps))
     for col, row in zip(cols, steps.itertuples(), strict=True):
         spec = cycles.STEP_BY_KEY[row.step]
+        signed = row.status == cycles.SIGNED_OFF
         with col, st.container(border=True):
             st.markdown(f"**{row.position}. {row.title}**")
             st.caption(spec.question)
             if row.step == "executive":
+                st.caption("Signed off by the lock below.")
                 continue
+            if signed:
+                st.badge(
+                    f"Signed off by {row.signed_by} on {pd.Timestamp(row.signed_at):%d %b %H:%M}",
+                    icon=":material/check_circle:",
+                    color="green",
+                )
             st.text_input("Owner", value=row.owner, key=f"cycle_owner_{row.step}")
-            options = list(cycles.STEP_STATUSES[:2])
-            current = row.status if row.status in options else cycles.IN_PROGRESS
-            st.selectbox(
-                "Status",
-                options,
-                index=options.index(current),
-                key=f"cycle_status_{row.step}",
-            )
+            st.date_input("Due", value=row.due, key=f"cycle_due_{row.step}", format="DD/MM/YYYY")
+            if not signed:
+                options = list(cycles.STEP_STATUSES[:2])
+                st.selectbox(
+                    "Status",
+                    options,
+                    index=options.index(
+                        row.status if row.status in options else cycles.NOT_STARTED
+                    ),
+                    key=f"cycle_status_{row.step}",
+                )
+            else:
+                st.session_state.pop(f"cycle_status_{row.step}", None)
             st.button(
-                "Save",
+                "Save owner and due date" if signed else "Save",
                 key=f"cycle_save_{row.step}",
                 on_click=_save_step,
                 args=(row.step, int(row.version)),
                 disabled=not auth.can("step:update", store),
+                help="Saving the owner or due date never changes a sign-off.",
             )
-            st.button(
-                "Sign off",
-                key=f"cycle_sign_{row.step}",
-                type="primary",
-                disabled=row.status == cycles.SIGNED_OFF
-                or not named
-                or not auth.can("step:signoff", store),
-                on_click=_sign,
-                args=(row.step,),
-            )
+            if signed:
+                with st.popover("Reopen…", icon=":material/undo:"):
+                    st.text_input(
+                        "Why reopen it?",
+                        key=f"cycle_reopen_reason_{row.step}",
+                        placeholder="e.g. Sales sent a revised forecast",
+                    )
+                    st.button(
+                        f"Reopen {row.title}",
+                        key=f"cycle_reopen_{row.step}",
+                        on_click=_reopen,
+                        args=(row.step, int(row.version)),
+                        disabled=not auth.can("step:reopen", store),
+                    )
+            else:
+                st.button(
+                    "Sign off",
+                    key=f"cycle_sign_{row.step}",
+                    type="primary",
+                    disabled=not named or not auth.can("step:signoff", store),
+                    on_click=_sign,
+                    args=(row.step,),
+                )
 
     st.subheader("Executive S&OP: lock the plan")
     promoted = promoted_scenario(store, cycle)
     plan_text = (
-        f'the promoted scenario "{promoted.name}" ({", ".join(promoted.levers) or "no levers"})'
+        f'the promoted scenario "{promoted.name}" ({"; ".join(describe_levers(parse_levers(promoted.levers))) or "no levers"})'
         if promoted
         else "the base plan (no scenario is promoted; promote one on the Scenarios page)"
     )
@@ -168,17 +214,41 @@ if not locked:
         f"Locking stores {plan_text} with its inputs and results as the plan of record for "
         f"cycle {cycle}. After the lock, edits and imports for this cycle are refused."
     )
+    unsigned = steps[(steps["step"] != "executive") & (steps["status"] != cycles.SIGNED_OFF)]
     confirm = st.checkbox(
         f"The executive meeting agreed this plan for cycle {cycle}", key="cycle_lock_confirm"
     )
-    st.button(
-        f"Sign off and lock cycle {cycle}",
-        key="cycle_lock",
-        type="primary",
-        icon=":material/lock:",
-        disabled=not (confirm and named and auth.can("cycle:lock", store)),
-        on_click=_lock,
-    )
+    may_lock = confirm and named and auth.can("cycle:lock", store)
+    if unsigned.empty:
+        st.button(
+            f"Sign off and lock cycle {cycle}",
+            key="cycle_lock",
+            type="primary",
+            icon=":material/lock:",
+            disabled=not may_lock,
+            on_click=_lock,
+            args=(False,),
+        )
+    else:
+        st.warning(
+            f"Not signed off yet: {', '.join(unsigned['title'])}. Sign them off above, or lock "
+            "with an executive override: its reason is kept in the lock record and the board pack.",
+            icon=":material/warning:",
+        )
+        reason = st.text_input(
+            "Reason for locking without those sign-offs",
+            key="cycle_lock_override",
+            placeholder="e.g. The board meets tomorrow; finance signs off the reconciliation after.",
+        )
+        st.button(
+            f"Lock cycle {cycle} with an override",
+            key="cycle_lock",
+            type="primary",
+            icon=":material/lock:",
+            disabled=not (may_lock and len((reason or "").strip()) >= cycles.MIN_REASON),
+            on_click=_lock,
+            args=(True,),
+        )
 
 if cycle == current_cycle(store):
     st.subheader("Next cycle")

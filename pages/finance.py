@@ -4,15 +4,18 @@ import pandas as pd
 import streamlit as st
 
 from sop_core import fmt
+from sop_core.months import month_label
 from sop_core.views.budget import budget_fte_grid, budget_to_plan_bridge, gap_by_family
 from sop_core.views.charts import bridge_chart, cash_chart, pnl_chart, working_capital_chart
+from sop_core.views.headline import headline_by_key, headline_figures
 from ui import plan, state
+from ui.widgets import headline_metrics
 
 store = state.get_store()
 cycle = state.selected_cycle(store)
 family = state.selected_family()
-data = state.plan_data(store, cycle)
-result, plan_label, _ = plan.cycle_plan(store, cycle)
+result, plan_label, warnings = plan.cycle_plan(store, cycle)
+data = result.model.data  # the inputs of the plan shown (frozen ones for a locked cycle)
 cur = data.settings.currency
 company = result.company
 minimum = data.settings.minimum_cash
@@ -23,34 +26,22 @@ st.caption(
     "Every figure is the plan's: revenue from what supply can ship, at the scenario's prices and costs."
 )
 
-s = result.summary
-m1, m2, m3, m4 = st.columns(4)
-m1.metric("Operating profit, horizon", fmt.money(s["operating_profit"], cur), border=True)
-m2.metric(
-    "Closing cash at the end",
-    fmt.money(s["closing_cash_end"], cur),
-    f"{data.months[-1]}",
-    delta_color="off",
-    delta_arrow="off",
-    border=True,
+for warning in warnings:
+    st.warning(warning, icon=":material/warning:")
+figures = headline_by_key(headline_figures(result))
+headline_metrics(
+    [figures[k] for k in ("revenue_vs_budget", "operating_profit", "lowest_cash", "closing_cash")],
+    columns=4,
+    key="finance",
 )
 below = company[company["closing_cash"] < minimum]
-m3.metric(
-    "Months below minimum cash",
-    f"{len(below)}",
-    ", ".join(below["month"]) if len(below) else f"minimum {fmt.money(minimum, cur)}",
-    delta_color="inverse" if len(below) else "off",
-    delta_arrow="off",
-    border=True,
-)
-wc_end = company.iloc[-1]
-m4.metric(
-    "Working capital at the end",
-    fmt.money(float(wc_end["receivables"] + wc_end["inventory_value"] - wc_end["payables"]), cur),
-    "receivables + inventory − payables",
-    delta_color="off",
-    delta_arrow="off",
-    border=True,
+end = company.iloc[-1]
+working_capital = float(end["receivables"] + end["inventory_value"] - end["payables"])
+st.caption(
+    f"Months below the minimum cash of {fmt.money(minimum, cur)}: "
+    + (", ".join(month_label(m) for m in below["month"]) if len(below) else "none")
+    + f" · working capital at the end (receivables + inventory − payables): "
+    f"{fmt.money(working_capital, cur)}"
 )
 
 left, right = st.columns(2, gap="large")
@@ -133,7 +124,7 @@ else:
         st.dataframe(monthly.map(lambda v: fmt.signed_money(v, cur)), key="finance_gap_monthly")
 
 st.subheader("Bridge from budget to plan")
-if result.summary["budget_gross_margin"] is None:
+if result.summary["budget_gross_margin"] is None:  # no budget margin to bridge from
     st.info("The bridge needs a budget with gross margin.")
 else:
     steps = budget_to_plan_bridge(result, budget_fte_grid(data.budget, result.model))

@@ -61,7 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=f"compute the {name} and write it as CSV")
         db(sp)
         sp.add_argument("--cycle", help="cycle (YYYY-MM); default the current cycle")
-        sp.add_argument("--scenario", help="a saved scenario's name (its levers apply)")
+        sp.add_argument(
+            "--scenario",
+            help="a saved scenario's name (its levers apply); default: the cycle's plan of record",
+        )
         sp.add_argument(
             "--set", action="append", default=[], metavar="KEY[:QUALIFIER]=VALUE", help="a lever"
         )
@@ -78,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("cycle", help="open, lock or show the monthly S&OP cycle")
     db(sp)
     sp.add_argument("action", choices=("open", "lock", "status"))
+    sp.add_argument(
+        "--override",
+        metavar="REASON",
+        help="lock although steps are not signed off: why (kept in the lock record)",
+    )
 
     # Roles for sign-in (sop_core.meeting.roles). The command line acts as a local administrator:
     # whoever can run it can open the store file anyway.
@@ -167,7 +175,7 @@ def _cmd_boardpack(args) -> str:
 
 def _cmd_cycle(args) -> str:
     with _open_store(args) as store:
-        return cycle_command(store, args.action, user=_user())
+        return cycle_command(store, args.action, user=_user(), override=args.override)
 
 
 def _cmd_roles(args) -> str:

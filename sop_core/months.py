@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["parse_month", "is_month", "add_months", "month_range", "month_diff", "MONTH_RE"]
+__all__ = [
+    "parse_month",
+    "is_month",
+    "add_months",
+    "month_range",
+    "month_diff",
+    "month_label",
+    "span_label",
+    "MONTH_RE",
+]
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})(?:-01)?(?:[ T]00:00(?::00)?)?$")
 MIN_YEAR, MAX_YEAR = 1900, 2200
+_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def parse_month(value: object) -> str:
@@ -62,3 +72,14 @@ def month_diff(a: str, b: str) -> int:
 def month_range(start: str, n: int) -> list[str]:
     """``n`` consecutive months from ``start``."""
     return [add_months(start, k) for k in range(n)]
+
+
+def month_label(month: str) -> str:
+    """``2027-10`` as a person says it: ``Oct 2027``."""
+    return f"{_NAMES[int(month[5:7]) - 1]} {month[:4]}"
+
+
+def span_label(first: str, last: str) -> str:
+    """A run of months as a person says it: ``Oct 2027–Mar 2028``, or ``Oct 2027`` for one."""
+    a, b = month_label(first), month_label(last)
+    return a if a == b else f"{a}–{b}"

@@ -241,7 +241,7 @@ PAGE_ACTIONS = [
     (
         "cycle:lock",
         "cycle",
-        _fill(cycle_lock_confirm=True),
+        _fill(cycle_lock_confirm=True, cycle_lock_override="The board meets tomorrow"),
         "cycle_lock",
         "locked by",
         "executive",

@@ -20,9 +20,10 @@ from sop_core.boardpack.model import MONEY, MONEY_DELTA, PCT, PCT_DELTA, UNITS, 
 from sop_core.errors import SopError
 from sop_core.meeting.cycles import lock_cycle
 from sop_core.meeting.decisions import add_decision
-from sop_core.meeting.record import plan_for_store
+from sop_core.meeting.record import model_of_record, plan_for_store
 from sop_core.meeting.register import add_assumption
 from sop_core.meeting.scenarios import promote_scenario, save_scenario
+from sop_core.plan.engine import compute
 from sop_core.plan.levers import parse_levers
 from sop_core.store.db import Store
 
@@ -70,7 +71,9 @@ def built(demo_store_file, tmp_path_factory):
     db = folder / "bp.duckdb"
     shutil.copy(demo_store_file, db)
     with Store(db) as store:
-        lock_cycle(store, "2026-10", user="Jane Smith (CEO)")
+        lock_cycle(
+            store, "2026-10", user="Jane Smith (CEO)", override="the test locks without sign-offs"
+        )
         save_scenario(
             store, CYCLE, "Price -3%", parse_levers(["price_change_pct=-3"]), author="CFO"
         )
@@ -94,7 +97,7 @@ def built(demo_store_file, tmp_path_factory):
             store, CYCLE, name="Steel price", value="+4", unit="%", owner="Finance", user="Jane"
         )
         expected = plan_for_store(store, scenario=PROMOTED)
-        base = plan_for_store(store)
+        base = compute(model_of_record(store), {})  # the data as imported, no lever
         pack = pack_content(store)
         render_pack(pack, folder / "pack.pptx")
         render_pack(pack, folder / "pack.xlsx")
@@ -159,7 +162,9 @@ def test_a_locked_cycle_and_a_chosen_scenario_are_said_on_the_cover(built, tmp_p
     db = tmp_path / "locked.duckdb"
     shutil.copy(built["db"], db)
     with Store(db) as store:
-        lock_cycle(store, CYCLE, user="Jane Smith (CEO)")
+        lock_cycle(
+            store, CYCLE, user="Jane Smith (CEO)", override="the test locks without sign-offs"
+        )
         pack = pack_content(store, scenario="Price -3%")
     assert pack.status == "locked" and pack.status_line.startswith("Locked by Jane Smith (CEO) on")
     assert pack.plan_label == "Scenario “Price -3%” (chosen for this pack, not promoted)"

@@ -61,22 +61,24 @@ def test_budget_fte_grid_aligns_to_model():
     assert budget_fte_grid(budget.assign(headcount_fte=np.nan), model) is None
 
 
-def test_gap_by_family_sums_the_horizon_and_keeps_missing_budget_missing():
+def test_gap_by_family_compares_the_months_the_budget_covers_and_keeps_missing_budget_missing():
     from sop_core.views.budget import gap_by_family
 
+    # A has a budget for Jan and Feb only: its March plan (7) is left out of both sides
     gap = pd.DataFrame(
         {
-            "month": ["2027-01", "2027-02", "2027-01"],
-            "family": ["A", "A", "B"],
-            "plan_revenue": [10.0, 20.0, 5.0],
-            "budget_revenue": [12.0, 18.0, np.nan],
-            "revenue_gap": [-2.0, 2.0, np.nan],
-            "plan_gross_margin": [3.0, 6.0, 1.0],
-            "budget_gross_margin": [4.0, 5.0, np.nan],
-            "gross_margin_gap": [-1.0, 1.0, np.nan],
+            "month": ["2027-01", "2027-02", "2027-03", "2027-01"],
+            "family": ["A", "A", "A", "B"],
+            "plan_revenue": [10.0, 20.0, 7.0, 5.0],
+            "budget_revenue": [12.0, 18.0, np.nan, np.nan],
+            "revenue_gap": [-2.0, 2.0, np.nan, np.nan],
+            "plan_gross_margin": [3.0, 6.0, 2.0, 1.0],
+            "budget_gross_margin": [4.0, 5.0, np.nan, np.nan],
+            "gross_margin_gap": [-1.0, 1.0, np.nan, np.nan],
         }
     )
     out = gap_by_family(gap).set_index("family")
     assert out.loc["A", "plan_revenue"] == 30.0 and out.loc["A", "budget_revenue"] == 30.0
     assert out.loc["A", "revenue_gap"] == 0.0
-    assert np.isnan(out.loc["B", "budget_revenue"]) and out.loc["B", "plan_revenue"] == 5.0
+    assert out.loc["A", "plan_gross_margin"] == 9.0  # 3 + 6, not + 2
+    assert np.isnan(out.loc["B", "budget_revenue"]) and np.isnan(out.loc["B", "plan_revenue"])

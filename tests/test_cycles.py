@@ -145,17 +145,81 @@ def test_update_step_owner_and_status_with_version_check(store):
     )
     row = cycles.steps(store, CYCLE).set_index("step").loc["demand_review"]
     assert (row["owner"], row["status"]) == ("Head of Sales", "in progress")
-    with pytest.raises(SopError, match="sign a step off"):
+    with pytest.raises(SopError, match="with its sign-off button"):
         cycles.update_step(
             store, CYCLE, "demand_review", user="ann", expected_version=3, status="signed off"
         )
 
 
+def test_editing_a_signed_off_steps_owner_or_due_keeps_its_sign_off(store):
+    cycles.sign_off(store, CYCLE, "demand_review", user="Sam")
+    row = cycles.steps(store, CYCLE).set_index("step").loc["demand_review"]
+    # the Save of the step's card sends the status it shows with the new owner and due date
+    cycles.update_step(
+        store,
+        CYCLE,
+        "demand_review",
+        user="ann",
+        expected_version=int(row["version"]),
+        owner="CMO",
+        status="signed off",
+        due="2026-01-09",
+    )
+    row = cycles.steps(store, CYCLE).set_index("step").loc["demand_review"]
+    assert (row["owner"], row["status"], row["signed_by"]) == ("CMO", "signed off", "Sam")
+    assert str(row["due"]) == "2026-01-09"
+    with pytest.raises(SopError, match="reopen it with a reason"):
+        cycles.update_step(
+            store,
+            CYCLE,
+            "demand_review",
+            user="ann",
+            expected_version=int(row["version"]),
+            status="in progress",
+        )
+    assert cycles.steps(store, CYCLE).set_index("step").loc["demand_review", "status"] == (
+        "signed off"
+    )
+
+
+def test_reopen_needs_a_reason_and_is_audited(store):
+    cycles.sign_off(store, CYCLE, "demand_review", user="Sam")
+    with pytest.raises(SopError, match="a reason"):
+        cycles.reopen_step(store, CYCLE, "demand_review", user="Kim", reason=" ")
+    message = cycles.reopen_step(
+        store, CYCLE, "demand_review", user="Kim", reason="Sales sent a new forecast"
+    )
+    assert message == "Demand review of cycle 2026-01 reopened by Kim: Sales sent a new forecast"
+    row = cycles.steps(store, CYCLE).set_index("step").loc["demand_review"]
+    assert (row["status"], row["signed_by"]) == ("in progress", None)
+    audit = _audit(store, "reopen")
+    assert audit[["user_name", "old_value", "new_value", "detail"]].values.tolist() == [
+        ["Kim", "signed off", "in progress", "Sales sent a new forecast"]
+    ]
+    with pytest.raises(SopError, match="not signed off: nothing to reopen"):
+        cycles.reopen_step(store, CYCLE, "demand_review", user="Kim", reason="again, why")
+
+
 # --- lock -------------------------------------------------------------------------------------
 
 
-def test_lock_stores_the_plan_version_and_locks_the_cycle(store):
+def test_lock_needs_every_step_signed_off_or_an_override_with_a_reason(store):
+    with pytest.raises(SopError, match="not signed off: Demand review, Supply review, Integrated"):
+        cycles.lock_cycle(store, CYCLE, user="CEO Kim")
+    with pytest.raises(SopError, match="a reason is required"):
+        cycles.lock_cycle(store, CYCLE, user="CEO Kim", override="  ")
+    assert not lock.is_locked(store, CYCLE)
+    for step in ("demand_review", "supply_review", "reconciliation"):
+        cycles.sign_off(store, CYCLE, step, user="jane")
     message = cycles.lock_cycle(store, CYCLE, user="CEO Kim")
+    assert "not signed off" not in message
+    assert load_version(store, CYCLE).lock_note is None
+
+
+def test_lock_stores_the_plan_version_and_locks_the_cycle(store):
+    message = cycles.lock_cycle(
+        store, CYCLE, user="CEO Kim", override="the test locks without sign-offs"
+    )
     # A: 3 x 100 x 10 + B: 3 x 100 x 20 = 9,000; margin 9,000 - 3 x 100 x (5 + 10) = 4,500;
     # cash 1,000 + 4,500 (no terms, no fixed costs)
     assert message.startswith(
@@ -175,7 +239,13 @@ def test_lock_stores_the_plan_version_and_locks_the_cycle(store):
     assert (executive["status"], executive["signed_by"]) == ("signed off", "CEO Kim")
     locks = _audit(store, "lock")
     assert locks["user_name"].tolist() == ["CEO Kim"]
-    assert "not signed off: Demand review" in locks["detail"].iloc[0]
+    note = (
+        "Locked with Demand review, Supply review, Integrated reconciliation not signed off: "
+        "the test locks without sign-offs"
+    )
+    assert note in locks["detail"].iloc[0]
+    assert version.lock_note == note
+    assert note in message
     assert list_versions(store)["plan"].tolist() == ["Base plan"]
     assert cycles.rhythm_line(store, CYCLE).startswith("Cycle 2026-01 · locked by CEO Kim on ")
 
@@ -183,8 +253,10 @@ def test_lock_stores_the_plan_version_and_locks_the_cycle(store):
 def test_lock_keeps_the_promoted_scenario_and_its_results(store):
     save_scenario(store, CYCLE, "Price up", {("price_change_pct", None): 10.0}, author="ann")
     promote_scenario(store, CYCLE, "Price up", user="ann")
+    for step in ("demand_review", "supply_review", "reconciliation"):
+        cycles.sign_off(store, CYCLE, step, user="jane")
     message = cycles.sign_off(store, CYCLE, "executive", user="kim")  # the sign-off is the lock
-    assert 'scenario "Price up" (price_change_pct=10)' in message
+    assert 'scenario "Price up" (Price +10 % on all families)' in message
     version = load_version(store, CYCLE)
     assert version.scenario_name == "Price up"
     assert version.levers == {("price_change_pct", None): 10.0}
@@ -222,7 +294,12 @@ def _refusals():
                 s, CYCLE, "demand_review", user="x", expected_version=1, owner="y"
             ),
         ),
-        ("lock again", lambda s, ids: cycles.lock_cycle(s, CYCLE, user="x")),
+        (
+            "lock again",
+            lambda s, ids: cycles.lock_cycle(
+                s, CYCLE, user="x", override="the test locks without sign-offs"
+            ),
+        ),
         (
             "save scenario",
             lambda s, ids: save_scenario(
@@ -241,7 +318,7 @@ def test_a_locked_cycle_refuses_every_change_and_nothing_moves(store, label, act
             store, CYCLE, decision="Second shift", owner="Ops", due="2026-02-01", user="ann"
         ),
     }
-    cycles.lock_cycle(store, CYCLE, user="Kim")
+    cycles.lock_cycle(store, CYCLE, user="Kim", override="the test locks without sign-offs")
     before = store.snapshot()
     with pytest.raises(CycleLocked) as refused:
         action(store, ids)
@@ -265,7 +342,7 @@ def test_open_next_cycle_carries_the_plan_forward(store):
     decisions.update_decision(store, done, 1, {"status": "done"}, user="a")
     save_scenario(store, CYCLE, "Price up", {("price_change_pct", None): 10.0}, author="ann")
     promote_scenario(store, CYCLE, "Price up", user="ann")
-    cycles.lock_cycle(store, CYCLE, user="kim")
+    cycles.lock_cycle(store, CYCLE, user="kim", override="the test locks without sign-offs")
 
     message = cycles.open_next_cycle(store, user="kim")
 
@@ -347,8 +424,12 @@ def test_cli_status_lock_open_with_the_same_rules(tmp_path, capsys, monkeypatch)
     assert len(lines) == 5 and "Executive S&OP" in lines[4]
 
     monkeypatch.setenv("SOP_USER", "Kim (CLI)")
-    assert main(["cycle", "lock", "--db", str(db)]) == 0
-    assert capsys.readouterr().out.startswith("Cycle 2026-01 locked by Kim (CLI)")
+    assert main(["cycle", "lock", "--db", str(db)]) == 2  # steps not signed off
+    assert "not signed off: Demand review" in capsys.readouterr().err
+    assert main(["cycle", "lock", "--db", str(db), "--override", "board meets tomorrow"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Cycle 2026-01 locked by Kim (CLI)")
+    assert "not signed off: board meets tomorrow" in out
 
     again = _cli(db, "lock")  # and once for a refusal: one line, non-zero exit
     assert again.returncode != 0

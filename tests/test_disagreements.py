@@ -1,11 +1,13 @@
 """Disagreements: each type on hand cases, with money at stake, severity, owner and order."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 from test_engine import hand_plan, settings_frame
 
-from sop_core.plan.disagreements import DISAGREEMENT_COLUMNS, disagreement_totals, severity
+from sop_core.plan.disagreements import DISAGREEMENT_COLUMNS, Totals, disagreement_totals, severity
 from sop_core.plan.engine import plan
 from sop_core.store.plandata import plan_data_from_frames
 
@@ -13,21 +15,28 @@ SUPPLY, DEMAND, RECON = "Supply review", "Demand review", "Integrated reconcilia
 
 # The hand case of test_engine.py (no levers). Average monthly plan revenue = (1800 + 1800 +
 # 1360) / 3 = 1653.33: high from 2 % = 33.07, medium from 0.5 % = 8.27.
-# - capacity_overload Line 2026-01: load 230 > cap 184; money = (1 − 184/230) × Σ req × price of
-#   the skus on Line = 0.2 × (130 × 10 + 50 × 20) = 460
-# - capacity_overload Team 2026-02: 96 > 72; (1 − 0.75) × 96 × 10 = 240
-# - unmet_demand F2 2026-01: 50 − 40 = 10 units × 20 = 200; F1 2026-03: 4 × 10 = 40
-# - revenue_vs_budget F1 2026-02: 800 − 1000 = −200 (20 % > 5 %); money 200
-#   (F1 2026-01 matches; F2 2026-03: 800 vs 820 is 2.4 %, within tolerance)
+# Money at stake is what the plan would gain or lose if the other story held, counted once:
+# - unmet_demand F2 2026-01: 50 − 40 = 10 units × 20 = 200 of sales lost. B was cut by Line
+#   (load 230 > cap 184, scale 0.8), the only resource it uses: cause capacity|Line, counted.
+# - capacity_overload Line 2026-01: the sales Line's shortfall cost, 200 (the row above carries
+#   them: not counted again). Team 2026-02: load 96 > 72 cut A to 72, but A shipped all 80 from
+#   stock: 0 lost.
+# - labour_shortfall Team 2026-02 (needs 96/24 = 4 vs 3 planned; labour binds: 3 × 24 = 72 <
+#   1000 h): the sales labour cost, 0; not counted (the unmet rows carry sales lost).
+# - unmet_demand F1 2026-03: A made 50, its supplier limit: 4 × 10 = 40, cause supply_limit|F1.
+# - revenue_vs_budget F1 2026-02: 800 − 1000 = −200 (20 % > 5 %); no sales lost nor bias in F1
+#   that month, so all 200 is unexplained: money 200.
 # - labour Team (hours_per_fte 24, cost 30): 2026-01 needs 130/24 = 5.4167 vs 10 planned → surplus
-#   4.5833 × 30 = 137.5; 2026-02 4 vs 3 → shortfall 1 × 30 = 30 (medium); 2026-03 3.5 vs 10 →
-#   surplus 6.5 × 30 = 195. Line has no headcount rows: nothing to compare.
-# - cash_below_minimum 2026-02: 5398 < 5500 → 102 (always high)
-# - margin_vs_budget F2 2026-03: 480 vs 400 → +80 (20 %); F1 2026-02: 310 vs 300 is 3.3 %: within
-# - inventory_vs_budget F1 2026-01: 70 vs 50 → +20 (40 %), medium
-# Ties (unmet 200 and revenue 200) are ordered by type: supply before finance.
+#   4.5833 × 30 = 137.5; 2026-03 3.5 vs 10 → 6.5 × 30 = 195.
+# - cash_below_minimum 2026-02: 5398 < 5500 → 102 (always high; its worst month, counted)
+# - margin_vs_budget F2 2026-03: 480 vs 400 → +80 (20 %); the revenue gap 800 − 820 = −20 at the
+#   budget's margin rate 400/820 explains −9.756, so 80 + 9.756 = 89.756 is beyond it.
+# - inventory_vs_budget F1 2026-01: 70 vs 50 → +20 (40 %), medium; its only (so worst) month.
+# Total counted: 200 + 40 + 200 + 137.5 + 195 + 102 + 89.756 + 20 = 984.256.
+# Ties (unmet 200, overload 200, revenue 200) are ordered by type: supply before finance.
 HAND_EXPECTED = [
     # month, type, entity, figure_a, figure_b, gap, unit, money, severity, owner, review
+    ("2026-01", "unmet_demand", "F2", 50, 40, 10, "units", 200, "high", "Operations", SUPPLY),
     (
         "2026-01",
         "capacity_overload",
@@ -36,25 +45,11 @@ HAND_EXPECTED = [
         184,
         46,
         "hours",
-        460,
+        200,
         "high",
         "Operations",
         SUPPLY,
     ),
-    (
-        "2026-02",
-        "capacity_overload",
-        "Team",
-        96,
-        72,
-        24,
-        "hours",
-        240,
-        "high",
-        "Operations",
-        SUPPLY,
-    ),
-    ("2026-01", "unmet_demand", "F2", 50, 40, 10, "units", 200, "high", "Operations", SUPPLY),
     ("2026-02", "revenue_vs_budget", "F1", 800, 1000, -200, "EUR", 200, "high", "Finance", RECON),
     ("2026-03", "labour_surplus", "Team", 3.5, 10, -6.5, "FTE", 195, "high", "Operations", SUPPLY),
     (
@@ -83,11 +78,25 @@ HAND_EXPECTED = [
         "Finance",
         RECON,
     ),
-    ("2026-03", "margin_vs_budget", "F2", 480, 400, 80, "EUR", 80, "high", "Finance", RECON),
+    (
+        "2026-03",
+        "margin_vs_budget",
+        "F2",
+        480,
+        400,
+        80,
+        "EUR",
+        80 + 20 * 400 / 820,
+        "high",
+        "Finance",
+        RECON,
+    ),
     ("2026-03", "unmet_demand", "F1", 60, 56, 4, "units", 40, "high", "Operations", SUPPLY),
-    ("2026-02", "labour_shortfall", "Team", 4, 3, 1, "FTE", 30, "medium", "Operations", SUPPLY),
     ("2026-01", "inventory_vs_budget", "F1", 70, 50, 20, "EUR", 20, "medium", "Finance", RECON),
+    ("2026-02", "capacity_overload", "Team", 96, 72, 24, "hours", 0, "low", "Operations", SUPPLY),
+    ("2026-02", "labour_shortfall", "Team", 4, 3, 1, "FTE", 0, "low", "Operations", SUPPLY),
 ]
+HAND_TOTAL = 200 + 40 + 200 + 137.5 + 195 + 102 + (80 + 20 * 400 / 820) + 20
 
 
 def _rows(frame: pd.DataFrame) -> list[tuple]:
@@ -123,6 +132,49 @@ def test_hand_case_disagreements():
     assert frame.loc[frame["type"] == "capacity_overload", "resource"].tolist() == ["Line", "Team"]
     assert frame.loc[frame["type"] == "capacity_overload", "family"].isna().all()
     assert families.loc["cash_below_minimum", "story_b"] == "Minimum cash"
+    causes = dict(
+        zip(
+            zip(frame["type"], frame["entity"], frame["month"], strict=True),
+            frame["cause"],
+            strict=True,
+        )
+    )
+    assert causes[("unmet_demand", "F2", "2026-01")] == "capacity|Line"
+    assert causes[("capacity_overload", "Line", "2026-01")] == "capacity|Line"
+    assert causes[("unmet_demand", "F1", "2026-03")] == "supply_limit|F1"
+    assert causes[("labour_shortfall", "Team", "2026-02")] == "capacity|Team"
+    not_counted = frame.loc[~frame["counted"], "type"].tolist()
+    assert sorted(not_counted) == ["capacity_overload", "capacity_overload", "labour_shortfall"]
+    assert float(frame.loc[frame["counted"], "money_at_stake"].sum()) == pytest.approx(HAND_TOTAL)
+
+
+def test_hand_case_root_causes_count_each_pound_once():
+    result = hand_plan()
+    causes = result.root_causes.set_index("cause")
+    assert causes.loc["capacity|Line", "money_at_stake"] == pytest.approx(200)  # not 400
+    assert (
+        causes.loc["capacity|Line", "title"]
+        == "Line short of capacity Jan 2026: €200 of sales lost"
+    )
+    assert causes.loc["capacity|Team", "money_at_stake"] == 0
+    assert causes.loc["capacity|Team", "title"] == (
+        "Team short of capacity Feb 2026 (labour: 3.0 FTE planned, 4.0 needed in Feb 2026): "
+        "no sales lost (stock covered demand)"
+    )
+    assert causes.loc["labour_surplus|Team", "money_at_stake"] == pytest.approx(332.5)
+    assert causes.loc["labour_surplus|Team", "title"] == (
+        "Team staffed above what demand needs Jan 2026–Mar 2026 (2 months): "
+        "€332 of labour cost without work"
+    )
+    assert causes.loc["supply_limit|F1", "title"] == (
+        "Supplier limits on F1 Mar 2026: €40 of sales lost"
+    )
+    assert float(causes["money_at_stake"].sum()) == pytest.approx(HAND_TOTAL)
+    assert result.summary["money_at_stake"] == pytest.approx(HAND_TOTAL)
+    assert result.summary["root_causes_count"] == len(causes) == 8
+    assert list(result.root_causes["money_at_stake"]) == sorted(
+        result.root_causes["money_at_stake"], reverse=True
+    )
 
 
 def test_capacity_warning_from_90_to_100_percent():
@@ -245,11 +297,13 @@ BIAS = pd.DataFrame(
 
 def test_forecast_departing_in_the_direction_of_its_bias():
     # Average monthly revenue = (130×10 + 100×30 + 80×5 + 80×10 + 3000 + 400) / 2 = 4450: high ≥ 89.
-    # Sales F1 2026-01: 230 vs 200 = +15 % and sales inflate F1 → inflated, 30 × 20 = 600.
+    # No consensus and no resources: the sales forecast drives the plan and all of it ships.
+    # Sales F1 2026-01: 230 vs 200 = +15 % and sales inflate F1 → inflated; the revenue it moves
+    #   in the plan: A ships 130 against a baseline of 100, (130 − 100) × 10 = 300; B 100 = 100.
     # Sales F1 2026-02: 180 vs 200 = −10 %, against its bias → not flagged.
     # Marketing F1 2026-01 (only A has a marketing figure): 90 vs 100 = −10 %, marketing
-    #   sandbags F1 → sandbagged, 10 × 20 = 200.
-    # Sales F2: 80 vs 100 = −20 % each month, sales sandbag F2 → 20 × 5 = 100 each.
+    #   sandbags F1 → sandbagged; marketing never drives the plan, so it moves nothing: 0.
+    # Sales F2: 80 vs 100 = −20 % each month, sales sandbag F2 → (100 − 80) × 5 = 100 each.
     # Marketing F2: +20 %, but marketing is unbiased on F2 → not flagged.
     frame = plan(forecast_tables(), bias=BIAS).disagreements
     _assert_rows(
@@ -263,22 +317,9 @@ def test_forecast_departing_in_the_direction_of_its_bias():
                 200,
                 30,
                 "units",
-                600,
+                300,
                 "high",
                 "Sales",
-                DEMAND,
-            ),
-            (
-                "2026-01",
-                "forecast_sandbagged",
-                "F1",
-                90,
-                100,
-                -10,
-                "units",
-                200,
-                "high",
-                "Marketing",
                 DEMAND,
             ),
             (
@@ -307,9 +348,75 @@ def test_forecast_departing_in_the_direction_of_its_bias():
                 "Sales",
                 DEMAND,
             ),
+            (
+                "2026-01",
+                "forecast_sandbagged",
+                "F1",
+                90,
+                100,
+                -10,
+                "units",
+                0,
+                "low",
+                "Marketing",
+                DEMAND,
+            ),
         ],
     )
-    assert frame["story_a"].tolist()[:2] == ["Sales forecast", "Marketing forecast"]
+    assert frame["story_a"].tolist() == ["Sales forecast"] * 3 + ["Marketing forecast"]
+    assert frame["cause"].tolist() == [
+        "bias|sales|F1",
+        "bias|sales|F2",
+        "bias|sales|F2",
+        "bias|marketing|F1",
+    ]
+
+
+def test_a_consensus_set_with_a_reason_resolves_the_forecast_disagreement():
+    # The same company with a consensus for F1 (set from the baseline, with a reason) over both
+    # months: the plan no longer rests on the sales forecast, so the inflation row is resolved,
+    # with who, when and why; it counts no money. F2 stays open.
+    data = forecast_tables()
+    consensus = pd.DataFrame(
+        [("2026-01", m, s, "consensus", 100.0) for m in ("2026-01", "2026-02") for s in ("A", "B")],
+        columns=["cycle", "month", "sku", "source", "units"],
+    )
+    tables = dict(data.tables)
+    tables["forecasts"] = pd.concat([tables["forecasts"], consensus], ignore_index=True)
+    choices = pd.DataFrame(
+        {
+            "cycle": ["2026-01"],
+            "family": ["F1"],
+            "method": ["statistical"],
+            "weights": ["{}"],
+            "adjustment_pct": [0.0],
+            "reason": ["Sales has inflated F1 for six cycles"],
+            "author": ["Sam (Sales)"],
+            "updated_at": [pd.Timestamp("2026-01-09 10:30")],
+            "version": [1],
+        }
+    )
+    resolved_data = replace(
+        plan_data_from_frames(tables, baseline=data.baseline), consensus_choices=choices
+    )
+    result = plan(resolved_data, bias=BIAS)
+    frame = result.disagreements
+    f1 = frame[(frame["cause"] == "bias|sales|F1")]
+    assert f1[["status", "money_at_stake", "counted", "resolved_by"]].values.tolist() == [
+        ["resolved", 0.0, False, "Sam (Sales)"]
+    ]
+    assert f1["resolution"].iloc[0] == (
+        "Consensus set: Statistical baseline, adjustment +0 % (Sales has inflated F1 for six cycles)"
+    )
+    causes = result.root_causes.set_index("cause")
+    assert causes.loc["bias|sales|F1", "status"] == "resolved"
+    assert causes.loc["bias|sales|F1", "title"] == (
+        "Sales forecast for F1 inflated Jan 2026: resolved by the consensus"
+    )
+    assert result.root_causes["status"].tolist()[-1] == "resolved"  # open ones come first
+    assert result.summary["money_at_stake"] == pytest.approx(200)  # the two F2 months only
+    # the consensus settles every forecast disagreement of F1, marketing's too: F2 is left
+    assert result.summary["root_causes_count"] == 1
 
 
 def test_no_bias_no_forecast_disagreements_and_empty_frame_has_the_columns():
@@ -348,9 +455,11 @@ def test_severity_rule(kind, money, average, expected):
 def test_totals_count_and_add_up_the_table_without_building_it(levers):
     frame = hand_plan(levers).disagreements
     counted = hand_plan(levers)
-    count, money = disagreement_totals(counted.model, counted)
-    assert count == len(frame)
-    assert money == pytest.approx(float(frame["money_at_stake"].sum()))
+    totals = disagreement_totals(counted.model, counted)
+    assert totals.rows == len(frame)
+    take = frame["counted"] & (frame["status"] == "open")
+    assert totals.money == pytest.approx(float(frame.loc[take, "money_at_stake"].sum()))
+    assert totals.root_causes == frame.loc[frame["status"] == "open", "cause"].nunique()
     # the headline figures use the count, not the table
     assert counted.summary["disagreements_count"] == len(frame)
     assert "disagreements" not in counted.__dict__
@@ -358,21 +467,17 @@ def test_totals_count_and_add_up_the_table_without_building_it(levers):
 
 def test_totals_of_the_hand_case():
     result = hand_plan()
-    # 460 + 240 + 200 + 200 + 195 + 137.5 + 102 + 80 + 40 + 30 + 20 (HAND_EXPECTED)
-    assert disagreement_totals(result.model, result) == (11, pytest.approx(1704.5))
+    totals = disagreement_totals(result.model, result)
+    assert (totals.rows, totals.root_causes) == (11, 8)
+    assert totals.money == pytest.approx(HAND_TOTAL)
 
 
 def test_totals_of_forecast_disagreements_and_of_none():
-    # test_forecast_departing_in_the_direction_of_its_bias: 600 + 200 + 100 + 100 (and the
+    # test_forecast_departing_in_the_direction_of_its_bias: 300 + 100 + 100 + 0 (and the
     # cash and budget rules have nothing to say about this company)
     with_bias = plan(forecast_tables(), bias=BIAS)
-    frame = with_bias.disagreements
-    assert disagreement_totals(with_bias.model, with_bias) == (
-        len(frame),
-        pytest.approx(float(frame["money_at_stake"].sum())),
-    )
-    assert float(frame.loc[frame["type"].str.startswith("forecast"), "money_at_stake"].sum()) == (
-        pytest.approx(1000)
-    )
+    totals = disagreement_totals(with_bias.model, with_bias)
+    assert (totals.rows, totals.root_causes) == (4, 3)
+    assert totals.money == pytest.approx(500)
     none = plan(forecast_tables())
-    assert disagreement_totals(none.model, none) == (0, 0.0)
+    assert disagreement_totals(none.model, none) == Totals()

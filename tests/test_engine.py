@@ -316,14 +316,21 @@ def test_hand_case_summary():
         "peak_utilisation": 96 / 72,
         "budget_revenue": 2820,
         "budget_gross_margin": 900,
+        # the plan over the budget's cells: F1 Jan 1000, F1 Feb 800, F2 Mar 800 = 2600
+        "revenue_in_budget": 2600,
+        "revenue_vs_budget": 2600 - 2820,
+        "gross_margin_vs_budget": 0 + 10 + 80,  # F1 Jan, F1 Feb, F2 Mar (test_hand_case_budget_gap)
+        "budget_months": 3,
         "disagreements_count": 11,
-        # 460 + 240 + 200 + 200 + 195 + 137.5 + 102 + 80 + 40 + 30 + 20 (test_disagreements.py)
-        "money_at_stake": 1704.5,
+        "root_causes_count": 8,
+        # 200 + 40 + 200 + 137.5 + 195 + 102 + 89.756 + 20, each pound once (test_disagreements.py)
+        "money_at_stake": 200 + 40 + 200 + 137.5 + 195 + 102 + (80 + 20 * 400 / 820) + 20,
     }
     for key, value in expected.items():
         assert s[key] == pytest.approx(value), key
     assert s["lowest_cash_month"] == "2026-02"
     assert (s["peak_utilisation_resource"], s["peak_utilisation_month"]) == ("Team", "2026-02")
+    assert (s["budget_first_month"], s["budget_last_month"]) == ("2026-01", "2026-03")
 
 
 def test_sku_frame_columns_and_order():

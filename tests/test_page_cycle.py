@@ -55,6 +55,11 @@ def test_sign_off_lock_and_open_next_through_the_page(db):
 
     assert at.button(key="cycle_lock").disabled  # not before the meeting agreed it
     at.checkbox(key="cycle_lock_confirm").check().run()
+    assert at.button(key="cycle_lock").disabled  # two steps are not signed off: no reason given
+    assert "Not signed off yet: Supply review, Integrated reconciliation" in at.warning[0].value
+    for step in ("supply_review", "reconciliation"):
+        at.button(key=f"cycle_sign_{step}").click().run()
+    assert not at.warning  # every step signed off: the lock needs no override
     at.button(key="cycle_lock").click().run()
     assert not at.exception
     assert _texts(at.success)[0].startswith("Cycle 2026-01 locked by Jane: the base plan")
@@ -89,7 +94,9 @@ def test_two_sessions_edit_the_same_step_the_later_is_refused(db):
     ann, bob = _session("Ann"), _session("Bob")
     ann.text_input(key="cycle_owner_supply_review").input("Head of Operations")
     ann.button(key="cycle_save_supply_review").click().run()
-    assert _texts(ann.success) == ["Supply review: owner Head of Operations, not started."]
+    assert _texts(ann.success) == [
+        "Supply review: owner Head of Operations, due 9 Jan, not started."
+    ]
     bob.text_input(key="cycle_owner_supply_review").input("COO")
     bob.button(key="cycle_save_supply_review").click().run()
     assert not bob.exception
@@ -99,13 +106,50 @@ def test_two_sessions_edit_the_same_step_the_later_is_refused(db):
     assert "Your owner COO was not saved" in error
 
 
+def test_saving_a_signed_off_steps_owner_keeps_the_sign_off_and_reopen_needs_a_reason(db):
+    at = _session("Jane")
+    at.button(key="cycle_sign_demand_review").click().run()
+    assert not [s for s in at.selectbox if s.key == "cycle_status_demand_review"]
+    at.text_input(key="cycle_owner_demand_review").input("CMO")
+    at.button(key="cycle_save_demand_review").click().run()
+    assert not at.exception
+    with Store(db) as store:
+        row = store.query(
+            "SELECT owner, status, signed_by FROM cycle_steps WHERE step = 'demand_review'"
+        ).iloc[0]
+    assert (row["owner"], row["status"], row["signed_by"]) == ("CMO", "signed off", "Jane")
+    at.button(key="cycle_reopen_demand_review").click().run()  # no reason: refused
+    assert "a reason of a few words is required" in _texts(at.error)[0]
+    at.text_input(key="cycle_reopen_reason_demand_review").input("Sales sent a new forecast")
+    at.button(key="cycle_reopen_demand_review").click().run()
+    assert _texts(at.success) == [
+        "Demand review of cycle 2026-01 reopened by Jane: Sales sent a new forecast"
+    ]
+    assert at.button(key="cycle_sign_demand_review")  # it can be signed off again
+
+
+def test_an_executive_override_locks_with_its_reason(db):
+    at = _session("Jane")
+    at.checkbox(key="cycle_lock_confirm").check().run()
+    at.text_input(key="cycle_lock_override").input("The board meets tomorrow").run()
+    at.button(key="cycle_lock").click().run()
+    assert not at.exception
+    message = _texts(at.success)[0]
+    assert message.startswith("Cycle 2026-01 locked by Jane")
+    assert (
+        "Locked with Demand review, Supply review, Integrated reconciliation not signed off: "
+        "The board meets tomorrow" in message
+    )
+
+
 def test_a_refused_action_shows_the_reason(db):
     at = _session("Jane")
     at.checkbox(key="cycle_lock_confirm").check().run()
+    at.text_input(key="cycle_lock_override").input("The board meets tomorrow").run()
     with Store(db) as store:  # someone else locks it first, from another session
         from sop_core.meeting.cycles import lock_cycle
 
-        lock_cycle(store, "2026-01", user="Kim")
+        lock_cycle(store, "2026-01", user="Kim", override="the test locks without sign-offs")
     at.button(key="cycle_lock").click().run()
     assert not at.exception
     assert _texts(at.error)[0].startswith("Cycle 2026-01 is locked (by Kim on ")

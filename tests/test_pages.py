@@ -60,29 +60,38 @@ def test_summary_figures_equal_the_engine(demo_db):
     _, result = _engine(demo_db)
     s = result.summary
     metrics = {m.label: m for m in at.metric}
-    assert metrics["Revenue, horizon"].value == fmt.money(s["revenue"], "GBP")
-    gm_label = next(label for label in metrics if label.startswith("Gross margin"))
-    assert metrics[gm_label].value == fmt.money(s["gross_margin"], "GBP")
-    assert fmt.pct(s["gross_margin_pct"]) in gm_label
+    assert metrics["Revenue"].value == fmt.money(s["revenue"], "GBP")
+    assert metrics["Gross margin"].value == fmt.money(s["gross_margin"], "GBP")
+    assert metrics["Gross margin"].delta == f"{fmt.pct(s['gross_margin_pct'])} of revenue"
     assert metrics["Operating profit"].value == fmt.money(s["operating_profit"], "GBP")
-    cash = metrics[f"Lowest closing cash ({s['lowest_cash_month']})"]
-    assert cash.value == fmt.money(s["lowest_cash"], "GBP")
-    assert cash.delta.startswith("-")  # the demo dips below its minimum cash
-    assert metrics["Unmet demand"].value == f"{fmt.units(s['unmet_units'])} units"
-    assert metrics["Peak utilisation"].value == fmt.pct(s["peak_utilisation"] * 100)
-    # the budget delta is plan minus budget
-    expected = fmt.signed_money(s["revenue"] - s["budget_revenue"], "GBP").replace("−", "-")
-    assert metrics["Revenue, horizon"].delta == f"{expected} vs budget"
+    assert metrics["Lowest cash"].value == fmt.money(s["lowest_cash"], "GBP")
+    assert metrics["Lowest cash"].delta.startswith("Oct 2027 · −£142k vs minimum £750k")
+    assert metrics["Closing cash"].value == fmt.money(s["closing_cash_end"], "GBP")
+    assert metrics["Sales lost to supply"].value == fmt.money(s["unmet_revenue"], "GBP")
+    assert (
+        metrics["Sales lost to supply"].delta == f"{fmt.units(s['unmet_units'])} units not shipped"
+    )
+    # the budget delta is the plan minus the budget over the months the budget covers
+    assert metrics["Revenue vs budget"].value == fmt.signed_money(s["revenue_vs_budget"], "GBP")
+    assert metrics["Revenue vs budget"].delta == "Nov 2026–Apr 2028 (18 months)"
+    assert metrics["Money at stake"].value == fmt.money(s["money_at_stake"], "GBP")
+    assert metrics["Money at stake"].delta == f"{s['root_causes_count']} root causes"
 
 
-def test_summary_lists_top_disagreements_by_money(demo_db):
+def test_summary_opens_with_the_root_causes_the_meeting_must_decide(demo_db):
     at = _app()
     _, result = _engine(demo_db)
-    table = _table(at, "what", "money at stake")
-    top = result.disagreements.head(len(table))
-    assert list(table["month"]) == list(top["month"])
-    assert list(table["what"]) == [TYPE_LABELS[t] for t in top["type"]]
-    assert list(table["money at stake"]) == [fmt.money(v, "GBP") for v in top["money_at_stake"]]
+    assert at.subheader[0].value == "What the meeting must decide"
+    table = _table(at, "root cause", "owner", "at stake")
+    causes = result.root_causes.head(len(table))
+    assert list(table["root cause"]) == list(causes["title"])
+    assert list(table["at stake"]) == [fmt.money(v, "GBP") for v in causes["money_at_stake"]]
+    press = table["root cause"][
+        table["root cause"].str.startswith("Press & Weld short of capacity")
+    ]
+    assert len(press) == 1 and press.iloc[0].endswith(
+        f"{fmt.money(result.summary['unmet_revenue'], 'GBP')} of sales lost"
+    )
 
 
 def test_alignment_shows_the_demo_story(demo_db):

@@ -234,7 +234,7 @@ def test_curves_table_is_the_curves_frame(model):
     from ui.whatif import curves_table
 
     base, scenario = compute(model, {}), compute(model, {(V, None): 20.0})
-    frame = whatif.curves({whatif.BASE: base, "Scenario": scenario})
+    frame = whatif.curves({whatif.RECORD: base, "Scenario": scenario})
     pd.testing.assert_frame_equal(
         curves_table(base, scenario).to_pandas(), frame, check_dtype=False
     )

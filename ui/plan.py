@@ -1,17 +1,25 @@
-"""Cached plans for the pages: the prepared model per cycle, and results per set of levers."""
+"""Cached plans for the pages: each cycle's plan of record, its model, and what-ifs on that model."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from sop_core.meeting.scenarios import promoted_scenario, usable_levers
+from sop_core.meeting.record import PlanOfRecord, model_of_record, plan_of_record
+from sop_core.meeting.scenarios import list_scenarios, usable_levers
 from sop_core.plan.engine import compute
-from sop_core.plan.levers import Levers
-from sop_core.plan.service import model_for_store
+from sop_core.plan.levers import Levers, levers_from_json, levers_to_strings
 from ui.connection import open_store
 from ui.state import data_version, selected_cycle
 
-__all__ = ["model", "result", "base_result", "cycle_plan", "levers_key"]
+__all__ = [
+    "model",
+    "result",
+    "base_result",
+    "record",
+    "cycle_plan",
+    "saved_plans",
+    "levers_key",
+]
 
 
 def levers_key(levers: Levers | None) -> tuple:
@@ -21,7 +29,7 @@ def levers_key(levers: Levers | None) -> tuple:
 
 @st.cache_resource(show_spinner="Preparing the plan for this cycle…", max_entries=6)
 def _model(path: str, version: int, cycle: str | None):
-    return model_for_store(open_store(path), cycle)
+    return model_of_record(open_store(path), cycle)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -30,12 +38,18 @@ def _result(path: str, version: int, cycle: str | None, key: tuple):
     return compute(_model(path, version, cycle), levers)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _record(path: str, version: int, cycle: str | None) -> PlanOfRecord:
+    return plan_of_record(open_store(path), cycle, model=_model(path, version, cycle))
+
+
 def _version(store, version: int | None) -> int:
     return data_version(store) if version is None else version
 
 
 def model(store, cycle: str | None = None, *, version: int | None = None):
-    """The cycle's plan data as arrays (prepared once per data version).
+    """The model the cycle's plan of record is computed on (frozen for a locked cycle), prepared
+    once per data version.
 
     ``version``: the data version if the caller already has it (saves a query per call).
     """
@@ -45,26 +59,38 @@ def model(store, cycle: str | None = None, *, version: int | None = None):
 def result(
     store, levers: Levers | None = None, cycle: str | None = None, *, version: int | None = None
 ):
-    """The plan under ``levers`` (cached per cycle, data version and levers)."""
+    """A what-if: the plan of the cycle's model under ``levers`` (cached per cycle, data version
+    and levers). The plan of record itself is ``record(...).result``."""
     cycle = cycle or selected_cycle(store)
     return _result(str(store.path), _version(store, version), cycle, levers_key(levers))
 
 
 def base_result(store, cycle: str | None = None, *, version: int | None = None):
-    """The plan with no levers: the data as imported."""
+    """The plan with no levers: the data as imported (as locked, for a locked cycle)."""
     return result(store, None, cycle, version=version)
 
 
-def cycle_plan(store, cycle: str | None = None):
-    """The cycle's plan: the promoted scenario if there is one, else the base plan.
-
-    Returns (result, label, dropped) — ``dropped`` lists levers of the promoted scenario that no
-    longer fit the data.
-    """
+def record(store, cycle: str | None = None, *, version: int | None = None) -> PlanOfRecord:
+    """The cycle's plan of record (locked, else the promoted scenario, else the base plan)."""
     cycle = cycle or selected_cycle(store)
-    promoted = promoted_scenario(store, cycle)
-    if promoted is None:
-        return base_result(store, cycle), "Base plan (no scenario promoted)", []
+    return _record(str(store.path), _version(store, version), cycle)
+
+
+def cycle_plan(store, cycle: str | None = None):
+    """(result, label, warnings) of the cycle's plan of record, for a page's headline."""
+    rec = record(store, cycle)
+    return rec.result, rec.label, list(rec.warnings)
+
+
+def saved_plans(store, cycle: str | None = None) -> dict[str, object]:
+    """Each saved scenario of the cycle computed on the cycle's model (cached per levers)."""
+    cycle = cycle or selected_cycle(store)
+    if not cycle:
+        return {}
     m = model(store, cycle)
-    levers, dropped = usable_levers(promoted.levers, m.families, m.resources)
-    return result(store, levers, cycle), f"Scenario “{promoted.name}” (promoted)", dropped
+    out = {}
+    for sc in list_scenarios(store, cycle).itertuples(index=False):
+        items = levers_to_strings(levers_from_json(sc.levers))
+        levers, _dropped = usable_levers(items, m.families, m.resources)
+        out[sc.name] = result(store, levers, cycle)
+    return out

@@ -80,12 +80,14 @@ def widget_key(prefix: str, control: whatif.LeverControl) -> str:
     return base if control.qualifier is None else f"{base}_{control.qualifier}"
 
 
-def seed(prefix: str, ctrls: list[whatif.LeverControl]) -> None:
-    """Give each input its current value the first time it is shown in this session."""
+def seed(prefix: str, ctrls: list[whatif.LeverControl], levers: Levers | None = None) -> None:
+    """Give each input its value the first time it is shown in this session: the plan of
+    record's lever (``levers``), else the control's current value."""
+    shown = whatif.inputs_from_levers(ctrls, levers or {})
     for c in ctrls:
         key = widget_key(prefix, c)
         if key not in st.session_state:
-            st.session_state[key] = c.current
+            st.session_state[key] = shown[c.key]
 
 
 def set_inputs(prefix: str, ctrls: list[whatif.LeverControl], levers: Levers) -> None:
@@ -95,10 +97,10 @@ def set_inputs(prefix: str, ctrls: list[whatif.LeverControl], levers: Levers) ->
         st.session_state[widget_key(prefix, c)] = value
 
 
-def reset(prefix: str, ctrls: list[whatif.LeverControl]) -> None:
-    """Every lever back to its current value: the base plan. A scenario loaded on the page is
-    let go (the next save is a new scenario, not a new version of it)."""
-    set_inputs(prefix, ctrls, {})
+def reset(prefix: str, ctrls: list[whatif.LeverControl], levers: Levers | None = None) -> None:
+    """Every lever back to the plan of record's (``levers``; none: the base plan). A scenario
+    loaded on the page is let go (the next save is a new scenario, not a new version of it)."""
+    set_inputs(prefix, ctrls, levers or {})
     for key in ("loaded", "save_name", "save_note"):
         st.session_state.pop(f"{prefix}_{key}", None)
 
@@ -226,7 +228,7 @@ def metric_args(rows: list[dict], currency: str, keys=None) -> list[dict]:
         unit = row["unit"]
         change = whatif.format_delta(row["delta"], unit, currency)
         unchanged = change is None or change == "no change"
-        helptext = f"Base plan: {whatif.format_value(row['base'], unit, currency)}"
+        helptext = f"Plan of record: {whatif.format_value(row['base'], unit, currency)}"
         if row["base_note"]:
             helptext += f" ({row['base_note']})"
         if row["scenario_note"]:
@@ -274,8 +276,9 @@ def _chart_spec(currency: str, plans: tuple[str, ...], title: str) -> dict:
             for m in months
         ]
     )
-    colors = {whatif.BASE: "#555555"}
-    colors.update(zip([p for p in plans if p != whatif.BASE], PLAN_COLORS, strict=False))
+    grey = {whatif.BASE, whatif.RECORD}
+    colors = {p: "#555555" for p in plans if p in grey}
+    colors.update(zip([p for p in plans if p not in grey], PLAN_COLORS, strict=False))
     spec = scenario_curves_chart(sample, currency, title, colors).to_dict()
     spec.pop("datasets", None)
     spec.pop("data", None)
@@ -299,7 +302,7 @@ def _applied_line(levers: Levers, errors: dict) -> None:
     if levers:
         st.caption("**Applied:** " + " · ".join(describe_levers(levers)))
     else:
-        st.caption("**No lever set:** the figures are the base plan's.")
+        st.caption("**No lever set:** the figures are the base plan's (the data as imported).")
     if errors:
         st.caption(f":red[{len(errors)} value(s) marked in red are not applied.]")
 
@@ -313,12 +316,13 @@ def _figures(store, cycle, prefix, keys, columns, chart_box) -> None:
     version = _data_version(store, prefix)  # every cache below is keyed by it
     ctrls = controls(store, cycle, version)
     levers, errors = current_levers(prefix, ctrls)
-    base = plan.base_result(store, cycle, version=version)
+    # every what-if starts from, and is measured against, the cycle's plan of record
+    base = plan.record(store, cycle, version=version).result
     scenario = plan.result(store, levers, cycle, version=version)
     currency = base.model.settings.currency
     args = metric_args(whatif.compare_records(base, scenario), currency, keys)
     if chart_box is not None:
-        spec = _chart_spec(currency, (whatif.BASE, "Scenario"), CURVES_TITLE)
+        spec = _chart_spec(currency, (whatif.RECORD, "Scenario"), CURVES_TITLE)
         data = curves_table(base, scenario)
     figure_metrics(args, columns)
     _applied_line(levers, errors)
@@ -354,7 +358,7 @@ def curves_table(base, scenario) -> pa.Table:
     months = list(base.model.months)
     n = len(months)
     plans, measures, amounts = [], [], []
-    for name, r in ((whatif.BASE, base), ("Scenario", scenario)):
+    for name, r in ((whatif.RECORD, base), ("Scenario", scenario)):
         for measure, values in (
             ("Closing cash", r.finance.closing_cash),
             ("Gross margin", r.finance.gross_margin),
@@ -387,7 +391,8 @@ def scenario_panel(store, cycle: str | None, actions: Callable[[], None] | None 
     """
     _fresh_version(SCENARIO)
     ctrls = controls(store, cycle)
-    seed(SCENARIO, ctrls)
+    record_levers = plan.record(store, cycle).levers
+    seed(SCENARIO, ctrls, record_levers)
     figures_box = st.container()
     left, right = st.columns(2, gap="medium")
     with figures_box:
@@ -413,8 +418,8 @@ def scenario_panel(store, cycle: str | None, actions: Callable[[], None] | None 
                 key=f"{SCENARIO}_reset",
                 icon=":material/restart_alt:",
                 on_click=reset,
-                args=(SCENARIO, ctrls),
-                help="Every lever back to the data's own figures: the base plan.",
+                args=(SCENARIO, ctrls, record_levers),
+                help="Every lever back to the plan of record's (the promoted scenario's, or none).",
             )
             if actions is not None:
                 actions()
@@ -443,7 +448,8 @@ def compact_panel(store, cycle: str | None = None) -> None:
     with box:
         _fresh_version(SUMMARY)
         ctrls = controls(store, cycle)
-        seed(SUMMARY, ctrls)
+        record_levers = plan.record(store, cycle).levers
+        seed(SUMMARY, ctrls, record_levers)
         figures(store, cycle, SUMMARY, keys=COMPACT_FIGURES, columns=3)
         everywhere_inputs(SUMMARY, ctrls, 5)
         b1, b2, _ = st.columns([1, 1.4, 3])
@@ -452,7 +458,7 @@ def compact_panel(store, cycle: str | None = None) -> None:
             key=f"{SUMMARY}_reset",
             icon=":material/restart_alt:",
             on_click=reset,
-            args=(SUMMARY, ctrls),
+            args=(SUMMARY, ctrls, record_levers),
             width="stretch",
         )
         if b2.button(

@@ -8,7 +8,14 @@ import streamlit as st
 from sop_core import fmt
 from sop_core.views.alignment import REVIEW_PAGE, TYPE_LABELS
 
-__all__ = ["disagreement_table", "page_link_url", "notice", "delta", "views"]
+__all__ = [
+    "disagreement_table",
+    "headline_metrics",
+    "page_link_url",
+    "notice",
+    "delta",
+    "views",
+]
 
 
 def views(label: str, options, key: str):
@@ -34,7 +41,8 @@ def page_link_url(page: str, family: str | None = None, cycle: str | None = None
 def disagreement_table(
     dis: pd.DataFrame, currency: str, *, key: str, cycle: str | None = None, height="auto"
 ) -> None:
-    """Disagreements as a readable table: what, where, the two stories, gap, money, severity, owner, link."""
+    """Disagreements as a readable table: what, where, the two stories, gap, money, severity,
+    owner, link. Money in brackets is shown, not counted again (another row carries it)."""
     if dis.empty:
         st.success("No disagreements here: the three stories agree within tolerance.")
         return
@@ -55,7 +63,12 @@ def disagreement_table(
                 fmt.in_unit(v, u, currency, signed=True)
                 for v, u in zip(dis["gap"], unit, strict=True)
             ],
-            "money at stake": [fmt.money(v, currency) for v in dis["money_at_stake"]],
+            "money at stake": [
+                _stake(v, counted, status, currency)
+                for v, counted, status in zip(
+                    dis["money_at_stake"], dis["counted"], dis["status"], strict=True
+                )
+            ],
             "owner": dis["owner"],
             "resolve in": [
                 page_link_url(
@@ -77,6 +90,14 @@ def disagreement_table(
     )
 
 
+def _stake(money: float, counted: bool, status: str, currency: str) -> str:
+    """Money at stake as a row shows it: in brackets when another row already counts it."""
+    if status == "resolved":
+        return "resolved"
+    text = fmt.money(money, currency)
+    return text if counted or money < 0.5 else f"({text})"
+
+
 def notice(message: str) -> None:
     """A panel that cannot compute says so; the rest of the page goes on."""
     st.warning(message, icon=":material/info:")
@@ -87,3 +108,20 @@ def delta(text: str | None) -> str | None:
     if text is None:
         return None
     return "-" + text[1:] if text.startswith("−") else text
+
+
+def headline_metrics(figures, *, columns: int = 4, key: str) -> None:
+    """Headline figures (``views.headline``) as metric cards, ``columns`` to a row: the label,
+    the value, the line under it (a month, a comparison), the formula in the help."""
+    for start in range(0, len(figures), columns):
+        row = st.columns(columns)
+        for col, h in zip(row, figures[start : start + columns], strict=False):
+            col.metric(
+                h.label,
+                h.text,
+                h.note,
+                delta_color="off",
+                delta_arrow="off",
+                help=h.help or None,
+                border=True,
+            )

@@ -17,53 +17,41 @@ from sop_core.boardpack.sections.summary import summary_section
 from sop_core.boardpack.sections.supply import supply_section
 from sop_core.errors import SopError
 from sop_core.meeting.decisions import list_decisions
+from sop_core.meeting.record import PlanOfRecord, plan_of_record
 from sop_core.meeting.register import register
-from sop_core.meeting.scenarios import (
-    get_scenario,
-    promoted_scenario,
-    scenario_names,
-    usable_levers,
-)
+from sop_core.meeting.scenarios import get_scenario, scenario_names, usable_levers
 from sop_core.meeting.versions import load_version, previous_locked_cycle
 from sop_core.plan.engine import compute
-from sop_core.plan.service import model_for_store
-from sop_core.store.lock import cycle_info
 from sop_core.store.plandata import load_plan_data
 
 __all__ = ["pack_content"]
 
 
-def _plan(store, cycle: str | None, scenario: str | None):
-    """(model, result, label, dropped levers) of the plan the pack shows."""
-
-    model = model_for_store(store, cycle)
-    cycle = model.cycle
-    chosen, how = None, ""
-    if scenario:
-        chosen = get_scenario(store, cycle, scenario)
-        if chosen is None:
-            names = scenario_names(store, cycle)
-            raise SopError(
-                f'No scenario "{scenario}" in cycle {cycle}; saved scenarios: '
-                f"{', '.join(names) if names else 'none'}."
-            )
-        how = "promoted" if chosen.promoted else "chosen for this pack, not promoted"
-    else:
-        chosen = promoted_scenario(store, cycle)
-        how = "promoted"
+def _plan(store, cycle: str | None, scenario: str | None) -> tuple[PlanOfRecord, object, str]:
+    """(the cycle's plan of record, the result the pack shows, its label): the plan of record,
+    or the named scenario on the same model."""
+    record = plan_of_record(store, cycle)
+    if not scenario:
+        return record, record.result, record.label
+    chosen = get_scenario(store, record.cycle, scenario)
     if chosen is None:
-        return model, compute(model, {}), "Base plan (no scenario promoted)", []
-    levers, dropped = usable_levers(chosen.levers, model.families, model.resources)
-    label = f"Scenario “{chosen.name}” ({how})"
-    return model, compute(model, levers), label, dropped
+        names = scenario_names(store, record.cycle)
+        raise SopError(
+            f'No scenario "{scenario}" in cycle {record.cycle}; saved scenarios: '
+            f"{', '.join(names) if names else 'none'}."
+        )
+    levers, _dropped = usable_levers(chosen.levers, record.model.families, record.model.resources)
+    how = "promoted" if chosen.promoted else "chosen for this pack, not promoted"
+    return record, compute(record.model, levers), f"Scenario “{chosen.name}” ({how})"
 
 
-def _status(store, cycle: str | None) -> tuple[str, str]:
-
-    info = cycle_info(store, cycle) if cycle else None
-    if info is not None and info.locked:
-        when = pd.Timestamp(info.locked_at)
-        return "locked", f"Locked by {info.locked_by} on {when.day} {when.strftime('%b %Y')}"
+def _status(record: PlanOfRecord) -> tuple[str, str]:
+    if record.locked:
+        when = pd.Timestamp(record.locked_at)
+        line = f"Locked by {record.locked_by} on {when.day} {when.strftime('%b %Y')}"
+        if record.lock_note:
+            line += f" · {record.lock_note}"
+        return "locked", line
     return "draft", "Draft: the cycle is open, the plan is not locked yet"
 
 
@@ -91,7 +79,10 @@ def pack_content(
 ) -> BoardPack:
     """The board pack's content for a cycle (default: the current cycle).
 
-    The plan shown is the named scenario, else the cycle's promoted scenario, else the base plan.
+    The plan shown is the cycle's plan of record (``meeting.record``: the locked plan, else the
+    promoted scenario, else the base plan), or the named scenario on the same model. A locked
+    cycle's pack is built from what was frozen at the lock (its inputs, budget and bias verdicts),
+    so it carries the same figures whenever it is rebuilt.
 
     Raises:
         PlanError: nothing to plan (no products).
@@ -99,13 +90,13 @@ def pack_content(
     """
 
     step(progress, "Computing the plan", 0.02)
-    model, result, label, dropped = _plan(store, cycle, scenario)
-    cycle = model.cycle
-    data = load_plan_data(store, cycle)
+    record, result, label = _plan(store, cycle, scenario)
+    model, cycle = record.model, record.cycle
+    data = record.version.plan_data() if record.locked else load_plan_data(store, cycle)
     settings = model.settings
     currency = settings.currency
     step(progress, "Reading the cycle, decisions and assumptions", 0.12)
-    status, status_line = _status(store, cycle)
+    status, status_line = _status(record)
     previous_cycle, version = _previous(store, cycle)
     previous_line = (
         f"The locked plan of cycle {previous_cycle}: {version.plan_label}"
@@ -116,12 +107,11 @@ def pack_content(
         lambda: list_decisions(store, cycle, today=today) if cycle else None
     )
     reg, register_error = safe(lambda: register(store, cycle) if cycle else None)
-    bias, bias_error = safe(track_bias, store, data, cycle)
-    warnings = []
-    if dropped:
-        warnings.append(
-            "Levers of the scenario that no longer fit the data were dropped: " + "; ".join(dropped)
-        )
+    if record.locked:
+        bias, bias_error = record.version.bias, "No track record was kept with this locked plan."
+    else:
+        bias, bias_error = safe(track_bias, store, data, cycle)
+    warnings = list(record.warnings)
     a = PackInputs(
         store=store,
         cycle=cycle,

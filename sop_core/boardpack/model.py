@@ -93,7 +93,12 @@ def format_value(value: object, kind: str, currency: str) -> str:
 
 @dataclass(frozen=True)
 class Figure:
-    """A headline figure of the plan, with budget and previous cycle where there are any."""
+    """A headline figure of the plan, with budget and previous cycle where there are any.
+
+    ``budget_gap`` is the plan against budget over the months the budget covers (the summary's
+    ``revenue_vs_budget``): when given it is the "vs budget" figure, so the pack says what every
+    page says even when the budget stops before the horizon ends.
+    """
 
     label: str
     value: float | None
@@ -101,9 +106,12 @@ class Figure:
     budget: float | None = None
     previous: float | None = None
     note: str = ""
+    budget_gap: float | None = None
 
     @property
     def vs_budget(self) -> float | None:
+        if not missing(self.budget_gap):
+            return float(self.budget_gap)
         if missing(self.value) or missing(self.budget):
             return None
         return float(self.value) - float(self.budget)

@@ -10,7 +10,8 @@ import pandas as pd
 from sop_core import fmt
 from sop_core.errors import SopError
 from sop_core.fmt import money
-from sop_core.meeting.versions import capture_version, save_version
+from sop_core.meeting.record import capture_version
+from sop_core.meeting.versions import save_version
 from sop_core.months import add_months, parse_month
 from sop_core.store.concurrency import guarded_update
 from sop_core.store.lock import (
@@ -34,6 +35,8 @@ __all__ = [
     "steps",
     "update_step",
     "sign_off",
+    "reopen_step",
+    "MIN_REASON",
     "lock_cycle",
     "open_next_cycle",
     "rhythm_line",
@@ -64,6 +67,7 @@ STEPS: tuple[StepSpec, ...] = (
 STEP_BY_KEY = {s.step: s for s in STEPS}
 NOT_STARTED, IN_PROGRESS, SIGNED_OFF = "not started", "in progress", "signed off"
 STEP_STATUSES = (NOT_STARTED, IN_PROGRESS, SIGNED_OFF)
+MIN_REASON = 5  # characters: a reopen or a lock override says why
 
 SQL_INSERT_CYCLE = """
 INSERT INTO cycles (cycle, status, opened_by) VALUES (?, 'open', ?) ON CONFLICT DO NOTHING
@@ -187,14 +191,20 @@ def update_step(
     expected_version: int,
     owner: str | None = None,
     status: str | None = None,
+    due: _dt.date | str | None = None,
 ) -> None:
-    """Change a step's owner or move it between 'not started' and 'in progress' (or re-open it).
+    """Change a step's owner or due date, or move an unsigned step between 'not started' and
+    'in progress'.
 
-    Signing off goes through ``sign_off`` (and, for the executive step, the lock).
+    Editing the owner or the due date never changes the status. A signed-off step keeps its
+    sign-off: only ``reopen_step`` (with a reason) undoes it; signing off goes through
+    ``sign_off`` (and, for the executive step, the lock). A status equal to the stored one is
+    not a change.
 
     Raises:
         CycleLocked: the cycle is locked.
         ConflictError: someone changed the step since it was loaded.
+        SopError: an empty owner, a bad date, or a status change on a signed-off step.
     """
     ensure_cycle(store, cycle, user=user)
     changes: dict[str, object] = {}
@@ -203,26 +213,86 @@ def update_step(
         if not owner:
             raise SopError("A step needs an owner.")
         changes["owner"] = owner
-    if status is not None:
-        if status not in (NOT_STARTED, IN_PROGRESS):
-            raise SopError(
-                f'Status "{status}" cannot be set here (expected "{NOT_STARTED}" or '
-                f'"{IN_PROGRESS}"); sign a step off with its sign-off button.'
-            )
-        changes.update(status=status, signed_by=None, signed_at=None)
-    if not changes:
-        return
+    if due is not None:
+        try:
+            changes["due"] = pd.Timestamp(due).date()
+        except (ValueError, TypeError):
+            raise SopError(f'Due date "{due}" is not a date (expected YYYY-MM-DD).') from None
+    if status is not None and status not in (NOT_STARTED, IN_PROGRESS, SIGNED_OFF):
+        raise SopError(
+            f'Status "{status}" is not a step status (expected "{NOT_STARTED}" or "{IN_PROGRESS}").'
+        )
     with store.transaction() as cur:
         ensure_unlocked_in(cur, cycle)
+        row = _step_row(cur, cycle, step)
+        if status is not None and status != row["status"]:
+            title = STEP_BY_KEY[step].title
+            if row["status"] == SIGNED_OFF:
+                raise SopError(
+                    f"{title} of cycle {cycle} is signed off (by {row['signed_by']} on "
+                    f"{fmt.moment(row['signed_at'])}): its status is not changed here. To undo "
+                    "the sign-off, reopen it with a reason."
+                )
+            if status == SIGNED_OFF:
+                raise SopError(f"Sign {title} off with its sign-off button, not by editing it.")
+            changes["status"] = status
+        # only what differs from the stored row is a change (a form sends every field)
+        if "due" in changes and str(changes["due"]) == str(pd.Timestamp(row["due"]).date()):
+            del changes["due"]
+        if changes.get("owner") == row["owner"]:
+            del changes["owner"]
+        if not changes:
+            return
         old = guarded_update(
             cur, "cycle_steps", (cycle, step), expected_version, changes, user=user
         )
-        for column in ("owner", "status"):
-            if column in changes and changes[column] != old[column]:
-                action = "reopen" if old["status"] == SIGNED_OFF else "edit"
+        for column in ("owner", "due", "status"):
+            if column in changes and str(changes[column]) != str(old[column]):
                 store.audit(
-                    cur, user, action, "cycle step", f"{cycle}/{step}", old[column], changes[column]
+                    cur, user, "edit", "cycle step", f"{cycle}/{step}", old[column], changes[column]
                 )
+
+
+def reopen_step(
+    store,
+    cycle: str,
+    step: str,
+    *,
+    user: str,
+    reason: str,
+    expected_version: int | None = None,
+) -> str:
+    """Undo a step's sign-off on purpose: back to 'in progress', with the reason in the audit.
+
+    Raises:
+        CycleLocked: the cycle is locked (its sign-offs are the record).
+        SopError: the step is not signed off, or the reason is missing.
+        ConflictError: someone changed the step since it was loaded.
+    """
+    spec = STEP_BY_KEY.get(step)
+    if spec is None:
+        raise SopError(f'Unknown step "{step}" (expected one of {", ".join(STEP_BY_KEY)}).')
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON:
+        raise SopError(f"Say why {spec.title} is reopened: a reason of a few words is required.")
+    with store.transaction() as cur:
+        ensure_unlocked_in(cur, cycle)
+        row = _step_row(cur, cycle, step)
+        if row["status"] != SIGNED_OFF:
+            raise SopError(f"{spec.title} of cycle {cycle} is not signed off: nothing to reopen.")
+        version = int(row["version"]) if expected_version is None else expected_version
+        guarded_update(
+            cur,
+            "cycle_steps",
+            (cycle, step),
+            version,
+            {"status": IN_PROGRESS, "signed_by": None, "signed_at": None},
+            user=user,
+        )
+        store.audit(
+            cur, user, "reopen", "cycle step", f"{cycle}/{step}", SIGNED_OFF, IN_PROGRESS, reason
+        )
+    return f"{spec.title} of cycle {cycle} reopened by {user}: {reason}"
 
 
 def sign_off(
@@ -289,18 +359,27 @@ def _open_before(store, cycle: str, position: int) -> list[str]:
 # --- lock -------------------------------------------------------------------------------------
 
 
-def lock_cycle(store, cycle: str | None = None, *, user: str, today: _dt.date | None = None) -> str:
-    """Executive S&OP: sign the last step off and lock the cycle's plan as one version.
+def lock_cycle(
+    store,
+    cycle: str | None = None,
+    *,
+    user: str,
+    override: str | None = None,
+    today: _dt.date | None = None,
+) -> str:
+    """Executive S&OP: sign the last step off and lock the cycle's plan of record as one version.
 
     The version holds the inputs, the promoted scenario (else the base plan) and its results;
-    from then on the cycle refuses edits and imports. Earlier steps not signed off do not
-    block the lock: the message and the audit say which they were.
+    from then on the cycle refuses edits and imports and shows exactly the figures locked.
+    Every earlier step must be signed off, unless an executive overrides with a reason: the
+    reason and the steps left open are kept in the lock record (and shown in the board pack).
 
     Returns:
         A one-line confirmation with the plan's revenue, gross margin and closing cash.
 
     Raises:
         CycleLocked: the cycle is already locked.
+        SopError: steps not signed off and no override (or an override without a reason).
         PlanError: there is nothing to plan (no products).
     """
 
@@ -309,8 +388,21 @@ def lock_cycle(store, cycle: str | None = None, *, user: str, today: _dt.date | 
         raise SopError("There is no S&OP cycle to lock: import forecasts (with their cycle) first.")
     ensure_cycle(store, cycle, user=user)
     ensure_unlocked(store, cycle)
-    version = capture_version(store, cycle)  # the slow part, outside the write lock
     earlier = _open_before(store, cycle, STEP_BY_KEY["executive"].position)
+    note = None
+    if earlier:
+        reason = (override or "").strip()
+        if override is None:
+            raise SopError(
+                f"Cycle {cycle} cannot be locked: not signed off: {', '.join(earlier)}. Sign "
+                "them off first, or lock with an executive override and its reason."
+            )
+        if len(reason) < MIN_REASON:
+            raise SopError(
+                "Say why the lock goes ahead with steps not signed off: a reason is required."
+            )
+        note = f"Locked with {', '.join(earlier)} not signed off: {reason}"
+    version = capture_version(store, cycle, lock_note=note)  # slow: outside the write lock
     totals = version.totals
     currency = version.settings.currency
     figures = (
@@ -324,14 +416,14 @@ def lock_cycle(store, cycle: str | None = None, *, user: str, today: _dt.date | 
         cur.execute(SQL_LOCK_CYCLE, [user, cycle])
         cur.execute(SQL_SIGN_EXECUTIVE, [user, user, cycle])
         detail = f"plan: {version.plan_label}; {figures}"
-        if earlier:
-            detail += f"; not signed off: {', '.join(earlier)}"
+        if note:
+            detail += f"; {note}"
         store.audit(cur, user, "sign off", "cycle step", f"{cycle}/executive", None, SIGNED_OFF)
         store.audit(cur, user, "lock", "cycle", cycle, "open", "locked", detail)
-    note = f" Not signed off before the lock: {', '.join(earlier)}." if earlier else ""
+    said = f" {note}." if note else ""
     return (
         f"Cycle {cycle} locked by {user}: {version.plan_label}, "
-        f"{version.months[0]} to {version.months[-1]}: {figures}.{note}"
+        f"{version.months[0]} to {version.months[-1]}: {figures}.{said}"
     )
 
 
@@ -459,7 +551,9 @@ def status_text(store, cycle: str | None = None, today: _dt.date | None = None) 
     return "\n".join(lines)
 
 
-def cycle_command(store, action: str, *, user: str, today: _dt.date | None = None) -> str:
+def cycle_command(
+    store, action: str, *, user: str, override: str | None = None, today: _dt.date | None = None
+) -> str:
     """``python -m sop_core cycle open|lock|status``: the same rules as the app.
 
     Raises:
@@ -468,7 +562,7 @@ def cycle_command(store, action: str, *, user: str, today: _dt.date | None = Non
     if action == "open":
         return open_next_cycle(store, user=user, today=today)
     if action == "lock":
-        return lock_cycle(store, user=user, today=today)
+        return lock_cycle(store, user=user, override=override, today=today)
     if action == "status":
         return status_text(store, today=today)
     raise SopError(f'Unknown cycle action "{action}" (expected open, lock or status).')

@@ -1,32 +1,249 @@
-"""The plan of record: which plan a cycle shows, under which levers (one answer for pages, board pack and CLI)."""
+"""The plan of record: which plan a cycle shows, under which levers — one answer for every page, the
+what-if base, the bridge, the board pack and the command line.
+
+- A **locked** cycle shows the plan locked: recomputed from the inputs frozen at the lock (its
+  contract tables, forecasts, baseline, bias verdicts, consensus choices, horizon and levers), so
+  whatever is imported or opened later changes nothing. If recomputing ever gives other figures
+  than those stored at the lock (the engine changed), the record says so in ``warnings``.
+- An **open** cycle shows its promoted scenario, else the base plan (the data as imported).
+"""
 
 from __future__ import annotations
 
-from sop_core.meeting.scenarios import scenario_levers
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sop_core import fmt
+from sop_core.errors import LeverError
+from sop_core.meeting.scenarios import (
+    get_scenario,
+    promoted_scenario,
+    scenario_names,
+    usable_levers,
+)
+from sop_core.meeting.versions import BASELINE_COLUMNS, BIAS_COLUMNS, PlanVersion, load_version
 from sop_core.plan.engine import compute
-from sop_core.plan.levers import parse_levers, validate_levers
+from sop_core.plan.levers import Levers, describe_levers, parse_levers, validate_levers
+from sop_core.plan.model import Model, prepare
 from sop_core.plan.result import PlanResult
-from sop_core.plan.service import model_for_data
-from sop_core.store.plandata import load_plan_data
+from sop_core.plan.service import bias_verdicts, with_baseline
+from sop_core.store.plandata import PlanData, current_cycle, load_plan_data
+
+__all__ = [
+    "LOCKED",
+    "PROMOTED",
+    "BASE",
+    "PlanOfRecord",
+    "plan_of_record",
+    "model_of_record",
+    "capture_version",
+    "plan_for_store",
+]
+
+LOCKED, PROMOTED, BASE = "locked", "promoted", "base"
+# A recomputed locked plan further than this (in the currency) from the stored one is reported.
+DRIFT_TOLERANCE = 0.5
+
+
+@dataclass(frozen=True)
+class PlanOfRecord:
+    """A cycle's plan of record: what it is (locked, promoted or base), its model, levers, result."""
+
+    cycle: str | None
+    kind: str
+    model: Model
+    levers: Levers
+    result: PlanResult
+    scenario: str | None = None
+    dropped: tuple[str, ...] = ()
+    locked_at: object = None
+    locked_by: str | None = None
+    lock_note: str | None = None
+    warnings: tuple[str, ...] = ()
+    version: PlanVersion | None = field(default=None, repr=False)
+
+    @property
+    def locked(self) -> bool:
+        return self.kind == LOCKED
+
+    @property
+    def label(self) -> str:
+        """One line that says which plan this is, e.g. 'Locked plan of cycle 2026-11 (scenario
+        “Hire 6”), locked on 27 Nov 2026 by Kim' or 'Scenario “Price −3 %” (promoted)'."""
+        what = f"scenario “{self.scenario}”" if self.scenario else "the base plan"
+        if self.kind == LOCKED:
+            when = (
+                f" on {fmt.day(self.locked_at)} {pd.Timestamp(self.locked_at).year}"
+                if self.locked_at is not None
+                else ""
+            )
+            return f"Locked plan of cycle {self.cycle} ({what}), locked{when} by {self.locked_by}"
+        if self.kind == PROMOTED:
+            return f"Scenario “{self.scenario}” (promoted)"
+        return "Base plan (no scenario promoted)"
+
+    @property
+    def lever_sentences(self) -> list[str]:
+        return describe_levers(self.levers)
+
+
+def _frozen_model(version: PlanVersion) -> Model:
+    bias = version.bias if len(version.bias) else None
+    return prepare(version.plan_data(), bias=bias)
+
+
+def _live_data(store, cycle: str | None) -> PlanData:
+    return with_baseline(store, load_plan_data(store, cycle))
+
+
+def model_of_record(store, cycle: str | None = None) -> Model:
+    """The prepared model the cycle's plan of record is computed on (frozen when locked).
+
+    Raises:
+        PlanError: nothing to plan (no products).
+    """
+    cycle = cycle or current_cycle(store)
+    version = load_version(store, cycle) if cycle else None
+    if version is not None:
+        return _frozen_model(version)
+    data = _live_data(store, cycle)
+    return prepare(data, bias=bias_verdicts(data))
+
+
+def _drift(version: PlanVersion, result: PlanResult) -> tuple[str, ...]:
+    stored = version.results.get("company")
+    if stored is None or stored.empty:
+        return ()
+    now = result.company.reset_index(drop=True)
+    if len(now) != len(stored) or list(now["month"]) != list(stored["month"]):
+        return (
+            f"The locked plan of {version.cycle} recomputes over other months than were locked.",
+        )
+    cols = [c for c in stored.columns if c != "month" and c in now.columns]
+    gap = float(np.nanmax(np.abs(now[cols].to_numpy(float) - stored[cols].to_numpy(float))))
+    if gap > DRIFT_TOLERANCE:
+        return (
+            f"Recomputed today, the locked plan of {version.cycle} differs from the figures stored at "
+            f"the lock by up to {gap:,.0f} (the engine changed since): the stored figures are the record.",
+        )
+    return ()
+
+
+def plan_of_record(store, cycle: str | None = None, *, model: Model | None = None) -> PlanOfRecord:
+    """Which plan cycle ``cycle`` (default: the current cycle) shows, computed.
+
+    Args:
+        model: the cycle's ``model_of_record``, when the caller has it cached.
+
+    Raises:
+        PlanError: nothing to plan (no products).
+    """
+    cycle = cycle or current_cycle(store)
+    version = load_version(store, cycle) if cycle else None
+    if version is not None:
+        model = model or _frozen_model(version)
+        result = compute(model, version.levers)
+        return PlanOfRecord(
+            cycle=cycle,
+            kind=LOCKED,
+            model=model,
+            levers=dict(version.levers),
+            result=result,
+            scenario=version.scenario_name,
+            locked_at=version.locked_at,
+            locked_by=version.locked_by,
+            lock_note=version.lock_note,
+            warnings=_drift(version, result),
+            version=version,
+        )
+    model = model or model_of_record(store, cycle)
+    promoted = promoted_scenario(store, model.cycle) if model.cycle else None
+    if promoted is None:
+        return PlanOfRecord(
+            cycle=model.cycle, kind=BASE, model=model, levers={}, result=compute(model, {})
+        )
+    levers, dropped = usable_levers(promoted.levers, model.families, model.resources)
+    warnings = ()
+    if dropped:
+        warnings = (
+            "The promoted scenario's levers that no longer fit the data were dropped: "
+            + "; ".join(dropped),
+        )
+    return PlanOfRecord(
+        cycle=model.cycle,
+        kind=PROMOTED,
+        model=model,
+        levers=levers,
+        result=compute(model, levers),
+        scenario=promoted.name,
+        dropped=tuple(dropped),
+        warnings=warnings,
+    )
+
+
+def capture_version(store, cycle: str, *, lock_note: str | None = None) -> PlanVersion:
+    """The open cycle's plan of record as a version to lock: its inputs, levers and results.
+
+    Raises:
+        PlanError: nothing to plan (no products).
+    """
+    data = _live_data(store, cycle)
+    bias = bias_verdicts(data)
+    record = plan_of_record(store, cycle, model=prepare(data, bias=bias))
+    tables = dict(data.tables)
+    forecasts = tables["forecasts"]
+    tables["forecasts"] = forecasts[forecasts["cycle"] == cycle].reset_index(drop=True)
+    result = record.result
+    return PlanVersion(
+        cycle=cycle,
+        months=tuple(data.months),
+        tables=tables,
+        baseline=data.baseline.reindex(columns=BASELINE_COLUMNS).reset_index(drop=True),
+        scenario_name=record.scenario,
+        levers=record.levers,
+        results={
+            "company": result.company.reset_index(drop=True),
+            "family": result.family.reset_index(drop=True),
+            "resource": result.resource.reset_index(drop=True),
+        },
+        bias=bias if bias is not None else pd.DataFrame(columns=BIAS_COLUMNS),
+        consensus_choices=data.consensus_choices.reset_index(drop=True),
+        lock_note=lock_note,
+    )
 
 
 def plan_for_store(
     store, *, cycle: str | None = None, scenario: str | None = None, lever_args=()
 ) -> PlanResult:
-    """The plan of a store's cycle (default: the current cycle) under a scenario and extra levers.
+    """The plan of record of a cycle (default: the current cycle), or a named scenario instead of
+    it, with extra levers on top.
 
-    Levers: the saved scenario's (by cycle and name) first, then ``lever_args``
-    (``key[:qualifier]=value`` strings, e.g. from ``--set``), which override or add.
+    Levers: the named scenario's if one is given, else the plan of record's (the promoted
+    scenario's, or those locked); then ``lever_args`` (``key[:qualifier]=value`` strings, e.g.
+    from ``--set``), which override or add. With neither, the result is the plan of record.
 
     Raises:
         LeverError: a bad lever, or an unknown scenario (the saved names are listed).
         PlanError: no products.
     """
-
     extra = parse_levers(lever_args)  # a typing error fails before any slow step
-    data = load_plan_data(store, cycle)
-    saved = scenario_levers(store, data.cycle, scenario) if scenario else []
-    levers = parse_levers(saved)
+    record = plan_of_record(store, cycle)
+    if scenario is None and not extra:
+        return record.result
+    levers = dict(record.levers)
+    if scenario is not None:
+        saved = get_scenario(store, record.cycle, scenario)
+        if saved is None:
+            names = scenario_names(store, record.cycle)
+            listed = ", ".join(names) if names else "none"
+            raise LeverError(
+                f'No scenario "{scenario}" in cycle {record.cycle}; saved scenarios: {listed}.'
+            )
+        levers, _dropped = usable_levers(
+            saved.levers, record.model.families, record.model.resources
+        )
     levers.update(extra)
-    validate_levers(levers, data.families, data.resource_names)
-    return compute(model_for_data(store, data), levers)
+    validate_levers(levers, record.model.families, record.model.resources)
+    return compute(record.model, levers)

@@ -94,6 +94,7 @@ def _actions() -> dict[str, Action]:
             "decision:record": Action("record or update decisions", frozenset({"executive"})),
             "step:update": Action("change a step's owner or status", EDITORS),
             "step:signoff": Action("sign off a step", frozenset({"executive"})),
+            "step:reopen": Action("reopen a signed-off step", frozenset({"executive"})),
             "cycle:lock": Action("lock a cycle", frozenset({"executive"})),
             "cycle:open": Action("open the next cycle", frozenset({"executive"})),
             "scenario:save": Action("save or delete scenarios", EDITORS),

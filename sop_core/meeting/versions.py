@@ -1,4 +1,10 @@
-"""Locked plan versions: a cycle's inputs, scenario and results, kept so the plan can be recomputed."""
+"""Locked plan versions: a cycle's inputs, scenario and results, kept so the plan can be recomputed.
+
+A version holds what the plan was computed from (every contract table, the cycle's forecasts, the
+statistical baseline, the track record's bias verdicts, the consensus choices), the levers of the
+plan (the promoted scenario's, else none) and the results at the lock. ``meeting.record`` builds
+versions from the plan of record and recomputes a locked cycle's plan from its version.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +15,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sop_core.contract import TABLE_ORDER, TABLES
-from sop_core.meeting.scenarios import promoted_scenario, usable_levers
-from sop_core.plan.engine import compute
-from sop_core.plan.levers import Levers, levers_from_json, levers_to_json, levers_to_strings
-from sop_core.plan.model import prepare
-from sop_core.plan.service import with_baseline
+from sop_core.plan.levers import Levers, describe_levers, levers_from_json, levers_to_json
 from sop_core.settings import Settings, settings_from_frame
-from sop_core.store.plandata import PlanData, load_plan_data
+from sop_core.store.plandata import CHOICE_COLUMNS, PlanData
 
 __all__ = [
     "PlanVersion",
     "RESULT_FRAMES",
-    "capture_version",
+    "BIAS_COLUMNS",
     "save_version",
     "load_version",
     "list_versions",
@@ -30,21 +32,22 @@ __all__ = [
 
 RESULT_FRAMES = ("company", "family", "resource")
 BASELINE_COLUMNS = ["sku", "month", "units"]
+BIAS_COLUMNS = ["source", "family", "verdict"]
 
 SQL_INSERT_VERSION = """
-INSERT INTO plan_versions (cycle, locked_by, scenario_name, levers, months, summary)
-VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO plan_versions (cycle, locked_by, scenario_name, levers, months, summary, lock_note)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 SQL_INSERT_FRAME = """
 INSERT INTO plan_version_frames (cycle, kind, name, n_rows, data) VALUES (?, ?, ?, ?, ?)
 """
 SQL_VERSION = """
-SELECT cycle, locked_at, locked_by, scenario_name, levers, months, summary
+SELECT cycle, locked_at, locked_by, scenario_name, levers, months, summary, lock_note
 FROM plan_versions WHERE cycle = ?
 """
 SQL_FRAMES = "SELECT kind, name, data FROM plan_version_frames WHERE cycle = ?"
 SQL_LIST = """
-SELECT cycle, locked_at, locked_by, scenario_name, summary FROM plan_versions ORDER BY cycle
+SELECT cycle, locked_at, locked_by, scenario_name, summary, lock_note FROM plan_versions ORDER BY cycle
 """
 SQL_PREVIOUS = "SELECT max(cycle) FROM plan_versions WHERE cycle < ?"
 
@@ -54,8 +57,10 @@ class PlanVersion:
     """One cycle's plan: the contract tables it was computed from, its levers and its results.
 
     ``tables`` holds every contract table (forecasts: only the cycle's rows), ``baseline`` the
-    statistical baseline used, ``months`` the horizon. ``locked_at``/``locked_by`` are None for
-    a plan captured from the live store but not locked.
+    statistical baseline used, ``bias`` the track record's verdicts, ``consensus_choices`` the
+    choices the team made, ``months`` the horizon. ``locked_at``/``locked_by`` are None for a
+    plan captured from the live store but not locked; ``lock_note`` says why a lock went ahead
+    with steps not signed off.
     """
 
     cycle: str
@@ -67,6 +72,11 @@ class PlanVersion:
     results: dict[str, pd.DataFrame] = field(default_factory=dict)
     locked_at: object = None
     locked_by: str | None = None
+    bias: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BIAS_COLUMNS))
+    consensus_choices: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=CHOICE_COLUMNS)
+    )
+    lock_note: str | None = None
 
     @property
     def settings(self) -> Settings:
@@ -78,10 +88,10 @@ class PlanVersion:
 
     @property
     def plan_label(self) -> str:
-        """'Scenario "Price -3%" (price_change_pct=-3)' or 'the base plan (no levers)'."""
+        """'scenario "Price -3%" (Price −3 % on all families)' or 'the base plan (no levers)'."""
         if not self.scenario_name:
             return "the base plan (no levers)"
-        levers = ", ".join(levers_to_strings(self.levers)) or "no levers"
+        levers = "; ".join(describe_levers(self.levers)) or "no levers"
         return f'scenario "{self.scenario_name}" ({levers})'
 
     def plan_data(self, months: tuple[str, ...] | list[str] | None = None) -> PlanData:
@@ -92,6 +102,7 @@ class PlanVersion:
             cycle=self.cycle,
             months=list(months if months is not None else self.months),
             baseline=self.baseline,
+            consensus_choices=self.consensus_choices,
         )
 
 
@@ -107,37 +118,6 @@ def plan_totals(company: pd.DataFrame) -> dict:
         "first_month": str(company["month"].iloc[0]),
         "last_month": str(company["month"].iloc[-1]),
     }
-
-
-def capture_version(store, cycle: str) -> PlanVersion:
-    """The cycle's plan as it stands: inputs, the promoted scenario's levers (else none), results.
-
-    Raises:
-        PlanError: nothing to plan (no products).
-    """
-
-    data = load_plan_data(store, cycle)
-    if data.baseline.empty:
-        data = with_baseline(store, data)
-    promoted = promoted_scenario(store, cycle)
-    levers: Levers = {}
-    if promoted is not None:
-        levers, _dropped = usable_levers(promoted.levers, data.families, data.resource_names)
-    result = compute(prepare(data), levers)
-    tables = dict(data.tables)
-    tables["forecasts"] = tables["forecasts"][tables["forecasts"]["cycle"] == cycle].reset_index(
-        drop=True
-    )
-    baseline = data.baseline.reindex(columns=BASELINE_COLUMNS).reset_index(drop=True)
-    return PlanVersion(
-        cycle=cycle,
-        months=tuple(data.months),
-        tables=tables,
-        baseline=baseline,
-        scenario_name=promoted.name if promoted is not None else None,
-        levers=levers,
-        results={name: getattr(result, name).reset_index(drop=True) for name in RESULT_FRAMES},
-    )
 
 
 def _to_parquet(frame: pd.DataFrame) -> bytes:
@@ -162,10 +142,13 @@ def save_version(cur, version: PlanVersion, *, user: str) -> None:
             levers_to_json(version.levers),
             json.dumps(list(version.months)),
             json.dumps(summary),
+            version.lock_note,
         ],
     )
     frames = [("input", t, version.tables[t]) for t in TABLE_ORDER]
     frames.append(("input", "baseline", version.baseline))
+    frames.append(("input", "bias", version.bias))
+    frames.append(("input", "consensus_choices", version.consensus_choices))
     frames += [("result", name, version.results[name]) for name in RESULT_FRAMES]
     for kind, name, frame in frames:
         cur.execute(SQL_INSERT_FRAME, [version.cycle, kind, name, len(frame), _to_parquet(frame)])
@@ -188,6 +171,7 @@ def load_version(store, cycle: str) -> PlanVersion | None:
         for t in TABLE_ORDER
     }
     baseline = inputs.get("baseline", pd.DataFrame(columns=BASELINE_COLUMNS))
+    note = row["lock_note"]
     return PlanVersion(
         cycle=cycle,
         months=tuple(json.loads(row["months"])),
@@ -198,6 +182,9 @@ def load_version(store, cycle: str) -> PlanVersion | None:
         results=results,
         locked_at=row["locked_at"],
         locked_by=row["locked_by"],
+        bias=inputs.get("bias", pd.DataFrame(columns=BIAS_COLUMNS)),
+        consensus_choices=inputs.get("consensus_choices", pd.DataFrame(columns=CHOICE_COLUMNS)),
+        lock_note=note if isinstance(note, str) else None,
     )
 
 

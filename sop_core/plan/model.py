@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sop_core.errors import PlanError
+from sop_core.forecasting.consensus import get_choice_from_row
 from sop_core.plan.supply import Routing
 from sop_core.settings import Settings
 from sop_core.store.plandata import PlanData
@@ -101,6 +102,11 @@ class Model:
     bias_verdict: np.ndarray = field(repr=False)  # (2, F): sales, marketing; +1/-1/0
     settings: Settings = field(default_factory=Settings)
     cycle: str | None = None
+    # family -> the consensus choice the team set with a reason in this cycle (author,
+    # updated_at, reason, describe): its forecast disagreements are resolved
+    consensus_choices: dict = field(default_factory=dict, repr=False)
+    # the frames it was prepared from (frozen ones for a locked plan): budget, settings, tables
+    data: PlanData | None = field(default=None, repr=False)
 
     def family_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum over each family's skus along the last axis: ``(..., S)`` to ``(..., F)``."""
@@ -255,7 +261,23 @@ def prepare(data: PlanData, *, bias: pd.DataFrame | None = None) -> Model:
         bias_verdict=_bias_codes(bias, families),
         settings=data.settings,
         cycle=data.cycle,
+        consensus_choices=_choices(data.consensus_choices),
+        data=data,
     )
+
+
+def _choices(frame: pd.DataFrame) -> dict[str, dict]:
+    """The cycle's consensus choices by family, as the disagreements show them."""
+    out = {}
+    for _, row in frame.iterrows():
+        choice = get_choice_from_row(row)
+        out[choice.family] = {
+            "author": choice.author,
+            "updated_at": choice.updated_at,
+            "reason": choice.reason,
+            "describe": choice.describe(),
+        }
+    return out
 
 
 def _bias_codes(bias: pd.DataFrame | None, families: tuple[str, ...]) -> np.ndarray:

@@ -10,8 +10,13 @@ import numpy as np
 import pandas as pd
 
 from sop_core.errors import PlanError
+from sop_core.plan.disagreements import (
+    Totals,
+    find_disagreements,
+    root_causes,
+    totals_of_table,
+)
 from sop_core.plan.disagreements import disagreement_totals as count_disagreements
-from sop_core.plan.disagreements import find_disagreements
 from sop_core.plan.finance import Finance
 from sop_core.plan.levers import Levers
 from sop_core.plan.model import DEMAND_SOURCES, Model
@@ -300,17 +305,26 @@ class PlanResult:
         return find_disagreements(self.model, self)
 
     @cached_property
-    def disagreement_totals(self) -> tuple[int, float]:
-        """(number of disagreements, money at stake), from the table if it is built already,
-        else counted without building it (cheaper: a what-if needs only these)."""
+    def disagreement_totals(self) -> Totals:
+        """Rows, open root causes and money at stake (counted once), from the table if it is built
+        already, else without building it (cheaper: a what-if needs only these)."""
         if "disagreements" in self.__dict__:
-            dis = self.disagreements
-            return len(dis), float(dis["money_at_stake"].sum()) if len(dis) else 0.0
+            return totals_of_table(self.disagreements)
         return count_disagreements(self.model, self)
 
     @cached_property
+    def root_causes(self) -> pd.DataFrame:
+        """The disagreements grouped by root cause, largest money first (disagreements.root_causes)."""
+        return root_causes(self.disagreements, self.model.settings.currency)
+
+    @cached_property
     def summary(self) -> dict:
-        """Totals over the horizon for the headline tiles (None where there is no figure)."""
+        """Totals over the horizon for the headline tiles (None where there is no figure).
+
+        Budget comparisons cover only the family-months that have a budget row: the plan and the
+        budget are added up over the same cells (``budget_first_month`` to ``budget_last_month``,
+        ``budget_months`` of them), so every page compares the same months.
+        """
         f, m = self.finance, self.model
         months = list(m.months)
         revenue = float(f.revenue.sum())
@@ -322,9 +336,8 @@ class PlanResult:
             flat = int(np.nanargmax(util))
             mi, ri = divmod(flat, util.shape[1])
             peak = (float(util[mi, ri]), m.resources[ri], months[mi])
-        has_budget = ~np.isnan(m.budget_revenue)
-        count, at_stake = self.disagreement_totals
-        return {
+        totals = self.disagreement_totals
+        out = {
             "revenue": revenue,
             "variable_cogs": float(f.variable_cogs.sum()),
             "labour_cost": float(f.labour_cost.sum()),
@@ -340,13 +353,30 @@ class PlanResult:
             "peak_utilisation": peak[0],
             "peak_utilisation_resource": peak[1],
             "peak_utilisation_month": peak[2],
-            "budget_revenue": float(np.nansum(m.budget_revenue)) if has_budget.any() else None,
-            "budget_gross_margin": _none_if_nan(float(np.nansum(m.budget_gross_margin)))
-            if (~np.isnan(m.budget_gross_margin)).any()
-            else None,
-            "disagreements_count": count,
-            "money_at_stake": at_stake,
+            "disagreements_count": totals.rows,
+            "root_causes_count": totals.root_causes,
+            "money_at_stake": totals.money,
         }
+        a = self.family_arrays
+        for key, plan_key, budget in (
+            ("revenue", "revenue", m.budget_revenue),
+            ("gross_margin", "gross_margin", m.budget_gross_margin),
+        ):
+            cells = ~np.isnan(budget)
+            if cells.any():
+                in_budget = float(a[plan_key][cells].sum())
+                out[f"budget_{key}"] = float(budget[cells].sum())
+                out[f"{key}_in_budget"] = in_budget
+                out[f"{key}_vs_budget"] = in_budget - out[f"budget_{key}"]
+            else:
+                out[f"budget_{key}"] = out[f"{key}_in_budget"] = out[f"{key}_vs_budget"] = None
+        budget_months = [
+            months[i] for i in np.flatnonzero((~np.isnan(m.budget_revenue)).any(axis=1))
+        ]
+        out["budget_first_month"] = budget_months[0] if budget_months else None
+        out["budget_last_month"] = budget_months[-1] if budget_months else None
+        out["budget_months"] = len(budget_months)
+        return out
 
     def level(self, name: str) -> pd.DataFrame:
         """Exactly the CLI columns of ``plan --level name`` (company, family or resource).

@@ -10,6 +10,8 @@ from sop_core.forecasting.trackrecord import source_bias, track_record
 from sop_core.plan.model import Model, month_labels, prepare
 from sop_core.store.plandata import PlanData, load_plan_data
 
+__all__ = ["with_baseline", "bias_verdicts", "model_for_data", "model_for_store"]
+
 
 def _needs_baseline(data: PlanData) -> bool:
     """True when some sku-month of the horizon has neither a consensus nor a sales forecast."""
@@ -28,6 +30,8 @@ def _needs_baseline(data: PlanData) -> bool:
 
 
 def with_baseline(store, data: PlanData) -> PlanData:
+    """The data with its cycle's statistical baseline, fitted (and stored) where a sku-month of
+    the horizon has neither a consensus nor a sales forecast."""
     if not _needs_baseline(data):
         return data
     # without a cycle (no forecasts at all) the baseline is kept under the first plan month
@@ -35,7 +39,8 @@ def with_baseline(store, data: PlanData) -> PlanData:
     return data if baseline is None else data.with_baseline(baseline)
 
 
-def _bias(data: PlanData) -> pd.DataFrame | None:
+def bias_verdicts(data: PlanData) -> pd.DataFrame | None:
+    """Each source's bias verdict by family from the track record (None: nothing to score)."""
     if data.cycle is None or data.tables["actuals"].empty:
         return None  # no past cycle can be scored
     track = track_record(
@@ -50,7 +55,7 @@ def _bias(data: PlanData) -> pd.DataFrame | None:
 def model_for_data(store, data: PlanData) -> Model:
     """The plan data prepared, with the baseline fitted where needed and the bias verdicts scored."""
     data = with_baseline(store, data)
-    return prepare(data, bias=_bias(data))
+    return prepare(data, bias=bias_verdicts(data))
 
 
 def model_for_store(store, cycle: str | None = None) -> Model:

@@ -53,7 +53,7 @@ EDITABLE: dict[str, EditableTable] = {
     ),
     "cycle_steps": EditableTable(
         key=("cycle", "step"),
-        columns=frozenset({"owner", "status", "signed_by", "signed_at"}),
+        columns=frozenset({"owner", "due", "status", "signed_by", "signed_at"}),
         label="step",
         name_column="title",
         quiet=frozenset({"signed_at"}),

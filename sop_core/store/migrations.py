@@ -162,6 +162,13 @@ CREATE TABLE user_roles (
 );
 """
 
+# The plan of record: a lock forced past unsigned steps keeps its reason; an assumption of the
+# register may be linked to the setting or lever it stands for (sop_core.meeting.register).
+M005_RECORD = """
+ALTER TABLE plan_versions ADD COLUMN lock_note VARCHAR;
+ALTER TABLE assumptions ADD COLUMN link VARCHAR;
+"""
+
 # (number, name, sql): append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -176,4 +183,9 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
     (3, "consensus choices per cycle and family", M003_CONSENSUS),
     (4, "roles: email to role", M004_ROLES),
+    (
+        5,
+        "plan of record: lock override note, assumptions linked to settings and levers",
+        M005_RECORD,
+    ),
 ]

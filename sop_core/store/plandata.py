@@ -29,6 +29,21 @@ SELECT cycle FROM (
 ) ORDER BY cycle
 """
 SQL_BASELINE = "SELECT sku, month, units FROM baseline WHERE cycle = ? ORDER BY sku, month"
+SQL_CHOICES = """
+SELECT cycle, family, method, weights, adjustment_pct, reason, author, updated_at, version
+FROM consensus_choices WHERE cycle = ? ORDER BY family
+"""
+CHOICE_COLUMNS = [
+    "cycle",
+    "family",
+    "method",
+    "weights",
+    "adjustment_pct",
+    "reason",
+    "author",
+    "updated_at",
+    "version",
+]
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,10 @@ class PlanData:
     months: list[str]
     baseline: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["sku", "month", "units"])
+    )
+    # the consensus choices the team set (with a reason) in this cycle
+    consensus_choices: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=CHOICE_COLUMNS)
     )
 
     def __getattr__(self, name: str) -> pd.DataFrame:
@@ -128,4 +147,12 @@ def load_plan_data(store, cycle: str | None = None) -> PlanData:
         if cycle
         else pd.DataFrame(columns=["sku", "month", "units"])
     )
-    return PlanData(tables=tables, settings=settings, cycle=cycle, months=months, baseline=baseline)
+    choices = store.query(SQL_CHOICES, [cycle]) if cycle else pd.DataFrame(columns=CHOICE_COLUMNS)
+    return PlanData(
+        tables=tables,
+        settings=settings,
+        cycle=cycle,
+        months=months,
+        baseline=baseline,
+        consensus_choices=choices,
+    )

@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from sop_core.errors import SopError
+from sop_core.meeting.record import capture_version
 from sop_core.meeting.versions import (
     PlanVersion,
-    capture_version,
     load_version,
     plan_totals,
     previous_locked_cycle,
@@ -241,7 +241,8 @@ def bridge_between(store, from_cycle: str, to_cycle: str) -> Bridge:
 
 
 def bridge_for_cycle(store, cycle: str) -> Bridge | None:
-    """From the last locked plan before ``cycle`` to the cycle's plan (locked, else as it stands).
+    """From the last locked plan before ``cycle`` to the cycle's plan of record (locked, else as
+    it stands: the promoted scenario or the base plan, exactly the figures the pages show).
 
     Returns:
         None when no earlier cycle was locked.

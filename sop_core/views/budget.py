@@ -99,9 +99,17 @@ GAP_COLUMNS = [
 
 
 def gap_by_family(budget_gap: pd.DataFrame) -> pd.DataFrame:
-    """Plan against budget summed over the horizon per family (``PlanResult.budget_gap`` in).
+    """Plan against budget summed per family over the months that have a budget row
+    (``PlanResult.budget_gap`` in): the plan columns add up the same family-months as the budget,
+    so the gaps add up to the summary's ``revenue_vs_budget`` and ``gross_margin_vs_budget``.
 
     Returns columns family and GAP_COLUMNS, families in the order given; a family with no budget
-    row keeps NaN budget figures (not 0).
+    row keeps NaN figures (not 0).
     """
-    return budget_gap.groupby("family", sort=False, as_index=False)[GAP_COLUMNS].sum(min_count=1)
+    same_cells = budget_gap.assign(
+        plan_revenue=budget_gap["plan_revenue"].where(budget_gap["budget_revenue"].notna()),
+        plan_gross_margin=budget_gap["plan_gross_margin"].where(
+            budget_gap["budget_gross_margin"].notna()
+        ),
+    )
+    return same_cells.groupby("family", sort=False, as_index=False)[GAP_COLUMNS].sum(min_count=1)

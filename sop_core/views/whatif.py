@@ -36,11 +36,13 @@ __all__ = [
     "fmt_number",
     "MAX_COMPARED",
     "BASE",
+    "RECORD",
 ]
 
 ALL = {"family": "All families", "resource": "All resources"}
 MAX_COMPARED = 4
 BASE = "Base plan"
+RECORD = "Plan of record"  # what a what-if starts from and is measured against
 
 
 # --- the controls ------------------------------------------------------------------------------

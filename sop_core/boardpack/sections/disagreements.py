@@ -19,7 +19,6 @@ from sop_core.boardpack.sections.common import (
     PackInputs,
     high_rows,
 )
-from sop_core.views import charts
 from sop_core.views.alignment import (
     TYPE_LABELS,
 )
@@ -80,30 +79,17 @@ def disagreement_section(a: PackInputs) -> Section:
         "Gap": NUMBER,
         "Money at stake": MONEY,
     }
-    total = float(dis["money_at_stake"].sum())
-    grouped = (
-        dis.assign(what=what)
-        .groupby(["what", "entity", "owner"], as_index=False, sort=False)
-        .agg(
-            months=("month", "size"),
-            first=("month", "min"),
-            last=("month", "max"),
-            money=("money_at_stake", "sum"),
-            worst=("severity", lambda x: min(x, key=charts.SEVERITY_ORDER.index)),
-        )
-        .sort_values("money", ascending=False, kind="stable")
-        .reset_index(drop=True)
-    )
+    s = a.result.summary
+    total = s["money_at_stake"]
+    causes = a.result.root_causes
     by_type = pd.DataFrame(
         {
-            "What": grouped["what"],
-            "Where": grouped["entity"],
-            "Months": grouped["months"].astype(float),
-            "From": grouped["first"],
-            "To": grouped["last"],
-            "Money at stake": grouped["money"].astype(float),
-            "Worst": grouped["worst"],
-            "Owner": grouped["owner"],
+            "Root cause": causes["title"],
+            "Owner": causes["owner"],
+            "Months": causes["months"].astype(float),
+            "Money at stake": causes["money_at_stake"].astype(float),
+            "Measure": causes["measure"],
+            "Status": causes["status"],
         }
     )
     by_kinds = {c: TEXT for c in by_type.columns} | {"Months": UNITS, "Money at stake": MONEY}
@@ -115,8 +101,10 @@ def disagreement_section(a: PackInputs) -> Section:
             Block(
                 "Top disagreements by money at stake",
                 text=(
-                    f"{len(dis)} disagreement(s), {fmt.money(total, cur)} at stake in all; the "
-                    f"{n} largest, each with its owner. The workbook lists every one.",
+                    f"{s['root_causes_count']} root cause(s) and {len(dis)} month rows; "
+                    f"{fmt.money(total, cur)} at stake, each pound counted once (a lost sale is "
+                    "not counted again as overload or gap to budget). The "
+                    f"{n} largest rows, each with its owner; the workbook lists every one.",
                 ),
                 table=Table(
                     shown,
@@ -137,9 +125,12 @@ def disagreement_section(a: PackInputs) -> Section:
                 ),
             ),
             Block(
-                "Disagreements by issue and owner",
-                text=("The same disagreements grouped by what and where, over the horizon.",),
-                table=Table(by_type, by_kinds, title="By issue and owner", limit=12, key_columns=0),
+                "Root causes",
+                text=(
+                    "The disagreements grouped by root cause (what and where, across months), "
+                    "largest money first.",
+                ),
+                table=Table(by_type, by_kinds, title="Root causes", limit=12, key_columns=0),
             ),
         ),
         sheet="Disagreements",

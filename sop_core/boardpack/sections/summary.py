@@ -15,9 +15,7 @@ from sop_core.boardpack.sections.common import (
     PackInputs,
 )
 from sop_core.meeting.versions import plan_totals
-from sop_core.views.alignment import (
-    TYPE_LABELS,
-)
+from sop_core.views.headline import budget_scope
 
 __all__ = ["summary_section"]
 
@@ -50,10 +48,25 @@ def summary_section(a: PackInputs) -> Section:
         else None
     )
     peak = s["peak_utilisation"]
+    scope = budget_scope(s)
     figures = (
-        Figure("Revenue", s["revenue"], MONEY, s["budget_revenue"], p("revenue")),
         Figure(
-            "Gross margin", s["gross_margin"], MONEY, s["budget_gross_margin"], p("gross_margin")
+            "Revenue",
+            s["revenue"],
+            MONEY,
+            s["budget_revenue"],
+            p("revenue"),
+            note=f"budget: {scope}",
+            budget_gap=s["revenue_vs_budget"],
+        ),
+        Figure(
+            "Gross margin",
+            s["gross_margin"],
+            MONEY,
+            s["budget_gross_margin"],
+            p("gross_margin"),
+            note=f"budget: {scope}",
+            budget_gap=s["gross_margin_vs_budget"],
         ),
         Figure(
             "Gross margin % of revenue",
@@ -82,7 +95,7 @@ def summary_section(a: PackInputs) -> Section:
             p("inventory_value_end"),
         ),
         Figure("Unmet demand, units", s["unmet_units"], UNITS),
-        Figure("Revenue lost to unmet demand", s["unmet_revenue"], MONEY),
+        Figure("Sales lost to supply", s["unmet_revenue"], MONEY),
         Figure(
             "Peak utilisation",
             None if peak is None else peak * 100.0,
@@ -92,10 +105,10 @@ def summary_section(a: PackInputs) -> Section:
             else "",
         ),
         Figure(
-            "Disagreements, money at stake",
+            "Money at stake",
             s["money_at_stake"],
             MONEY,
-            note=f"{s['disagreements_count']} disagreement(s)",
+            note=f"{s['root_causes_count']} root cause(s), each pound counted once",
         ),
     )
     head = f"Plan: {a.label}, {months[0]} to {months[-1]}; money in {cur}."
@@ -127,11 +140,13 @@ def _messages(a: PackInputs) -> list[str]:
     settings, months = r.model.settings, r.months
     out = []
     line = f"Revenue {fmt.money(s['revenue'], cur)} over {months[0]} to {months[-1]}"
-    if s["budget_revenue"] is not None:
-        line += f", {fmt.signed_money(s['revenue'] - s['budget_revenue'], cur)} against budget"
+    if s["revenue_vs_budget"] is not None:
+        line += f", {fmt.signed_money(s['revenue_vs_budget'], cur)} against budget"
     line += f"; gross margin {fmt.money(s['gross_margin'], cur)} ({fmt.pct(s['gross_margin_pct'])})"
-    if s["budget_gross_margin"] is not None:
-        line += f", {fmt.signed_money(s['gross_margin'] - s['budget_gross_margin'], cur)} against budget"
+    if s["gross_margin_vs_budget"] is not None:
+        line += f", {fmt.signed_money(s['gross_margin_vs_budget'], cur)} against budget"
+    if s["revenue_vs_budget"] is not None:
+        line += f" (budget over {budget_scope(s)})"
     out.append(line + ".")
     below = s["lowest_cash"] < settings.minimum_cash
     out.append(
@@ -155,14 +170,13 @@ def _messages(a: PackInputs) -> list[str]:
         )
     else:
         out.append("All demand is shipped.")
-    dis = r.disagreements
-    if len(dis):
-        top = dis.iloc[0]
-
+    causes = r.root_causes
+    causes = causes[causes["status"] == "open"]
+    if len(causes):
+        top = causes.iloc[0]
         out.append(
-            f"{len(dis)} disagreement(s) between the stories, {fmt.money(s['money_at_stake'], cur)} "
-            f"at stake; the largest: {TYPE_LABELS.get(top['type'], top['type'])}, {top['entity']}, "
-            f"{top['month']} ({fmt.money(top['money_at_stake'], cur)}, owner {top['owner']})."
+            f"{len(causes)} root cause(s) of disagreement, {fmt.money(s['money_at_stake'], cur)} "
+            f"at stake, each pound counted once; the largest: {top['title']} (owner {top['owner']})."
         )
     else:
         out.append("No disagreements: the three stories agree within tolerance.")

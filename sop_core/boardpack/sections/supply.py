@@ -18,6 +18,7 @@ from sop_core.boardpack.model import (
 from sop_core.boardpack.sections.common import (
     PackInputs,
 )
+from sop_core.plan.disagreements import totals_of_table
 from sop_core.views import charts
 
 __all__ = ["supply_section"]
@@ -98,8 +99,10 @@ def supply_section(a: PackInputs) -> Section:
                     "FTE needed = load asked by demand / hours per FTE; planned = the recruitment "
                     "plan. Needed above planned in bold."
                     + (
-                        f" {len(labour)} labour disagreement(s), "
-                        f"{fmt.money(float(labour['money_at_stake'].sum()), cur)} at stake."
+                        f" {len(labour)} labour disagreement(s) by month, "
+                        f"{fmt.money(totals_of_table(labour).money, cur)} at stake (labour cost "
+                        "without work; sales lost to a labour shortfall are counted under the "
+                        "resource's root cause)."
                         if len(labour)
                         else ""
                     ),
