@@ -3,11 +3,13 @@
 import pandas as pd
 import streamlit as st
 
+from sop_core.errors import SopError
 from sop_core.meeting import register
+from sop_core.plan.links import NOT_LINKED, link_options
 from sop_core.store import lock
 from sop_core.views.register import register_counts, register_view
 from sop_core.views.register_charts import assumption_history_chart
-from ui import auth, editing, flash, state
+from ui import auth, editing, flash, plan, state
 
 P = "assumptions"
 store = state.get_store()
@@ -35,6 +37,17 @@ if info and info.locked:
         icon=":material/lock:",
     )
 flash.show(P)
+
+
+try:
+    model = plan.model(store, cycle)
+    LINKS = {"": NOT_LINKED, **link_options(model.families, model.resources)}
+except SopError:  # nothing to plan yet (no products): only the settings can be linked
+    LINKS = {"": NOT_LINKED, **link_options([], [])}
+LINK_HELP = (
+    "Link the assumption to the setting or lever it stands for: its value then drives the plan "
+    "(and changing it changes the plan). Unlinked, it is documentation only."
+)
 
 
 def _write(detail, do, done: str, *, after=None) -> None:
@@ -99,6 +112,7 @@ def _add() -> None:
             rationale=get(f"{P}_new_rationale") or "",
             evidence=get(f"{P}_new_evidence") or "",
             tolerance_pct=get(f"{P}_new_tolerance"),
+            link=get(f"{P}_new_link") or None,
             user=user,
         ),
         f'Added "{get(f"{P}_new_name")}" to the register of cycle {cycle}.',
@@ -160,6 +174,14 @@ with left:
                     max_value=1000.0,
                     key=f"{P}_tolerance_pct_{row_id}",
                 )
+                st.selectbox(
+                    "The plan reads it as",
+                    list(LINKS),
+                    index=list(LINKS).index(snap["link"] if snap["link"] in LINKS else ""),
+                    format_func=LINKS.get,
+                    key=f"{P}_link_{row_id}",
+                    help=LINK_HELP,
+                )
                 st.form_submit_button(
                     "Save (counts as reviewed)",
                     type="primary",
@@ -204,6 +226,13 @@ with right:
         st.text_input("Evidence", key=f"{P}_new_evidence", placeholder="Supplier letter 3 Nov")
         st.number_input(
             TOLERANCE, value=None, min_value=0.0, max_value=1000.0, key=f"{P}_new_tolerance"
+        )
+        st.selectbox(
+            "The plan reads it as",
+            list(LINKS),
+            format_func=LINKS.get,
+            key=f"{P}_new_link",
+            help=LINK_HELP,
         )
         st.form_submit_button(
             "Add to the register", on_click=_add, key=f"{P}_new_add", disabled=not may_edit

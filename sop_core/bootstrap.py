@@ -41,6 +41,7 @@ def load_meeting(store: Store, folder: Path = MEETING_DIR, *, user: str = "demo"
             rationale=row.rationale,
             evidence=row.evidence,
             tolerance_pct=float(row.tolerance_pct) if row.tolerance_pct else None,
+            link=row.link or None,
             user=row.owner,
         )
     for row in pd.read_csv(folder / "decisions.csv", dtype=str, keep_default_na=False).itertuples():

@@ -10,7 +10,7 @@ what-if base, the bridge, the board pack and the command line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ from sop_core.meeting.scenarios import (
 from sop_core.meeting.versions import BASELINE_COLUMNS, BIAS_COLUMNS, PlanVersion, load_version
 from sop_core.plan.engine import compute
 from sop_core.plan.levers import Levers, describe_levers, parse_levers, validate_levers
+from sop_core.plan.links import apply_settings, linked_inputs
 from sop_core.plan.model import Model, prepare
 from sop_core.plan.result import PlanResult
 from sop_core.plan.service import bias_verdicts, with_baseline
@@ -95,7 +96,25 @@ def _frozen_model(version: PlanVersion) -> Model:
 
 
 def _live_data(store, cycle: str | None) -> PlanData:
-    return with_baseline(store, load_plan_data(store, cycle))
+    """The open cycle's inputs: the store's, with its linked assumptions' settings in place."""
+    data = with_baseline(store, load_plan_data(store, cycle))
+    _levers, overrides = linked_inputs(data.linked, data.families, data.resource_names)
+    if not overrides:
+        return data
+    frame = data.tables["settings"].copy()
+    for key, value in overrides.items():
+        frame = frame[frame["key"] != key]
+        frame = pd.concat([frame, pd.DataFrame({"key": [key], "value": [f"{value:g}"]})])
+    tables = {**data.tables, "settings": frame.reset_index(drop=True)}
+    return replace(data, tables=tables, settings=apply_settings(data.settings, overrides))
+
+
+def _linked_levers(model: Model) -> Levers:
+    data = model.data
+    if data is None:
+        return {}
+    levers, _settings = linked_inputs(data.linked, model.families, model.resources)
+    return levers
 
 
 def model_of_record(store, cycle: str | None = None) -> Model:
@@ -159,12 +178,14 @@ def plan_of_record(store, cycle: str | None = None, *, model: Model | None = Non
             version=version,
         )
     model = model or model_of_record(store, cycle)
+    linked = _linked_levers(model)  # the register's linked assumptions, under the scenario's
     promoted = promoted_scenario(store, model.cycle) if model.cycle else None
     if promoted is None:
         return PlanOfRecord(
-            cycle=model.cycle, kind=BASE, model=model, levers={}, result=compute(model, {})
+            cycle=model.cycle, kind=BASE, model=model, levers=linked, result=compute(model, linked)
         )
     levers, dropped = usable_levers(promoted.levers, model.families, model.resources)
+    levers = {**linked, **levers}
     warnings = ()
     if dropped:
         warnings = (

@@ -10,6 +10,7 @@ import pandas as pd
 from sop_core.errors import ConflictError, SopError
 from sop_core.months import add_months
 from sop_core.plan.levers import LEVERS, levers_from_json
+from sop_core.plan.links import check_link, link_label
 from sop_core.store.concurrency import guarded_update, show_value
 from sop_core.store.lock import ensure_unlocked_in
 
@@ -30,7 +31,7 @@ __all__ = [
     "assumption_history",
 ]
 
-EDITABLE_FIELDS = ("value", "unit", "owner", "rationale", "evidence", "tolerance_pct")
+EDITABLE_FIELDS = ("value", "unit", "owner", "rationale", "evidence", "tolerance_pct", "link")
 ROW_COLUMNS = [
     "cycle",
     "id",
@@ -45,6 +46,7 @@ ROW_COLUMNS = [
     "reviewed_by",
     "tolerance_pct",
     "version",
+    "link",
 ]
 REGISTER_COLUMNS = [
     *ROW_COLUMNS,
@@ -59,15 +61,15 @@ WRITTEN, LEVER = "written", "scenario lever"
 
 SQL_ALL_WRITTEN = """
 SELECT cycle, id, name, value, unit, owner, rationale, evidence, reviewed_at, reviewed_by,
-    tolerance_pct, version
+    tolerance_pct, version, link
 FROM assumptions ORDER BY cycle, id
 """
 SQL_ONE = "SELECT * FROM assumptions WHERE id = ?"
 SQL_SAME_NAME = "SELECT id FROM assumptions WHERE cycle = ? AND lower(name) = lower(?)"
 SQL_INSERT = """
 INSERT INTO assumptions (cycle, name, value, unit, owner, rationale, evidence, reviewed_at,
-    reviewed_by, tolerance_pct, created_at, created_by, updated_at, updated_by)
-VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp, ?, ?, current_timestamp, ?, current_timestamp, ?)
+    reviewed_by, tolerance_pct, created_at, created_by, updated_at, updated_by, link)
+VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp, ?, ?, current_timestamp, ?, current_timestamp, ?, ?)
 RETURNING id
 """
 SQL_DELETE = "DELETE FROM assumptions WHERE id = ? AND version = ? RETURNING id"
@@ -128,8 +130,12 @@ def add_assumption(
     rationale: str = "",
     evidence: str = "",
     tolerance_pct: float | None = None,
+    link: str | None = None,
 ) -> int:
     """Write a new assumption into the cycle's register (reviewed now, by ``user``).
+
+    ``link``: the setting or lever the assumption stands for (``plan.links``), so its value is
+    the plan's input; None keeps it out of the plan's arithmetic.
 
     Returns:
         Its id.
@@ -145,6 +151,7 @@ def add_assumption(
     if not text:
         raise SopError(f'The assumption "{name}" needs a value (e.g. 6).')
     tol = _tolerance(tolerance_pct)
+    link = check_link(link, text, *_names(store))
     with store.transaction() as cur:
         ensure_unlocked_in(cur, cycle)
         if cur.execute(SQL_SAME_NAME, [cycle, name]).fetchone():
@@ -165,10 +172,12 @@ def add_assumption(
                 tol,
                 user,
                 user,
+                link,
             ],
         ).fetchone()[0]
         shown = f"{text} {_clean(unit)}".strip()
-        store.audit(cur, user, "add", "assumption", f"{cycle}/{name}", None, shown)
+        detail = f"linked to {link_label(link)}" if link else None
+        store.audit(cur, user, "add", "assumption", f"{cycle}/{name}", None, shown, detail)
     return int(new_id)
 
 
@@ -192,6 +201,8 @@ def _formatter(changes: dict):
             return f"{text} {unit}".strip() if unit and text != "(blank)" else text
         if column == "tolerance_pct":
             return "(settings default)" if _missing(value) else f"{float(value):g} %"
+        if column == "link":
+            return link_label(None if _missing(value) else value)
         return show_value(value)
 
     return fmt
@@ -228,6 +239,11 @@ def update_assumption(
     row = get_assumption(store, assumption_id)
     if row is None:
         raise SopError(f"Assumption {assumption_id} no longer exists (someone deleted it).")
+    if "link" in clean or "value" in clean:  # a linked value must stay a plan input
+        link = clean.get("link", row.get("link"))
+        checked = check_link(link, clean.get("value", row["value"]), *_names(store))
+        if "link" in clean:
+            clean["link"] = checked
     with store.transaction() as cur:
         ensure_unlocked_in(cur, row["cycle"])
         old = guarded_update(
@@ -275,6 +291,13 @@ def delete_assumption(store, assumption_id: int, expected_version: int, *, user:
         )
 
 
+def _names(store) -> tuple[list[str], list[str]]:
+    """The families and resources a link may name."""
+    families = store.query("SELECT DISTINCT family FROM products ORDER BY family")["family"]
+    resources = store.query("SELECT resource FROM resources ORDER BY resource")["resource"]
+    return families.tolist(), resources.tolist()
+
+
 def _now():
     return _dt.datetime.now().replace(microsecond=0)
 
@@ -312,6 +335,7 @@ def lever_rows(store) -> pd.DataFrame:
                     "reviewed_by": r.author,
                     "tolerance_pct": None,
                     "version": None,
+                    "link": f"{lever}:{qualifier}" if qualifier else lever,
                 }
             )
     return pd.DataFrame(rows, columns=ROW_COLUMNS)

@@ -39,6 +39,7 @@ EDITABLE: dict[str, EditableTable] = {
                 "tolerance_pct",
                 "reviewed_at",
                 "reviewed_by",
+                "link",
             }
         ),
         label="assumption",

@@ -33,6 +33,10 @@ SQL_CHOICES = """
 SELECT cycle, family, method, weights, adjustment_pct, reason, author, updated_at, version
 FROM consensus_choices WHERE cycle = ? ORDER BY family
 """
+SQL_LINKED = """
+SELECT name, value, link FROM assumptions WHERE cycle = ? AND link IS NOT NULL ORDER BY id
+"""
+LINKED_COLUMNS = ["name", "value", "link"]
 CHOICE_COLUMNS = [
     "cycle",
     "family",
@@ -64,6 +68,8 @@ class PlanData:
     consensus_choices: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=CHOICE_COLUMNS)
     )
+    # the cycle's assumptions linked to a setting or lever (meeting.register, plan.links)
+    linked: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LINKED_COLUMNS))
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         # products, actuals, ... as attributes
@@ -148,6 +154,7 @@ def load_plan_data(store, cycle: str | None = None) -> PlanData:
         else pd.DataFrame(columns=["sku", "month", "units"])
     )
     choices = store.query(SQL_CHOICES, [cycle]) if cycle else pd.DataFrame(columns=CHOICE_COLUMNS)
+    linked = store.query(SQL_LINKED, [cycle]) if cycle else pd.DataFrame(columns=LINKED_COLUMNS)
     return PlanData(
         tables=tables,
         settings=settings,
@@ -155,4 +162,5 @@ def load_plan_data(store, cycle: str | None = None) -> PlanData:
         months=months,
         baseline=baseline,
         consensus_choices=choices,
+        linked=linked,
     )

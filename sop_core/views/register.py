@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sop_core.meeting.decisions import OPEN_STATUSES
+from sop_core.plan.links import link_label
 
 __all__ = ["register_view", "register_counts", "decision_log_view", "decision_counts"]
 
@@ -14,8 +15,9 @@ def _text(value: object) -> str:
 
 
 def register_view(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per assumption: flag, assumption, value with its unit, owner, last reviewed (a
-    timestamp or NaT), by, previous cycle's value, why flagged, rationale, evidence, source."""
+    """One row per assumption: flag, assumption, value with its unit, what the plan reads it as
+    (or "not in the plan's arithmetic"), owner, last reviewed (a timestamp or NaT), by, previous
+    cycle's value, why flagged, rationale, evidence, source."""
     return pd.DataFrame(
         {
             "flag": [
@@ -26,6 +28,11 @@ def register_view(table: pd.DataFrame) -> pd.DataFrame:
             "value": [
                 f"{_text(v)} {_text(u)}".strip()
                 for v, u in zip(table["value"], table["unit"], strict=True)
+            ],
+            "in the plan": [
+                link_label(link if isinstance(link, str) else None)
+                + (" (promoted scenario)" if kind == "scenario lever" else "")
+                for link, kind in zip(table["link"], table["kind"], strict=True)
             ],
             "owner": table["owner"].map(_text),
             "last reviewed": pd.to_datetime(table["reviewed_at"]),
