@@ -82,7 +82,7 @@ if auth.can("roles:manage", store):
         )
     )
 
-page = st.navigation(PAGES)
+page = st.navigation(PAGES, expanded=True)  # every page in view: the meeting moves between them
 state.sidebar(store)
 page.run()
 state.freeze_gc_once()  # after the first run, so the modules the pages import are in it

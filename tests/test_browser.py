@@ -18,7 +18,7 @@ playwright = pytest.importorskip("playwright.sync_api")
 ROOT = Path(__file__).resolve().parent.parent
 # Page title in the navigation -> a text that page must show.
 PAGES = {
-    "Executive summary": "Top disagreements",
+    "Executive summary": "What the meeting must decide",
     "Alignment": "Every disagreement",
     "Scenarios": "Scenarios",
     "Demand review": "Track record",
@@ -128,8 +128,8 @@ def test_summary_shows_the_demo_figures(app_url, browser):
     _wait_idle(page)
     main = page.locator('[data-testid="stMain"]').inner_text()
     assert "Harlow & Finch" in main
-    assert "Revenue, horizon" in main and "£" in main
-    assert "Press & Weld" in main  # the overloaded resource is among the top disagreements
+    assert "Revenue vs budget" in main and "£" in main
+    assert "What the meeting must decide" in main and "open root causes" in main
     page.close()
 
 

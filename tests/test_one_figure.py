@@ -44,7 +44,11 @@ def _state(name: str, store) -> str:
     """Bring the store into a state; returns the cycle to look at."""
     if name == "promoted":
         save_scenario(
-            store, "2026-11", "Hire 6", parse_levers(["headcount_change_fte:Press & Weld=6"]), author="Ops"
+            store,
+            "2026-11",
+            "Hire 6",
+            parse_levers(["headcount_change_fte:Press & Weld=6"]),
+            author="Ops",
         )
         promote_scenario(store, "2026-11", "Hire 6", user="Kim")
     if name in ("next_open", "locked_viewed_later"):
@@ -53,7 +57,9 @@ def _state(name: str, store) -> str:
     return "2026-11" if name in ("as_shipped", "promoted", "locked_viewed_later") else "2026-12"
 
 
-@pytest.fixture(scope="module", params=["as_shipped", "promoted", "next_open", "locked_viewed_later"])
+@pytest.fixture(
+    scope="module", params=["as_shipped", "promoted", "next_open", "locked_viewed_later"]
+)
 def state(request, demo_store_file, tmp_path_factory):
     folder = tmp_path_factory.mktemp(request.param)
     db = folder / "demo.duckdb"

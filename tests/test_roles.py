@@ -29,6 +29,7 @@ EXPECTED: dict[str, set[str]] = {
     "decision:record": {E, A},
     "step:update": {S, M, OP, F, E, A},
     "step:signoff": {E, A},
+    "step:reopen": {E, A},
     "cycle:lock": {E, A},
     "cycle:open": {E, A},
     "scenario:save": {S, M, OP, F, E, A},
