@@ -11,8 +11,9 @@ from sop_core.views.alignment import (
     disagreement_marks,
     filter_disagreements,
     stories_by_month,
+    story_gaps,
 )
-from sop_core.views.charts import SEVERITY_ORDER, stories_chart, story_gaps_chart
+from sop_core.views.charts import SEVERITY_ORDER, gap_panels_chart, stories_chart
 from sop_core.views.headline import headline_by_key, headline_figures
 from ui import plan, state
 from ui.widgets import disagreement_table
@@ -25,9 +26,8 @@ cur = state.settings(store).currency
 
 st.title("Alignment")
 st.caption(
-    "The three stories in money, month by month: **Demand** — revenue if every unit the demand plan asks for "
-    "shipped; **Supply** — revenue of what the business can ship; **Finance** — the budget. "
-    f"Diamonds mark disagreements (size = money at stake, colour = severity). {plan_label}"
+    "Where demand (what the market asks for), supply (what the business can ship) and finance "
+    f"(the budget) part, month by month, and what each gap costs. {plan_label}"
     + (f" · family {family}" if family else " · all families")
 )
 
@@ -93,10 +93,16 @@ m4.metric(
     border=True,
 )
 
-stories = stories_by_month(result, family)
-marks = disagreement_marks(dis, stories)
-st.altair_chart(stories_chart(stories, marks, cur), width="stretch")
-st.altair_chart(story_gaps_chart(stories, cur), width="stretch")
+st.subheader("Where the stories part, month by month")
+st.caption(
+    "Each panel is one gap between the stories, in its own unit; red is the side that costs. "
+    "Under each title, its largest root cause."
+)
+st.altair_chart(gap_panels_chart(story_gaps(result, family), cur), width="content")
+with st.expander("The three stories in money, side by side"):
+    stories = stories_by_month(result, family)
+    marks = disagreement_marks(dis, stories)
+    st.altair_chart(stories_chart(stories, marks, cur), width="stretch")
 
 st.subheader("Month by month")
 view = pd.DataFrame(

@@ -57,17 +57,27 @@ def test_utilisation_heatmap_buckets(utilisation, status, label):
     assert data["label"].iloc[0] == label
 
 
-def test_story_gaps_chart_computes_supply_minus_demand_and_budget():
-    stories = pd.DataFrame(
+def test_the_gap_panels_draw_each_gap_with_its_cost_side_in_red():
+    gaps = pd.DataFrame(
         {
-            "month": ["2027-01"] * 3,
-            "story": ["Demand", "Supply", "Finance"],
-            "value": [100.0, 80.0, 110.0],
+            "panel": ["Sales lost to supply"] * 2 + ["Hours asked beyond capacity"] * 2,
+            "month": ["2027-01", "2027-02"] * 2,
+            "value": [-200.0, 0.0, 46.0, 0.0],
+            "unit": ["GBP", "GBP", "hours", "hours"],
+            "note": ["Line short of capacity Jan 2027: £200 of sales lost", "", "", ""],
         }
     )
-    data = _data(charts.story_gaps_chart(stories, "GBP"))
-    gaps = dict(zip(data["gap"], data["value"], strict=True))
-    assert gaps == {"Supply − Demand": -20.0, "Supply − Finance budget": -30.0}
+    spec = charts.gap_panels_chart(gaps, "GBP").to_dict()
+    panels = spec["vconcat"]
+    assert [p["title"]["text"] for p in panels] == [
+        "Sales lost to supply",
+        "Hours asked beyond capacity",
+    ]
+    assert panels[0]["title"]["subtitle"] == ["Line short of capacity Jan 2027: £200 of sales lost"]
+    colors = [p["layer"][0]["encoding"]["color"] for p in panels]
+    assert colors[0]["condition"]["test"] == "datum.value < 0"  # money lost is below zero
+    assert colors[1]["condition"]["test"] == "datum.value > 0"  # hours over capacity above it
+    assert colors[0]["condition"]["value"] == charts.GAP_ADVERSE
 
 
 def test_money_axis_labels_in_the_company_currency():

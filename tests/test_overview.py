@@ -1,6 +1,7 @@
-"""Actuals valued at list price: hand-computed."""
+"""Actuals valued at list price, and the gaps between the stories: hand-computed."""
 
 import pandas as pd
+import pytest
 
 from sop_core.views.overview import actuals_by_family, trailing_revenue
 
@@ -44,3 +45,25 @@ def test_trailing_revenue_short_history_has_no_previous():
 def test_trailing_revenue_empty():
     empty = pd.DataFrame(columns=["month", "sku", "units"])
     assert trailing_revenue(PRODUCTS, empty)["revenue"] == 0.0
+
+
+def test_story_gaps_of_the_hand_case():
+    # test_engine's hand case: budget F1 Jan 1000, F1 Feb 1000, F2 Mar 820; no forecast bias.
+    from test_engine import hand_plan
+
+    from sop_core.views.alignment import story_gaps
+
+    gaps = story_gaps(hand_plan())
+    by = {p: g["value"].tolist() for p, g in gaps.groupby("panel")}
+    # demand at plan prices against the budget's cells: F1 Jan 100 × 10 − 1000; F1 Feb 80 × 10
+    # − 1000; F2 Mar 40 × 20 − 820
+    assert by["Demand against the budget"] == pytest.approx([0, -200, -20])
+    assert by["Sales lost to supply"] == pytest.approx([-200, 0, -40])  # B 10 × 20; A 4 × 10
+    assert by["Hours asked beyond capacity"] == pytest.approx(
+        [46, 24, 0]
+    )  # Line 230 − 184; Team 96 − 72
+    assert by["Cash against the minimum"] == pytest.approx([216, -102, 260])  # closing − 5,500
+    assert by["Forecast against the baseline"] == pytest.approx([0, 0, 0])
+    first = gaps.groupby("panel").head(1).set_index("panel")["note"]
+    assert first["Sales lost to supply"] == "Line short of capacity Jan 2026: €200 of sales lost"
+    assert first["Cash against the minimum"].startswith("Cash below the minimum Feb 2026")

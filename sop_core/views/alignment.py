@@ -15,6 +15,8 @@ __all__ = [
     "filter_disagreements",
     "disagreement_marks",
     "resources_of_family",
+    "story_gaps",
+    "GAP_PANELS",
 ]
 
 STORIES = ("Demand", "Supply", "Finance")
@@ -172,13 +174,15 @@ def alignment_table(result, dis: pd.DataFrame, family: str | None = None) -> pd.
     if dis.empty:
         out["disagreements"], out["money_at_stake"], out["worst"], out["issues"] = 0, 0.0, "", ""
         return out
+    counted = dis["counted"].astype(bool) & (dis["status"] == "open")
     d = dis.assign(
         rank=dis["severity"].map(_SEVERITY_RANK).fillna(2),
         label=dis["type"].map(TYPE_LABELS).fillna(dis["type"]),
+        counted_money=dis["money_at_stake"].where(counted, 0.0),
     )
     per = d.groupby("month").agg(
         disagreements=("type", "size"),
-        money_at_stake=("money_at_stake", "sum"),
+        money_at_stake=("counted_money", "sum"),
         rank=("rank", "min"),
         issues=("label", lambda s: ", ".join(dict.fromkeys(s))),
     )
@@ -189,3 +193,77 @@ def alignment_table(result, dis: pd.DataFrame, family: str | None = None) -> pd.
     out["worst"] = out["worst"].fillna("")
     out["issues"] = out["issues"].fillna("")
     return out
+
+
+GAP_PANELS = (
+    "Demand against the budget",
+    "Sales lost to supply",
+    "Forecast against the baseline",
+    "Hours asked beyond capacity",
+    "Cash against the minimum",
+)
+GAP_COLUMNS = ["panel", "month", "value", "unit", "note"]
+
+
+def story_gaps(result, family: str | None = None) -> pd.DataFrame:
+    """The gaps between the stories, month by month, one panel each, in the panel's own unit.
+
+    - Demand against the budget: demand at plan prices − budget revenue (months with a budget);
+    - Sales lost to supply: − unmet demand × price (what supply cannot ship);
+    - Forecast against the baseline: the revenue a biased sales or marketing forecast moves in the
+      plan, + inflated, − sandbagged (the disagreement rows' money);
+    - Hours asked beyond capacity: Σ over overloaded resources of load − capacity (the family's
+      resources when a family is chosen);
+    - Cash against the minimum: closing cash − minimum cash (company only).
+
+    ``note`` on each panel's first row names its largest open root cause (empty if none).
+
+    Returns columns GAP_COLUMNS.
+    """
+    m = result.model
+    fi = _family_index(m, family)
+    months = list(m.months)
+    cur = m.settings.currency
+    causes = result.root_causes
+    causes = causes[(causes["status"] == "open") & (causes["money_at_stake"] > 0)]
+    if family is not None:
+        causes = causes[(causes["entity"] == family) | causes["kind"].isin(["capacity", "cash"])]
+    rows: list[tuple] = []
+
+    def add(panel: str, values, unit: str, kinds: tuple[str, ...]) -> None:
+        top = causes[causes["kind"].isin(kinds)]
+        note = top["title"].iloc[0] if len(top) else ""
+        for k, (month, value) in enumerate(zip(months, values, strict=True)):
+            if value is not None and not (isinstance(value, float) and np.isnan(value)):
+                rows.append((panel, month, float(value), unit, note if k == 0 else ""))
+
+    demand = m.family_sum(result.demand * result.unit_price[None, :])[:, fi]
+    budget = m.budget_revenue[:, fi]
+    has = ~np.isnan(budget)
+    vs_budget = np.where(
+        has.any(axis=1), (demand * has).sum(axis=1) - np.nansum(budget, axis=1), np.nan
+    )
+    add(GAP_PANELS[0], vs_budget, cur, ("budget_revenue",))
+    lost = result.family_arrays["unmet_revenue"][:, fi].sum(axis=1)
+    add(GAP_PANELS[1], -lost, cur, ("capacity", "supply_limit", "unmet"))
+    dis = result.disagreements
+    bias = dis[
+        dis["type"].isin(["forecast_inflated", "forecast_sandbagged"]) & (dis["status"] == "open")
+    ]
+    if family is not None:
+        bias = bias[bias["family"] == family]
+    signed = bias["money_at_stake"].where(
+        bias["type"] == "forecast_inflated", -bias["money_at_stake"]
+    )
+    by_month = signed.groupby(bias["month"]).sum().reindex(months, fill_value=0.0)
+    add(GAP_PANELS[2], by_month.to_numpy(), cur, ("bias",))
+    load, cap = result.supply.load, result.supply.capacity
+    keep = np.ones(len(m.resources), dtype=bool)
+    if family is not None:
+        keep = np.isin(np.asarray(m.resources, dtype=object), resources_of_family(m, family))
+    over = np.where(np.isfinite(cap) & (load > cap), load - cap, 0.0)[:, keep].sum(axis=1)
+    add(GAP_PANELS[3], over, "hours", ("capacity",))
+    if family is None:
+        minimum = float(m.settings.minimum_cash)
+        add(GAP_PANELS[4], result.finance.closing_cash - minimum, cur, ("cash",))
+    return pd.DataFrame(rows, columns=GAP_COLUMNS)

@@ -20,7 +20,8 @@ __all__ = [
     "cash_chart",
     "pnl_chart",
     "stories_chart",
-    "story_gaps_chart",
+    "gap_panels_chart",
+    "GAP_ADVERSE",
     "bridge_chart",
     "scenario_curves_chart",
     "bias_chart",
@@ -351,53 +352,6 @@ def stories_chart(
     )
 
 
-def story_gaps_chart(stories: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
-    """Bars of the gaps between the stories by month: supply − demand, supply − finance budget.
-
-    Args:
-        stories: columns month, story (Demand, Supply, Finance), value.
-    """
-    months = list(dict.fromkeys(stories["month"]))
-    wide = stories.pivot_table(
-        index="month", columns="story", values="value", aggfunc="sum"
-    ).reindex(months)
-    gap_rows = []
-    for month, row in wide.iterrows():
-        if "Supply" in row and "Demand" in row and pd.notna(row.get("Demand")):
-            gap_rows.append(
-                {"month": month, "gap": "Supply − Demand", "value": row["Supply"] - row["Demand"]}
-            )
-        if "Finance" in row and pd.notna(row.get("Finance")):
-            gap_rows.append(
-                {
-                    "month": month,
-                    "gap": "Supply − Finance budget",
-                    "value": row["Supply"] - row["Finance"],
-                }
-            )
-    gaps = pd.DataFrame(gap_rows, columns=["month", "gap", "value"])
-    bottom = (
-        alt.Chart(gaps)
-        .mark_bar()
-        .encode(
-            x=alt.X("month:O", title="Month", sort=months, axis=alt.Axis(labelAngle=-45)),
-            xOffset="gap:N",
-            y=alt.Y("value:Q", title="Gap", axis=money_axis(currency, "Gap")),
-            color=alt.Color(
-                "gap:N",
-                title="Gap",
-                scale=alt.Scale(
-                    domain=["Supply − Demand", "Supply − Finance budget"],
-                    range=[STORY_COLORS["Demand"], STORY_COLORS["Finance"]],
-                ),
-            ),
-            tooltip=["month", "gap", alt.Tooltip("value:Q", format=",.0f")],
-        )
-        .properties(height=300, title=title)
-    )
-    return _configure(bottom)
-
-
 def bridge_chart(steps: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
     """A waterfall from a start figure to an end figure, each bar labelled with its amount.
 
@@ -577,3 +531,38 @@ def working_capital_chart(frame: pd.DataFrame, currency: str, title: str = "") -
     return _money_lines(
         frame, names, [STORY_COLORS["Demand"], STORY_COLORS["Supply"], "#444444"], currency, title
     )
+
+
+GAP_ADVERSE = "#C0392B"  # a gap that costs: below budget, sales lost, over capacity, short of cash
+GAP_FAVOURABLE = "#7F8C8D"
+
+
+def gap_panels_chart(gaps: pd.DataFrame, currency: str, width: int = 760) -> alt.Chart:
+    """Small multiples, one per gap between the stories (``alignment.story_gaps``): bars by month
+    from a zero line, the adverse side in red, each panel's largest root cause as its subtitle."""
+    panels = list(dict.fromkeys(gaps["panel"]))
+    months = list(dict.fromkeys(gaps["month"]))
+    charts = []
+    for panel in panels:
+        part = gaps[gaps["panel"] == panel]
+        unit = part["unit"].iloc[0]
+        note = next((n for n in part["note"] if n), "")
+        # which sign costs: "Forecast against the baseline" costs either way (it is a risk)
+        adverse = (
+            "datum.value != 0"
+            if panel.startswith("Forecast")
+            else ("datum.value > 0" if panel.startswith("Hours") else "datum.value < 0")
+        )
+        axis = money_axis(currency, None) if unit == currency else alt.Axis(title=unit, format="~s")
+        base = alt.Chart(part).encode(
+            x=alt.X("month:O", sort=months, title=None, axis=alt.Axis(labelAngle=-45))
+        )
+        bars = base.mark_bar().encode(
+            y=alt.Y("value:Q", axis=axis),
+            color=alt.condition(adverse, alt.value(GAP_ADVERSE), alt.value(GAP_FAVOURABLE)),
+            tooltip=["month", alt.Tooltip("value:Q", format=",.0f", title=unit)],
+        )
+        zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#333").encode(y="y:Q")
+        title = alt.TitleParams(panel, subtitle=[note] if note else [], subtitleFontSize=FONT - 1)
+        charts.append(alt.layer(bars, zero).properties(title=title, height=120, width=width))
+    return _configure(alt.vconcat(*charts, spacing=28).resolve_scale(y="independent"))
