@@ -88,7 +88,7 @@ def _load(name: str) -> None:
         _flash("error", f'"{name}" is no longer saved in cycle {cycle} (someone deleted it).')
         return
     model = plan.model(store, cycle)
-    levers, dropped = usable_levers(sc.levers, model.families, model.resources)
+    levers, dropped = usable_levers(sc.levers, model.families, model.resources, model.months)
     panel.set_inputs(P, panel.controls(store, cycle), levers)
     st.session_state[f"{P}_loaded"] = {"name": sc.name, "version": sc.version}
     st.session_state[f"{P}_view"] = WHAT_IF  # show what was loaded
@@ -288,7 +288,7 @@ def compare_view() -> None:
         items = levers_to_strings(
             levers_from_json(saved.loc[saved["name"] == name, "levers"].iloc[0])
         )
-        levers, dropped = usable_levers(items, model.families, model.resources)
+        levers, dropped = usable_levers(items, model.families, model.resources, model.months)
         if dropped:
             st.warning(f'"{name}" is compared without: ' + "; ".join(dropped))
         plans[name] = plan.result(store, levers, cycle)

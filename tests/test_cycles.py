@@ -184,10 +184,10 @@ def test_lock_keeps_the_promoted_scenario_and_its_results(store):
     save_scenario(store, CYCLE, "Price up", {("price_change_pct", None): 10.0}, author="ann")
     promote_scenario(store, CYCLE, "Price up", user="ann")
     message = cycles.sign_off(store, CYCLE, "executive", user="kim")  # the sign-off is the lock
-    assert 'scenario "Price up" (price_change_pct=10)' in message
+    assert 'scenario "Price up" (Price +10 % on all families)' in message
     version = load_version(store, CYCLE)
     assert version.scenario_name == "Price up"
-    assert version.levers == {("price_change_pct", None): 10.0}
+    assert version.levers == {("price_change_pct", None, None): 10.0}
     assert version.totals["revenue"] == pytest.approx(9900.0)
 
 

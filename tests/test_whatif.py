@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from sop_core.plan.engine import compute
+from sop_core.plan.levers import normalize_levers
 from sop_core.plan.model import prepare
 from sop_core.store.plandata import plan_data_from_frames
 from sop_core.views import whatif
@@ -52,15 +53,15 @@ def by_key(controls):
 
 
 def test_controls_cover_every_lever_per_family_and_resource(model, controls):
-    # 4 family levers x (everywhere + 2 families) + 2 resource levers x 3 + 3 company levers
-    assert len(controls) == 4 * 3 + 2 * 3 + 3
+    # 5 family levers x (everywhere + 2 families) + 2 resource levers x 3 + 4 company levers
+    assert len(controls) == 5 * 3 + 2 * 3 + 4
     keys = by_key(controls)
     assert model.families == ("F1", "F2") and model.resources == ("L1", "L2")
-    for lever in (P, V, M, COVER):
+    for lever in (P, "price_elasticity", V, M, COVER):
         assert {(lever, None), (lever, "F1"), (lever, "F2")} <= set(keys)
     for lever in ("capacity_change_pct", "headcount_change_fte"):
         assert {(lever, None), (lever, "L1"), (lever, "L2")} <= set(keys)
-    for lever in ("dso_days", "dpo_days", "fixed_costs_change_pct"):
+    for lever in ("dso_days", "dpo_days", "fixed_costs_change_pct", "allocation"):
         assert (lever, None) in keys
 
 
@@ -106,7 +107,7 @@ def test_levers_from_inputs(controls, typed, levers):
     values = {c.key: c.current for c in controls} | typed
     got, errors = whatif.levers_from_inputs(controls, values)
     assert errors == {}
-    assert got == levers
+    assert got == normalize_levers(levers)
 
 
 @pytest.mark.parametrize(
@@ -134,7 +135,7 @@ def test_bad_values_are_reported_and_not_applied(controls, key, value, message):
     levers, errors = whatif.levers_from_inputs(controls, values)
     assert list(errors) == [key]
     assert message in errors[key]
-    assert levers == {(M, None): 2.0}  # the good lever still applies
+    assert levers == {(M, None, None): 2.0}  # the good lever still applies
 
 
 def test_inputs_from_levers_round_trip(controls):
@@ -148,7 +149,7 @@ def test_inputs_from_levers_round_trip(controls):
     }
     shown = whatif.inputs_from_levers(controls, levers)
     assert shown[(P, "F1")] is None and shown[("dpo_days", None)] == 0.0
-    assert whatif.levers_from_inputs(controls, shown) == (levers, {})
+    assert whatif.levers_from_inputs(controls, shown) == (normalize_levers(levers), {})
 
 
 # --- figures -------------------------------------------------------------------------------

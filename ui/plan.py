@@ -6,7 +6,7 @@ import streamlit as st
 
 from sop_core.meeting.scenarios import promoted_scenario, usable_levers
 from sop_core.plan.engine import compute
-from sop_core.plan.levers import Levers
+from sop_core.plan.levers import Levers, levers_to_strings, normalize_levers, parse_levers
 from sop_core.plan.service import model_for_store
 from ui.connection import open_store
 from ui.state import data_version, selected_cycle
@@ -15,8 +15,8 @@ __all__ = ["model", "result", "base_result", "cycle_plan", "levers_key"]
 
 
 def levers_key(levers: Levers | None) -> tuple:
-    """A hashable, order-free key for a set of levers."""
-    return tuple(sorted(((k[0], k[1] or ""), float(v)) for k, v in (levers or {}).items()))
+    """A hashable, order-free key for a set of levers: their ``key[:q][@window]=value`` strings."""
+    return tuple(levers_to_strings(normalize_levers(levers)))
 
 
 @st.cache_resource(show_spinner="Preparing the plan for this cycle…", max_entries=6)
@@ -26,7 +26,7 @@ def _model(path: str, version: int, cycle: str | None):
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _result(path: str, version: int, cycle: str | None, key: tuple):
-    levers = {(name, q or None): v for (name, q), v in key}
+    levers = parse_levers(key)
     return compute(_model(path, version, cycle), levers)
 
 
@@ -66,5 +66,5 @@ def cycle_plan(store, cycle: str | None = None):
     if promoted is None:
         return base_result(store, cycle), "Base plan (no scenario promoted)", []
     m = model(store, cycle)
-    levers, dropped = usable_levers(promoted.levers, m.families, m.resources)
+    levers, dropped = usable_levers(promoted.levers, m.families, m.resources, m.months)
     return result(store, levers, cycle), f"Scenario “{promoted.name}” (promoted)", dropped

@@ -53,7 +53,7 @@ def _plan(store, cycle: str | None, scenario: str | None):
         how = "promoted"
     if chosen is None:
         return model, compute(model, {}), "Base plan (no scenario promoted)", []
-    levers, dropped = usable_levers(chosen.levers, model.families, model.resources)
+    levers, dropped = usable_levers(chosen.levers, model.families, model.resources, model.months)
     label = f"Scenario “{chosen.name}” ({how})"
     return model, compute(model, levers), label, dropped
 

@@ -28,5 +28,5 @@ def plan_for_store(
     saved = scenario_levers(store, data.cycle, scenario) if scenario else []
     levers = parse_levers(saved)
     levers.update(extra)
-    validate_levers(levers, data.families, data.resource_names)
+    validate_levers(levers, data.families, data.resource_names, data.months)
     return compute(model_for_data(store, data), levers)

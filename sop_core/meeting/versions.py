@@ -11,7 +11,7 @@ import pandas as pd
 from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.meeting.scenarios import promoted_scenario, usable_levers
 from sop_core.plan.engine import compute
-from sop_core.plan.levers import Levers, levers_from_json, levers_to_json, levers_to_strings
+from sop_core.plan.levers import Levers, describe_levers, levers_from_json, levers_to_json
 from sop_core.plan.model import prepare
 from sop_core.plan.service import with_baseline
 from sop_core.settings import Settings, settings_from_frame
@@ -78,10 +78,11 @@ class PlanVersion:
 
     @property
     def plan_label(self) -> str:
-        """'Scenario "Price -3%" (price_change_pct=-3)' or 'the base plan (no levers)'."""
+        """'scenario "Hire" (Headcount +3 FTE on Press & Weld from Sep 2027)' or 'the base plan
+        (no levers)': the levers as sentences, windows included."""
         if not self.scenario_name:
             return "the base plan (no levers)"
-        levers = ", ".join(levers_to_strings(self.levers)) or "no levers"
+        levers = "; ".join(describe_levers(self.levers)) or "no levers"
         return f'scenario "{self.scenario_name}" ({levers})'
 
     def plan_data(self, months: tuple[str, ...] | list[str] | None = None) -> PlanData:
@@ -122,7 +123,9 @@ def capture_version(store, cycle: str) -> PlanVersion:
     promoted = promoted_scenario(store, cycle)
     levers: Levers = {}
     if promoted is not None:
-        levers, _dropped = usable_levers(promoted.levers, data.families, data.resource_names)
+        levers, _dropped = usable_levers(
+            promoted.levers, data.families, data.resource_names, data.months
+        )
     result = compute(prepare(data), levers)
     tables = dict(data.tables)
     tables["forecasts"] = tables["forecasts"][tables["forecasts"]["cycle"] == cycle].reset_index(

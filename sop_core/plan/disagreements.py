@@ -240,9 +240,7 @@ def _find(model: Model, result: PlanFigures, settings: Settings, rows: _Rows | _
     warn = limited & ~over & (load >= WARNING_LEVEL * cap)
     if over.any() or warn.any():
         # value of what demand asks of each resource: Σ over skus using r of req × price
-        asked_value = model.routing.unit_hours().load(
-            supply.req * result.unit_price[None, :]
-        )  # (M, R)
+        asked_value = model.routing.unit_hours().load(supply.req * result.unit_price)  # (M, R)
         with np.errstate(divide="ignore", invalid="ignore"):
             lost_share = np.where(over, 1.0 - cap / load, 0.0)
         common = dict(
@@ -331,7 +329,7 @@ def _find(model: Model, result: PlanFigures, settings: Settings, rows: _Rows | _
     if model.bias_verdict.any():
         by = model.family_sum
         counts = np.diff(np.append(model.family_starts, len(model.skus)))
-        average_price = by(result.unit_price) / counts
+        average_price = by(result.unit_price) / counts  # (M, F): prices may change by month
         for k, (source, owner) in enumerate((("sales", "Sales"), ("marketing", "Marketing"))):
             verdict = model.bias_verdict[k]
             if not verdict.any():
@@ -358,6 +356,6 @@ def _find(model: Model, result: PlanFigures, settings: Settings, rows: _Rows | _
                     figure_b=b_units,
                     gap=dev,
                     unit="units",
-                    money_at_stake=np.abs(dev) * average_price[None, :],
+                    money_at_stake=np.abs(dev) * average_price,
                     owner=owner,
                 )

@@ -60,7 +60,7 @@ def stories_by_month(result, family: str | None = None) -> pd.DataFrame:
     Returns columns month, story, value (long, in STORIES order within a month).
     """
     m = result.model
-    demand_rev = m.family_sum(result.demand * result.unit_price[None, :])
+    demand_rev = m.family_sum(result.demand * result.unit_price)
     supply_rev = result.family_arrays["revenue"]
     fi = _family_index(m, family)
     budget = m.budget_revenue[:, fi]
