@@ -107,3 +107,57 @@ def test_pro_rata_prices_no_hour_and_production_hours_stay_within_capacity():
     assert (result.production_hours[limited] <= cap[limited] * (1 + 1e-12)).all()
     # Line in Jan: pro rata 104 + 2 × 40 = 184 = capacity
     assert column(result.resource, "production_hours", resource="Line")[0] == pytest.approx(184)
+
+
+# --- the Allocation view: margin against pro rata (views/allocation.py) ---------------------------
+# Hand case: gross margin 2070 by margin against 2050 pro rata (+20). Line is short in Jan and
+# Team in Feb (each one month, each hour worth 5): the tie goes to the name, Line. On Line, B (F2)
+# gains 10 units × 2 h = 20 h in Jan while A (F1) loses 20 h: F2 is the family prioritised.
+# Families: F1 made 104 + 72 + 50 = 226 pro rata, 84 + 72 + 50 = 206 by margin; F2 130 → 140.
+# F1 margin pro rata 200 + 310 − 20 = 490; by margin (940 − 470 − 300) + (720 − 360 − 90) +
+# (500 − 250 − 300) = 390. F2 480 + 600 + 480 = 1560 → 600 + 600 + 480 = 1680.
+
+
+def test_compare_allocation_on_the_hand_case():
+    from sop_core.views.allocation import allocation_levers, compare_allocation
+
+    model = prepare(hand_data())
+    pro_levers, margin_levers = allocation_levers({("allocation", None, ("2026-02", None)): 1.0})
+    assert pro_levers == {("allocation", None, None): 0.0}  # any allocation lever is replaced
+    c = compare_allocation(compute(model, pro_levers), compute(model, margin_levers))
+    assert (c.pro_rata_gross_margin, c.margin_gross_margin, c.gain) == pytest.approx(
+        (2050, 2070, 20)
+    )
+    assert (c.pro_rata_unmet_units, c.margin_unmet_units) == pytest.approx((14, 24))
+    assert (c.bottleneck, c.family) == ("Line", "F2")
+    assert c.top == ("Line", "2026-01", pytest.approx(5))
+    assert c.sentence("EUR") == (
+        "Prioritising F2 on Line keeps €20 more gross margin over the horizon than sharing short "
+        "capacity pro rata."
+    )
+    assert (
+        c.hour_sentence("EUR") == "One more hour on Line in Jan 2026 is worth €5 of contribution."
+    )
+    assert c.shadow[["month", "resource"]].values.tolist() == [
+        ["2026-01", "Line"],
+        ["2026-02", "Team"],
+    ]
+    # Line in Jan: 184 h used of 184
+    assert c.shadow.iloc[0][["production_hours", "capacity_hours"]].tolist() == [184, 184]
+    fam = c.families.set_index("family")
+    assert fam.loc["F1"].tolist() == pytest.approx([226, 206, 490, 390, -100])
+    assert fam.loc["F2"].tolist() == pytest.approx([130, 140, 1560, 1680, 120])
+
+
+def test_compare_allocation_when_nothing_is_short():
+    from sop_core.views.allocation import compare_allocation
+
+    model = prepare(hand_data())
+    roomy = ["capacity_change_pct=100", "headcount_change_fte:Team=10"]
+    c = compare_allocation(
+        compute(model, [*roomy, "allocation=pro_rata"]),
+        compute(model, [*roomy, "allocation=margin"]),
+    )
+    assert c.gain == pytest.approx(0) and c.bottleneck is None and c.top is None
+    assert c.sentence("EUR").startswith("No resource is short in any month")
+    assert c.hour_sentence("EUR") is None

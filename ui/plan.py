@@ -7,11 +7,12 @@ import streamlit as st
 from sop_core.meeting.scenarios import promoted_scenario, usable_levers
 from sop_core.plan.engine import compute
 from sop_core.plan.levers import Levers, levers_to_strings, normalize_levers, parse_levers
+from sop_core.plan.sensitivity import sensitivity as plan_sensitivity
 from sop_core.plan.service import model_for_store
 from ui.connection import open_store
 from ui.state import data_version, selected_cycle
 
-__all__ = ["model", "result", "base_result", "cycle_plan", "levers_key"]
+__all__ = ["model", "result", "base_result", "cycle_plan", "levers_key", "sensitivity"]
 
 
 def levers_key(levers: Levers | None) -> tuple:
@@ -28,6 +29,17 @@ def _model(path: str, version: int, cycle: str | None):
 def _result(path: str, version: int, cycle: str | None, key: tuple):
     levers = parse_levers(key)
     return compute(_model(path, version, cycle), levers)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sensitivity(path: str, version: int, cycle: str | None, key: tuple):
+    return plan_sensitivity(_model(path, version, cycle), parse_levers(key))
+
+
+def sensitivity(store, levers: Levers | None = None, cycle: str | None = None):
+    """``plan.sensitivity`` of the cycle's model under ``levers`` (cached per data version)."""
+    cycle = cycle or selected_cycle(store)
+    return _sensitivity(str(store.path), _version(store, None), cycle, levers_key(levers))
 
 
 def _version(store, version: int | None) -> int:

@@ -78,6 +78,7 @@ class LeverControl:
     unit: str
     current: float | None
     hint: str
+    months: tuple[str, ...] = ()  # the horizon: what "from" and "to" may be
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -110,6 +111,7 @@ def lever_controls(model) -> list[LeverControl]:
     row per family or resource of the model.
     """
     settings = model.settings
+    months = tuple(model.months)
     out: list[LeverControl] = []
     for spec in LEVERS.values():
         if spec.qualifier is None:
@@ -122,7 +124,9 @@ def lever_controls(model) -> list[LeverControl]:
                 hint = f"{_num(current)} (data)"
             else:
                 current, hint = float(spec.default), ""
-            out.append(LeverControl(spec.name, None, "", spec.label, spec.unit, current, hint))
+            out.append(
+                LeverControl(spec.name, None, "", spec.label, spec.unit, current, hint, months)
+            )
             continue
         everywhere = ALL[spec.qualifier]
         names = model.families if spec.qualifier == "family" else model.resources
@@ -130,7 +134,9 @@ def lever_controls(model) -> list[LeverControl]:
             current, hint = _data_figure(np.asarray(model.target_cover_days, float), spec.unit)
         else:
             current, hint = float(spec.default), ""
-        out.append(LeverControl(spec.name, None, everywhere, spec.label, spec.unit, current, hint))
+        out.append(
+            LeverControl(spec.name, None, everywhere, spec.label, spec.unit, current, hint, months)
+        )
         for i, name in enumerate(names):
             if spec.default is None:
                 _, data_hint = _data_figure(
@@ -140,7 +146,9 @@ def lever_controls(model) -> list[LeverControl]:
             else:
                 hint = "= everywhere"
             out.append(
-                LeverControl(spec.name, name, name, f"{spec.label}: {name}", spec.unit, None, hint)
+                LeverControl(
+                    spec.name, name, name, f"{spec.label}: {name}", spec.unit, None, hint, months
+                )
             )
     return out
 
@@ -227,7 +235,9 @@ def levers_from_inputs(
     window is left out (so the figures stay as if it had not been typed) and reported by its key.
     """
     windows = windows or {}
-    months = list(months or [])
+    if months is None:
+        months = controls[0].months if controls else ()
+    months = list(months)
     levers: Levers = {}
     errors: dict[tuple[str, str | None], str] = {}
     everywhere: dict[str, tuple[float | None, Window | None]] = {}
