@@ -636,10 +636,13 @@ def lever_vector(levers: Levers | None, name: str, keys, neutral: float = 0.0) -
     everywhere = levers.get((name, None, None))
     if everywhere is not None:
         out[:] = everywhere
-    if len(keys):
+    qualified = [
+        (q, v) for (lever, q, window), v in levers.items() if lever == name and q and not window
+    ]
+    if qualified and len(keys):
         position = {k: i for i, k in enumerate(keys)}
-        for (lever, qualifier, window), value in levers.items():
-            if lever == name and window is None and qualifier is not None and qualifier in position:
+        for qualifier, value in qualified:
+            if qualifier in position:
                 out[position[qualifier]] = value
     return out
 
@@ -677,8 +680,9 @@ def lever_values(
 def lever_series(levers: Levers | None, name: str, months, default: float):
     """An unqualified lever's value: a float when it has no window, else ``(M,)`` month by month
     (``default`` outside the windows, the unwindowed value if there is one)."""
-    values = lever_values(levers, name, [None], months, default)
-    return float(values[0]) if values.ndim == 1 else values[:, 0]
+    if not levers or not any(k[0] == name and k[2] is not None for k in levers):
+        return float(levers.get((name, None, None), default)) if levers else float(default)
+    return lever_values(levers, name, [None], months, default)[:, 0]
 
 
 # --- levers as sentences ---------------------------------------------------------------------------
@@ -720,7 +724,8 @@ def describe_window(window: Window | None) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{value:,.2f}".rstrip("0").rstrip(".").replace("-", "−")
+    # up to four decimals: a goal-seek answer (0.454 %) reads as the value it is
+    return f"{value:,.4f}".rstrip("0").rstrip(".").replace("-", "−")
 
 
 def describe_lever(
