@@ -355,6 +355,12 @@ def test_a_lever_from_a_month_is_costed_from_that_month(page, db):
     page.run()
     assert metrics(page) == expected(db, ["headcount_change_fte:Press & Weld@2027-09..2027-12=3"])
     assert "from Sep 2027 to Dec 2027" in applied(page)
+    # the months stay set while another lever group or view is shown
+    page.session_state["scenario_lever_tab"] = "Levers: everywhere"
+    page.run()
+    view(page, "Saved scenarios")
+    view(page, "What if")
+    assert "Headcount +3 FTE on Press & Weld from Sep 2027 to Dec 2027" in applied(page)
 
 
 def test_a_window_from_after_to_is_refused_beside_the_lever(page, db):

@@ -228,6 +228,7 @@ def _input(
                 ),
                 help=help or c.spec.help,
                 label_visibility="collapsed" if collapsed else "visible",
+                persist_state="session",  # kept while another lever group is shown
                 on_change=_changed,
                 args=(prefix, c, fragment_key),
             )
@@ -335,6 +336,7 @@ def _draw_timing(prefix: str, ctrls: list[whatif.LeverControl], names: list[str]
             months,
             index=None,
             key=f"{key}__from",
+            persist_state="session",
             format_func=month_name,
             placeholder=f"from {month_name(months[0])}",
             label_visibility="collapsed",
@@ -346,6 +348,7 @@ def _draw_timing(prefix: str, ctrls: list[whatif.LeverControl], names: list[str]
             months,
             index=None,
             key=f"{key}__to",
+            persist_state="session",
             format_func=month_name,
             placeholder=f"to {month_name(months[-1])}",
             label_visibility="collapsed",
