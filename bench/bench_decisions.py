@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import subprocess
 import sys
@@ -198,12 +199,14 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args(argv)
     sections = args.sections.split(",")
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (2 vCPUs)")
     if "demo" in sections:
         demo(args.runs)
     if "synthetic" in sections:
         synthetic(args.skus, args.resources, args.months, args.runs)
     if "whatif" in sections:
         whatif(args.baseline, args.whatif_sizes, args.whatif_runs, args.rounds)
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
     return 0
 
 

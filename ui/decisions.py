@@ -13,7 +13,7 @@ import streamlit as st
 from sop_core import fmt
 from sop_core.errors import SopError
 from sop_core.plan.goalseek import goal_seek, make_target
-from sop_core.plan.levers import LeverKey, describe_levers, month_name
+from sop_core.plan.levers import LeverKey, describe_levers, key_text, month_name
 from sop_core.views import charts, decisions, whatif
 from sop_core.views.allocation import allocation_levers, compare_allocation
 from ui import plan, state
@@ -155,16 +155,24 @@ def goal_seek_panel(store, cycle: str | None) -> None:
     st.success(panel.plain(decisions.goal_seek_sentence(answer, currency)))
     if answer.already_met:
         return
-    st.button(
-        f"Apply {answer.line} under {WHAT_IF}",
+    # st.code, not Markdown: the lever may name a family or resource as imported
+    value_box, apply_box = st.columns([3, 1], vertical_alignment="center")
+    value_box.code(answer.line, language=None, wrap_lines=True)
+    apply_box.button(
+        f"Apply under {WHAT_IF}",
         key=f"{P}_goal_apply",
         icon=":material/check:",
         on_click=_apply,
         args=(ctrls, (answer.key.name, answer.key.qualifier), answer.value, answer.key.window),
+        help="Set this value (and its months) on the lever's input and show the figures.",
+        width="stretch",
     )
-    st.caption(
-        "The same answer from the command line: `python -m sop_core goalseek --db PATH "
-        f'--lever "{answer.line.split("=")[0]}" --target "{answer.target.text}"`'
+    st.caption("The same answer from the command line:")
+    st.code(
+        f'python -m sop_core goalseek --db PATH --lever "{key_text(answer.key)}" '
+        f'--target "{answer.target.text}"',
+        language="bash",
+        wrap_lines=True,
     )
 
 

@@ -23,6 +23,7 @@ from sop_core.plan.levers import (
     LEVERS,
     LeverKey,
     Levers,
+    LeverSpec,
     key_text,
     normalize_levers,
     parse_lever_key,
@@ -194,7 +195,7 @@ def parse_target(text: str, model: Model) -> Target:
     return make_target(model, measure, op, value)
 
 
-def no_change_value(model: Model, key: LeverKey, base: Levers | None = None) -> float:
+def no_change_value(model: Model, key: LeverKey) -> float:
     """The value of a lever that changes nothing: its neutral value, or for a replacing lever
     the data's own figure (target_cover_days: the median of the skus' figures it applies to)."""
     spec = LEVERS[key.name]
@@ -279,7 +280,7 @@ def goal_seek(
     base = normalize_levers(base)
     base.pop(key, None)
     spec = LEVERS[key.name]
-    neutral = no_change_value(model, key, base)
+    neutral = no_change_value(model, key)
     validate_levers({**base, key: neutral}, model.families, model.resources, model.months)
     if evaluate is None:
 
@@ -348,7 +349,7 @@ def _refine(
     side: int,
     lo: float,
     hi: float,
-    spec,
+    spec: LeverSpec,
     meets: Callable[[float], bool],
 ) -> float:
     """The distance from no change on one side, bisected between ``lo`` (fails, or no change)
@@ -383,7 +384,6 @@ def _refine(
         nearer = 0.99 * hi
         if meets(at(nearer)):
             lo, hi = (0.0 if nearer <= lo else lo), nearer
-        else:
-            hi = hi  # rounding could not settle: tighten the bracket further
+        else:  # rounding could not settle: tighten the bracket and try again
             lo = max(lo, nearer)
     return at(hi)

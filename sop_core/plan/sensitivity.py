@@ -46,7 +46,7 @@ def stepped_levers(model: Model, base: Levers | None = None) -> list[tuple[Lever
                     if mine.size and mine.min() == mine.max():
                         keys.append(LeverKey(spec.name, family))
         for key in keys:
-            centre = base.get(key, no_change_value(model, key, base))
+            centre = base.get(key, no_change_value(model, key))
             low = max(spec.min, centre - spec.step)
             high = min(spec.max, centre + spec.step)
             out.append((key, low, high))
