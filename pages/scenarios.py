@@ -15,12 +15,13 @@ from sop_core.meeting.scenarios import (
 from sop_core.plan.levers import describe_levers, levers_from_json, levers_to_strings
 from sop_core.store.lock import is_locked
 from sop_core.views import whatif
-from ui import auth, flash, plan, state
+from ui import auth, decisions, flash, plan, state
 from ui import whatif as panel
 from ui.widgets import views
 
 P = panel.SCENARIO
 WHAT_IF, SAVED, COMPARE = "What if", "Saved scenarios", "Compare"
+GOAL, SENSITIVITY, ALLOCATION = "Goal seek", "Sensitivity", "Allocation"
 store = state.get_store()
 cycle = state.selected_cycle(store)
 data = state.plan_data(store, cycle)
@@ -87,8 +88,11 @@ def _load(name: str) -> None:
         _flash("error", f'"{name}" is no longer saved in cycle {cycle} (someone deleted it).')
         return
     model = plan.model(store, cycle)
-    levers, dropped = usable_levers(sc.levers, model.families, model.resources)
-    panel.set_inputs(P, panel.controls(store, cycle), levers)
+    levers, dropped = usable_levers(sc.levers, model.families, model.resources, model.months)
+    dropped += [
+        f"{item} (the inputs hold one value per lever)"
+        for item in panel.set_inputs(P, panel.controls(store, cycle), levers)
+    ]
     st.session_state[f"{P}_loaded"] = {"name": sc.name, "version": sc.version}
     st.session_state[f"{P}_view"] = WHAT_IF  # show what was loaded
     st.session_state[f"{P}_save_name"] = sc.name
@@ -138,7 +142,7 @@ locked = is_locked(store, cycle) if cycle else False
 saved = list_scenarios(store, cycle) if cycle else pd.DataFrame(columns=["name"])
 names = saved["name"].tolist()
 loaded = st.session_state.get(f"{P}_loaded")
-view = views("View", [WHAT_IF, SAVED, COMPARE], key=f"{P}_view")
+view = views("View", [WHAT_IF, SAVED, COMPARE, GOAL, SENSITIVITY, ALLOCATION], key=f"{P}_view")
 
 
 def save_popover() -> None:
@@ -287,7 +291,7 @@ def compare_view() -> None:
         items = levers_to_strings(
             levers_from_json(saved.loc[saved["name"] == name, "levers"].iloc[0])
         )
-        levers, dropped = usable_levers(items, model.families, model.resources)
+        levers, dropped = usable_levers(items, model.families, model.resources, model.months)
         if dropped:
             st.warning(f'"{name}" is compared without: ' + "; ".join(dropped))
         plans[name] = plan.result(store, levers, cycle)
@@ -318,7 +322,13 @@ def compare_view() -> None:
         )
 
 
-if view in (SAVED, COMPARE):
+if view == GOAL:
+    decisions.goal_seek_panel(store, cycle)
+elif view == SENSITIVITY:
+    decisions.sensitivity_panel(store, cycle)
+elif view == ALLOCATION:
+    decisions.allocation_panel(store, cycle)
+elif view in (SAVED, COMPARE):
     if not cycle:
         st.info("Scenarios are saved per S&OP cycle and there is none yet.")
     elif view == SAVED:

@@ -507,6 +507,7 @@ def _cash_and_settings(tables) -> tuple[pd.DataFrame, pd.DataFrame]:
         "fixed_costs_per_month": f"{FIXED_COSTS:.0f}",
         "minimum_cash": f"{MINIMUM_CASH:.0f}",
         "tolerance_pct": "5",
+        "allocation": "pro_rata",
     }
     frame = pd.DataFrame(list(settings.items()), columns=COLUMNS["settings"])
     # opening cash: the autumn 2027 low point lands about £140k under the minimum

@@ -15,12 +15,24 @@ from sop_core.intake.importer import import_paths
 from sop_core.meeting import roles
 from sop_core.meeting.cycles import cycle_command
 from sop_core.meeting.record import plan_for_store
+from sop_core.months import parse_month
+from sop_core.plan.goalseek import goal_seek, parse_target
+from sop_core.plan.levers import parse_lever_key
+from sop_core.plan.sensitivity import sensitivity
 from sop_core.store.db import Store, resolve_db_path
 
 __all__ = ["main", "build_parser"]
 
 PLAN_LEVELS = ("company", "family", "resource")
 BOARDPACK_FORMATS = (".pdf", ".pptx", ".xlsx")
+
+
+def _cycle(text: str) -> str:
+    """``--cycle``: a month YYYY-MM, checked before anything is opened."""
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f'"{text}" {exc}') from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,28 +65,60 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("forecast", help="compute and store the statistical baseline")
     db(sp)
-    sp.add_argument("--cycle", help="cycle (YYYY-MM); default the current cycle")
+    sp.add_argument("--cycle", type=_cycle, help="cycle (YYYY-MM); default the current cycle")
     sp.add_argument("--out", help="write sku, month, units to this CSV")
     sp.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     for name in ("plan", "disagreements"):
         sp = sub.add_parser(name, help=f"compute the {name} and write it as CSV")
         db(sp)
-        sp.add_argument("--cycle", help="cycle (YYYY-MM); default the current cycle")
+        sp.add_argument("--cycle", type=_cycle, help="cycle (YYYY-MM); default the current cycle")
         sp.add_argument(
             "--scenario",
             help="a saved scenario's name (its levers apply); default: the cycle's plan of record",
         )
-        sp.add_argument(
-            "--set", action="append", default=[], metavar="KEY[:QUALIFIER]=VALUE", help="a lever"
-        )
+        _set(sp)
         if name == "plan":
             sp.add_argument("--level", required=True, choices=PLAN_LEVELS)
         sp.add_argument("--out", required=True, help="CSV file to write")
 
+    sp = sub.add_parser(
+        "goalseek",
+        help="the value of one lever, nearest to no change, that meets a target",
+        description="Prints KEY[:QUALIFIER][@WINDOW]=VALUE: the lever value nearest to no change "
+        "that meets the target (to the lever's display precision), or exits non-zero with the "
+        "reason when no value within the lever's bounds meets it.",
+    )
+    db(sp)
+    sp.add_argument("--cycle", type=_cycle, help="cycle (YYYY-MM); default the current cycle")
+    sp.add_argument("--scenario", help="a saved scenario's name (its levers are held)")
+    _set(sp)
+    sp.add_argument(
+        "--lever",
+        required=True,
+        metavar="KEY[:QUALIFIER][@WINDOW]",
+        help="the lever to find, e.g. price_change_pct:Panel Radiators@2027-03",
+    )
+    sp.add_argument(
+        "--target",
+        required=True,
+        metavar="MEASURE>=VALUE",
+        help="MEASURE (lowest_cash, closing_cash, revenue, gross_margin, gross_margin_pct, "
+        "operating_profit, unmet_units) >= or <= VALUE (a number, minimum_cash or budget)",
+    )
+
+    sp = sub.add_parser(
+        "sensitivity", help="every lever one step down and up: lowest cash, closing cash, margin"
+    )
+    db(sp)
+    sp.add_argument("--cycle", type=_cycle, help="cycle (YYYY-MM); default the current cycle")
+    sp.add_argument("--scenario", help="a saved scenario's name (the steps are taken from it)")
+    _set(sp)
+    sp.add_argument("--out", required=True, help="CSV file to write")
+
     sp = sub.add_parser("boardpack", help="build the board pack")
     db(sp)
-    sp.add_argument("--cycle", help="cycle (YYYY-MM); default the current cycle")
+    sp.add_argument("--cycle", type=_cycle, help="cycle (YYYY-MM); default the current cycle")
     sp.add_argument("--scenario", help="a saved scenario's name (default: the cycle's plan)")
     sp.add_argument("--out", required=True, help="FILE.pdf, FILE.pptx or FILE.xlsx")
 
@@ -103,6 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
     db(rp)
     rp.add_argument("email")
     return p
+
+
+def _set(sp) -> None:
+    sp.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY[:QUALIFIER][@FROM[..TO]]=VALUE",
+        help="a lever (repeat for more), e.g. headcount_change_fte:Press & Weld@2027-09=3",
+    )
 
 
 def _open_store(args, *, create: bool = False):
@@ -160,6 +214,23 @@ def _cmd_disagreements(args) -> str:
     return f"Wrote {len(result.disagreements)} disagreements to {args.out}"
 
 
+def _cmd_goalseek(args) -> str:
+    key = parse_lever_key(args.lever)  # a typing error fails before any slow step
+    with _open_store(args) as store:
+        result = _plan_result(args, store)
+    target = parse_target(args.target, result.model)
+    return goal_seek(result.model, target, key, result.levers).line
+
+
+def _cmd_sensitivity(args) -> str:
+    with _open_store(args) as store:
+        result = _plan_result(args, store)
+    frame = sensitivity(result.model, result.levers)
+    _write_csv(frame, args.out)
+    levers = frame["lever"].nunique() if len(frame) else 0
+    return f"Wrote {len(frame)} rows ({levers} levers x {len(frame) // max(levers, 1)} measures) to {args.out}"
+
+
 def _cmd_boardpack(args) -> str:
     # Only this command loads the board pack's renderers (Altair, fpdf2, python-pptx, openpyxl):
     # at module level they would add about a second to every command, --help included.
@@ -199,6 +270,8 @@ COMMANDS = {
     "forecast": _cmd_forecast,
     "plan": _cmd_plan,
     "disagreements": _cmd_disagreements,
+    "goalseek": _cmd_goalseek,
+    "sensitivity": _cmd_sensitivity,
     "boardpack": _cmd_boardpack,
     "cycle": _cmd_cycle,
     "roles": _cmd_roles,

@@ -205,7 +205,8 @@ def spec(table: str) -> TableSpec:
 
 @dataclass(frozen=True)
 class SettingSpec:
-    """One settings key: its kind ('text', 'month', 'int', 'number'), default and bounds."""
+    """One settings key: its kind ('text', 'month', 'int', 'number', 'choice'), default, bounds
+    and (for a choice) the values it may take."""
 
     key: str
     kind: str
@@ -213,6 +214,7 @@ class SettingSpec:
     min: float | None = None
     max: float | None = None
     help: str = ""
+    choices: tuple[str, ...] = ()
 
 
 SETTINGS: dict[str, SettingSpec] = {
@@ -235,5 +237,13 @@ SETTINGS: dict[str, SettingSpec] = {
         SettingSpec("fixed_costs_per_month", "number", 0.0, 0, MAX_MONEY),
         SettingSpec("minimum_cash", "number", 0.0, -MAX_MONEY, MAX_MONEY),
         SettingSpec("tolerance_pct", "number", 5.0, 0, 100),
+        SettingSpec(
+            "allocation",
+            "choice",
+            "pro_rata",
+            help="how short capacity is shared: pro_rata (in proportion) or margin (the most "
+            "contribution per month)",
+            choices=("pro_rata", "margin"),
+        ),
     ]
 }

@@ -6,6 +6,7 @@ __all__ = [
     "StoreError",
     "LeverError",
     "PlanError",
+    "GoalSeekError",
     "CycleLocked",
     "ConflictError",
     "PermissionDenied",
@@ -45,6 +46,10 @@ class LeverError(SopError):
 
 class PlanError(SopError):
     """The plan cannot be computed from what is stored (e.g. no products)."""
+
+
+class GoalSeekError(SopError):
+    """A goal-seek target is malformed, or no value of the lever within its bounds meets it."""
 
 
 class CycleLocked(SopError):

@@ -29,6 +29,7 @@ class Settings:
     fixed_costs_per_month: float = 0.0
     minimum_cash: float = 0.0
     tolerance_pct: float = 5.0
+    allocation: str = "pro_rata"
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -51,6 +52,11 @@ def parse_setting(key: str, raw: object) -> object:
         return text
     if s.kind == "month":
         return parse_month(text)
+    if s.kind == "choice":
+        choice = text.lower().replace("-", "_").replace(" ", "_")
+        if choice not in s.choices:
+            raise ValueError(f"is not one of {', '.join(s.choices)}")
+        return choice
     try:
         number = float(text.replace("_", ""))
     except ValueError:

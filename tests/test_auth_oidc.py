@@ -158,7 +158,7 @@ def test_sign_in_through_the_provider_maps_the_role_audits_the_email_and_signs_o
     page.goto(app + "/cycle", timeout=60_000)
     page.get_by_role("heading", name="Sign off a step").wait_for(timeout=60_000)
     page.locator("button:not([disabled])").filter(has_text="Sign off").first.click()
-    page.get_by_text(f"signed off by {EXECUTIVE}").wait_for(timeout=60_000)
+    page.get_by_text(f"of cycle 2026-11 signed off by {EXECUTIVE}").wait_for(timeout=60_000)
     last = _audit(served["db"]).iloc[0]
     assert (last["user_name"], last["action"]) == (EXECUTIVE, "sign off")
 

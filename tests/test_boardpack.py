@@ -81,7 +81,7 @@ def built(demo_store_file, tmp_path_factory):
             store,
             CYCLE,
             PROMOTED,
-            parse_levers(["headcount_change_fte:Press & Weld=6"]),
+            parse_levers(["headcount_change_fte:Press & Weld@2027-01=6"]),
             author="Ops",
         )
         promote_scenario(store, CYCLE, PROMOTED, user="Jane Smith (CEO)")
@@ -139,6 +139,10 @@ def test_scenarios_compared_are_each_computed_by_the_engine(built):
     assert table.loc["Base plan", "Revenue"] == built["base"].summary["revenue"]
     assert table.loc[f"{PROMOTED} (promoted)", "Revenue"] == built["expected"].summary["revenue"]
     assert table.loc["Price -3%", "Levers"] == "Price −3 % on all families"
+    # a lever with a time window reads with its months
+    assert table.loc[f"{PROMOTED} (promoted)", "Levers"] == (
+        "Headcount +6 FTE on Press & Weld from Jan 2027"
+    )
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCT_COLUMNS = {
     "family": "month, family, demand_units, production_units, shipped_units, unmet_units, end_inventory_units, revenue, variable_cogs, inventory_value",
     "company": "month, revenue, variable_cogs, labour_cost, gross_margin, fixed_costs, operating_profit, inventory_value, receivables, payables, cash_flow, closing_cash",
-    "resource": "month, resource, load_hours, capacity_hours, utilisation, fte_needed, fte_planned",
+    "resource": "month, resource, load_hours, capacity_hours, utilisation, fte_needed, fte_planned, production_hours",
 }
 
 

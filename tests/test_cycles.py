@@ -259,7 +259,7 @@ def test_lock_keeps_the_promoted_scenario_and_its_results(store):
     assert 'scenario "Price up" (Price +10 % on all families)' in message
     version = load_version(store, CYCLE)
     assert version.scenario_name == "Price up"
-    assert version.levers == {("price_change_pct", None): 10.0}
+    assert version.levers == {("price_change_pct", None, None): 10.0}
     assert version.totals["revenue"] == pytest.approx(9900.0)
 
 

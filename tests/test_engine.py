@@ -390,7 +390,7 @@ def test_lever_case_supply():
     assert column(result.sku, "production_units", sku="A") == pytest.approx([130, 70, 50])
     assert column(result.sku, "end_inventory_units", sku="A") == pytest.approx([40, 30, 20])
     assert column(result.sku, "unmet_units", sku="B") == pytest.approx([0, 0, 0])
-    assert result.unit_price.tolist() == pytest.approx([9, 20])
+    assert result.unit_price[0].tolist() == pytest.approx([9, 20])  # (M, S): every month alike
 
 
 def test_levers_as_dict_and_strings_agree_and_model_is_reused():
@@ -402,6 +402,78 @@ def test_levers_as_dict_and_strings_agree_and_model_is_reused():
     pd.testing.assert_frame_equal(a, b)
     base = compute(model).company  # the model is unchanged by a levered compute
     assert base["closing_cash"].tolist() == pytest.approx([5716, 5398, 5760])
+
+
+# --- levers with a time window ---------------------------------------------------------------
+# price_change_pct:F1@2026-02=-10 → A sells at 9 from Feb on (Jan at 10); dso_days@2026-03=30 →
+# DSO 15 in Jan and Feb, 30 in Mar. Supply as in the hand case (no elasticity: volume unmoved).
+# revenue = 100×10 + 40×20 = 1800; 80×9 + 50×20 = 1720; 56×9 + 40×20 = 1304
+# GM = 1800 − 820 − 300 = 680; 1720 − 800 − 90 = 830; 1304 − 600 − 300 = 404; OP = 480, 630, 204
+# receivables = 1800 × 15/30 = 900; 1720 × 15/30 = 860; 1304 × 30/30 = 1304
+# cash flow = 480 + 100 − 20 + 156 = 716; 630 + 40 + 40 − 68 − 1000 = −358;
+#             204 − (1304 − 860) + 30 − 148 = −358; closing = 5716, 5358, 5000
+WINDOWED = ["price_change_pct:F1@2026-02=-10", "dso_days@2026-03=30"]
+WINDOWED_COMPANY = {
+    "revenue": [1800, 1720, 1304],
+    "gross_margin": [680, 830, 404],
+    "operating_profit": [480, 630, 204],
+    "receivables": [900, 860, 1304],
+    "cash_flow": [716, -358, -358],
+    "closing_cash": [5716, 5358, 5000],
+}
+
+
+def test_windowed_levers_apply_in_their_months_only():
+    result = hand_plan(WINDOWED)
+    company = result.company
+    for name, expected in WINDOWED_COMPANY.items():
+        assert company[name].tolist() == pytest.approx(expected), name
+    assert result.unit_price[:, 0].tolist() == pytest.approx([10, 9, 9])  # A by month
+    assert result.dso_days.tolist() == [15, 15, 30]
+
+
+# headcount_change_fte:Team@2026-02..2026-02=1: Team has 4 FTE in Feb only (cap 4 × 24 = 96 h,
+# labour 120); Jan and Mar as planned (10 FTE, labour 300).
+# 2026-02 req A 96 ≤ 96 → P A 96 (not 72); ship A 80, end A 30
+# 2026-03 req A = 60 + 30 − 30 = 60 → limit 50; ship A = min(60, 30 + 50) = 60, end A 20
+# GM = 680; 1800 − 800 − 120 = 880; (600 + 800) − (300 + 320) − 300 = 480
+def test_a_hire_from_a_month_is_costed_from_that_month():
+    result = hand_plan(["headcount_change_fte:Team@2026-02..2026-02=1"])
+    assert column(result.resource, "fte_planned", resource="Team") == pytest.approx([10, 4, 10])
+    assert result.company["labour_cost"].tolist() == pytest.approx([300, 120, 300])
+    assert column(result.sku, "production_units", sku="A") == pytest.approx([104, 96, 50])
+    assert result.company["gross_margin"].tolist() == pytest.approx([680, 880, 480])
+
+
+def test_without_windows_the_arrays_are_one_row_seen_every_month():
+    result = hand_plan(LEVERS)
+    assert result.unit_price.strides[0] == 0  # a broadcast view: no per-month copy
+    assert result.dso_days.tolist() == [30, 30, 30]
+
+
+# --- price elasticity -----------------------------------------------------------------------
+# price_change_pct:F1=25 with price_elasticity:F1=-1: A's demand × 1.25 ^ −1 = 0.8 → 80, 64, 48;
+# B (F2, no price change) keeps 50, 50, 40. From Feb only: Jan keeps 100.
+# price −10 % with elasticity −2: × 0.9 ^ −2 = 1 / 0.81 → 123.456…, 98.765…, 74.074…
+@pytest.mark.parametrize(
+    "levers, demand_a",
+    [
+        (["price_change_pct:F1=25", "price_elasticity:F1=-1"], [80, 64, 48]),
+        (["price_change_pct:F1@2026-02=25", "price_elasticity:F1=-1"], [100, 64, 48]),
+        (["price_change_pct=-10", "price_elasticity:F1=-2"], [100 / 0.81, 80 / 0.81, 60 / 0.81]),
+        (["price_change_pct:F1=25"], [100, 80, 60]),  # elasticity 0: volume unmoved
+        (["price_elasticity:F1=-1"], [100, 80, 60]),  # no price change: nothing moves
+    ],
+)
+def test_price_elasticity_moves_the_familys_volume(levers, demand_a):
+    result = hand_plan(levers)
+    assert column(result.sku, "demand_units", sku="A") == pytest.approx(demand_a)
+    assert column(result.sku, "demand_units", sku="B") == pytest.approx([50, 50, 40])
+
+
+def test_price_cut_of_100_pct_with_negative_elasticity_is_refused():
+    with pytest.raises(LeverError, match="Price −100 % with a negative price elasticity on F1"):
+        hand_plan(["price_change_pct=-100", "price_elasticity:F1=-1"])
 
 
 # --- each lever moves what it should and nothing else ----------------------------------------
@@ -510,7 +582,7 @@ def test_each_lever_moves_what_it_should(lever, changes, stays):
 
 def test_qualified_lever_overrides_unqualified_for_its_family():
     result = hand_plan(["price_change_pct=-50", "price_change_pct:F1=10"])
-    assert result.unit_price.tolist() == pytest.approx([11, 10])  # A (F1) 10 × 1.1, B 20 × 0.5
+    assert result.unit_price[0].tolist() == pytest.approx([11, 10])  # A (F1) 10 × 1.1, B 20 × 0.5
 
 
 def test_headcount_lever_never_below_zero_and_missing_rows_stay_missing():
@@ -525,6 +597,8 @@ def test_headcount_lever_never_below_zero_and_missing_rows_stay_missing():
         (["price_change_pct:F9=1"], 'unknown family "F9"'),
         (["capacity_change_pct:F1=1"], 'unknown resource "F1"'),
         (["dso_days=-1"], "is below 0"),
+        (["dso_days@2026-04=40"], "the window starts 2026-04, outside the plan horizon"),
+        (["price_elasticity=11"], "is above 10"),
     ],
 )
 def test_compute_rejects_bad_levers(levers, message):

@@ -333,6 +333,11 @@ BAD_CASES = [
         text("settings", "key,value\ncurrency,euro\n"),
         'settings.csv row 2, column value: "euro" is not a 3-letter currency code',
     ),
+    (
+        "setting-bad-allocation",
+        text("settings", "key,value\nallocation,best\n"),
+        'settings.csv row 2, column value: "best" is not one of pro_rata, margin for allocation',
+    ),
 ]
 
 
@@ -511,6 +516,13 @@ def test_header_only_clears_an_optional_table(loaded_db, write_csvs):
     )
     assert changes == {"supply_limits": (1, 0)}
     assert loaded_db.read_table("supply_limits").empty
+
+
+def test_allocation_setting_is_stored_and_read(loaded_db, write_csvs):
+    assert loaded_db.settings().allocation == "pro_rata"  # the default
+    import_paths(loaded_db, [write_csvs([], settings="key,value\nallocation,Margin\n")], user="x")
+    assert loaded_db.read_table("settings").values.tolist() == [["allocation", "margin"]]
+    assert loaded_db.settings().allocation == "margin"
 
 
 def test_settings_import_replaces_the_whole_table(loaded_db, write_csvs):

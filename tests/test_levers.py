@@ -6,7 +6,11 @@ import pytest
 from sop_core.errors import LeverError
 from sop_core.plan.levers import (
     LEVERS,
+    Window,
     describe_levers,
+    fit_windows,
+    lever_series,
+    lever_values,
     lever_vector,
     levers_from_json,
     levers_to_json,
@@ -14,6 +18,7 @@ from sop_core.plan.levers import (
     parse_lever,
     parse_levers,
     validate_levers,
+    window_slice,
 )
 
 FAMILIES = ["Gadgets", "Widgets"]
@@ -23,17 +28,17 @@ RESOURCES = ["Assembly", "Packing"]
 @pytest.mark.parametrize(
     "item, expected",
     [
-        ("price_change_pct=-3", (("price_change_pct", None), -3.0)),
-        ("price_change_pct:Widgets=-3", (("price_change_pct", "Widgets"), -3.0)),
-        (" volume_change_pct : Gadgets = 2.5 ", (("volume_change_pct", "Gadgets"), 2.5)),
-        ("material_cost_change_pct=4%", (("material_cost_change_pct", None), 4.0)),
-        ("capacity_change_pct:Assembly=20", (("capacity_change_pct", "Assembly"), 20.0)),
-        ("headcount_change_fte:Packing=-2", (("headcount_change_fte", "Packing"), -2.0)),
-        ("target_cover_days:Widgets=0", (("target_cover_days", "Widgets"), 0.0)),
-        ("dso_days=45", (("dso_days", None), 45.0)),
-        ("dpo_days=60", (("dpo_days", None), 60.0)),
-        ("fixed_costs_change_pct=-100", (("fixed_costs_change_pct", None), -100.0)),
-        ("fixed_costs_change_pct=1_000", (("fixed_costs_change_pct", None), 1000.0)),
+        ("price_change_pct=-3", (("price_change_pct", None, None), -3.0)),
+        ("price_change_pct:Widgets=-3", (("price_change_pct", "Widgets", None), -3.0)),
+        (" volume_change_pct : Gadgets = 2.5 ", (("volume_change_pct", "Gadgets", None), 2.5)),
+        ("material_cost_change_pct=4%", (("material_cost_change_pct", None, None), 4.0)),
+        ("capacity_change_pct:Assembly=20", (("capacity_change_pct", "Assembly", None), 20.0)),
+        ("headcount_change_fte:Packing=-2", (("headcount_change_fte", "Packing", None), -2.0)),
+        ("target_cover_days:Widgets=0", (("target_cover_days", "Widgets", None), 0.0)),
+        ("dso_days=45", (("dso_days", None, None), 45.0)),
+        ("dpo_days=60", (("dpo_days", None, None), 60.0)),
+        ("fixed_costs_change_pct=-100", (("fixed_costs_change_pct", None, None), -100.0)),
+        ("fixed_costs_change_pct=1_000", (("fixed_costs_change_pct", None, None), 1000.0)),
     ],
 )
 def test_parse_lever(item, expected):
@@ -43,7 +48,7 @@ def test_parse_lever(item, expected):
 @pytest.mark.parametrize(
     "item, message",
     [
-        ("price_change_pct", 'Lever "price_change_pct" is not KEY[:QUALIFIER]=VALUE'),
+        ("price_change_pct", 'Lever "price_change_pct" is not KEY[:QUALIFIER][@FROM[..TO]]=VALUE'),
         (
             "prise_change_pct=3",
             'Unknown lever "prise_change_pct" in "prise_change_pct=3". Did you mean "price_change_pct"?',
@@ -104,7 +109,7 @@ def test_parse_lever_errors(item, message):
 
 def test_parse_levers_later_item_wins_and_keeps_others():
     levers = parse_levers(["price_change_pct=-3", "dso_days=40", "price_change_pct=-5"])
-    assert levers == {("price_change_pct", None): -5.0, ("dso_days", None): 40.0}
+    assert levers == {("price_change_pct", None, None): -5.0, ("dso_days", None, None): 40.0}
     assert parse_levers([]) == {} and parse_levers(None) == {}
 
 
@@ -207,6 +212,7 @@ def test_lever_vector_qualified_overrides_unqualified():
 def test_spec_table_is_complete():
     assert list(LEVERS) == [
         "price_change_pct",
+        "price_elasticity",
         "volume_change_pct",
         "material_cost_change_pct",
         "target_cover_days",
@@ -215,6 +221,7 @@ def test_spec_table_is_complete():
         "dso_days",
         "dpo_days",
         "fixed_costs_change_pct",
+        "allocation",
     ]
     qualifiers = {n: s.qualifier for n, s in LEVERS.items()}
     assert (
@@ -248,3 +255,190 @@ def test_spec_table_is_complete():
 )
 def test_levers_read_as_sentences_in_the_app_and_the_board_pack(items, sentences):
     assert describe_levers(parse_levers(items)) == sentences
+
+
+# --- time windows, elasticity, allocation --------------------------------------------------------
+
+MONTHS = ["2027-01", "2027-02", "2027-03", "2027-04", "2027-05"]
+
+
+@pytest.mark.parametrize(
+    "item, key, value",
+    [
+        (
+            "headcount_change_fte:Press & Weld@2027-09=3",
+            ("headcount_change_fte", "Press & Weld", ("2027-09", None)),
+            3.0,
+        ),
+        (
+            "price_change_pct:Widgets@2027-03..2027-06=2",
+            ("price_change_pct", "Widgets", ("2027-03", "2027-06")),
+            2.0,
+        ),
+        ("dso_days@2027-02=60", ("dso_days", None, ("2027-02", None)), 60.0),
+        ("dso_days @ 2027-02 .. 2027-02 = 60", ("dso_days", None, ("2027-02", "2027-02")), 60.0),
+        ("price_change_pct@2027-03-01=1", ("price_change_pct", None, ("2027-03", None)), 1.0),
+        # an "@" that does not start a month belongs to the family's name
+        ("volume_change_pct:Parts@Home=5", ("volume_change_pct", "Parts@Home", None), 5.0),
+        ("price_elasticity:Widgets=-1.5", ("price_elasticity", "Widgets", None), -1.5),
+        ("allocation=margin", ("allocation", None, None), 1.0),
+        ("allocation=pro_rata", ("allocation", None, None), 0.0),
+        ("allocation@2027-02=Margin", ("allocation", None, ("2027-02", None)), 1.0),
+    ],
+)
+def test_parse_windows_elasticity_allocation(item, key, value):
+    parsed_key, parsed_value = parse_lever(item)
+    assert parsed_key == key and parsed_value == value
+    # and back to the same text (stored in saved scenarios as such strings)
+    assert parse_lever(levers_to_strings({parsed_key: parsed_value})[0]) == (parsed_key, value)
+
+
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        (
+            "price_change_pct@2027-06..2027-03=2",
+            'Lever "price_change_pct@2027-06..2027-03": the window starts 2027-06, after it ends '
+            "2027-03 (FROM..TO).",
+        ),
+        ("dso_days@2027-13=5", 'Lever "dso_days@2027-13": window month "2027-13" has month 13'),
+        (
+            "dso_days@soon=5",
+            'Lever "dso_days@soon": window month "soon" is not a month (expected YYYY-MM',
+        ),
+        ("dso_days@2027-01..=5", 'Lever "dso_days@2027-01..": window "2027-01.." is not FROM'),
+        (
+            "price_elasticity=-12",
+            'Lever "price_elasticity": -12 is below -10 (an elasticity beyond ±10 is not a demand '
+            "response).",
+        ),
+        (
+            "price_elasticity:Widgets=10.5",
+            'Lever "price_elasticity:Widgets": 10.5 is above 10 (an elasticity beyond ±10',
+        ),
+        ("allocation=best", 'Lever "allocation": "best" is not one of pro_rata, margin'),
+        ("allocation:Widgets=margin", 'Lever "allocation" takes no qualifier'),
+    ],
+)
+def test_bad_windows_elasticity_allocation(item, message):
+    with pytest.raises(LeverError) as err:
+        parse_lever(item)
+    assert str(err.value).startswith(message), str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "items, message",
+    [
+        (
+            ["dso_days@2026-12=40"],
+            'Lever "dso_days@2026-12": the window starts 2026-12, outside the plan horizon '
+            "2027-01..2027-05.",
+        ),
+        (
+            ["price_change_pct:Widgets@2027-02..2027-08=1"],
+            "the window ends 2027-08, outside the plan horizon 2027-01..2027-05",
+        ),
+        (
+            ["dso_days@2027-01..2027-03=40", "dso_days@2027-03=50"],
+            'Levers "dso_days@2027-01..2027-03" and "dso_days@2027-03" overlap',
+        ),
+    ],
+)
+def test_validate_windows_against_the_horizon(items, message):
+    with pytest.raises(LeverError) as err:
+        validate_levers(parse_levers(items), FAMILIES, RESOURCES, MONTHS)
+    assert message in str(err.value)
+
+
+def test_windows_of_one_lever_may_follow_each_other_and_sit_on_an_unwindowed_one():
+    levers = parse_levers(["dso_days=45", "dso_days@2027-01..2027-02=40", "dso_days@2027-03=60"])
+    assert validate_levers(levers, FAMILIES, RESOURCES, MONTHS) is levers
+
+
+def test_lever_values_month_by_month():
+    # everywhere −3 all months; everywhere −5 from Mar; Widgets +5 all months; Widgets +8 in Apr
+    levers = parse_levers(
+        [
+            "price_change_pct=-3",
+            "price_change_pct@2027-03=-5",
+            "price_change_pct:Widgets=5",
+            "price_change_pct:Widgets@2027-04..2027-04=8",
+        ]
+    )
+    values = lever_values(levers, "price_change_pct", ["Gadgets", "Widgets"], MONTHS)
+    assert values.tolist() == [[-3, 5], [-3, 5], [-5, 5], [-5, 8], [-5, 5]]
+    # the qualified lever beats the unqualified one in a month, windowed or not
+    only_window = parse_levers(["capacity_change_pct:Assembly@2027-02..2027-03=10"])
+    assert lever_values(only_window, "capacity_change_pct", RESOURCES, MONTHS).tolist() == [
+        [0, 0],
+        [10, 0],
+        [10, 0],
+        [0, 0],
+        [0, 0],
+    ]
+    # no window: one row, as before (the fast path)
+    flat = lever_values(parse_levers(["price_change_pct=2"]), "price_change_pct", FAMILIES, MONTHS)
+    assert flat.shape == (2,) and flat.tolist() == [2, 2]
+    assert lever_series(parse_levers(["dso_days@2027-04=60"]), "dso_days", MONTHS, 45).tolist() == [
+        45,
+        45,
+        45,
+        60,
+        60,
+    ]
+    assert lever_series({}, "dso_days", MONTHS, 45) == 45
+
+
+def test_window_slice_clips_to_the_months():
+    assert window_slice(Window("2027-02", "2027-03"), MONTHS) == slice(1, 3)
+    assert window_slice(Window("2027-04"), MONTHS) == slice(3, 5)
+    assert window_slice(Window("2026-06", "2027-01"), MONTHS) == slice(0, 1)
+    assert window_slice(None, MONTHS) == slice(0, 5)
+
+
+def test_fit_windows_clips_or_drops_and_says_so():
+    levers = parse_levers(
+        ["dso_days@2026-11..2027-02=40", "price_change_pct@2027-08=3", "volume_change_pct=5"]
+    )
+    kept, notes = fit_windows(levers, MONTHS)
+    assert kept == {
+        ("dso_days", None, ("2027-01", "2027-02")): 40.0,
+        ("volume_change_pct", None, None): 5.0,
+    }
+    assert notes == [
+        "dso_days@2026-11..2027-02=40 (window clipped to the horizon: dso_days@2027-01..2027-02)",
+        "price_change_pct@2027-08=3 (its window is outside the horizon 2027-01..2027-05)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("items", "sentences"),
+    [
+        (
+            ["headcount_change_fte:Press & Weld@2027-09=3"],
+            ["Headcount +3 FTE on Press & Weld from Sep 2027"],
+        ),
+        (
+            ["price_change_pct:Panel Radiators@2027-03..2027-06=2"],
+            ["Price +2 % on Panel Radiators from Mar 2027 to Jun 2027"],
+        ),
+        (["dso_days@2027-04..2027-04=60"], ["Customer payment terms (DSO) 60 days in Apr 2027"]),
+        (["price_elasticity:Towel Rails=-1.2"], ["Price elasticity −1.2 on Towel Rails"]),
+        (["allocation=margin"], ["Capacity allocation by margin"]),
+        (["allocation@2027-02=pro_rata"], ["Capacity allocation pro rata from Feb 2027"]),
+    ],
+)
+def test_windowed_and_new_levers_read_as_sentences(items, sentences):
+    assert describe_levers(parse_levers(items)) == sentences
+
+
+def test_saved_json_with_windows_round_trips():
+    levers = parse_levers(
+        ["headcount_change_fte:Press & Weld@2027-09=3", "allocation=margin", "dso_days=40"]
+    )
+    text = levers_to_json(levers)
+    assert text == (
+        '["headcount_change_fte:Press & Weld@2027-09=3", "dso_days=40", "allocation=margin"]'
+    )
+    assert levers_from_json(text) == levers

@@ -43,7 +43,7 @@ def test_linked_inputs_turn_rows_into_levers_and_settings():
         }
     )
     levers, settings = linked_inputs(rows, FAMILIES, RESOURCES)
-    assert levers == {("price_change_pct", "F1"): 2.0}
+    assert levers == {("price_change_pct", "F1", None): 2.0}
     assert settings == {"dso_days": 60.0, "fixed_costs_per_month": 1200.0}
     assert link_label(None) == NOT_LINKED == "not in the plan's arithmetic"
     assert link_label("price_change_pct:F1") == "Price change on F1"
@@ -86,7 +86,7 @@ def test_a_linked_lever_applies_under_the_promoted_scenario(store):
     record = plan_of_record(store, CYCLE)
     # F1 = A (price 10): 3 × 100 × 11 = 3,300; F2 = B: 3 × 100 × 20 = 6,000
     assert record.result.summary["revenue"] == pytest.approx(9300)
-    assert record.levers == {("price_change_pct", "F1"): 10.0}
+    assert record.levers == {("price_change_pct", "F1", None): 10.0}
 
 
 def test_a_linked_value_that_is_not_a_number_is_refused_and_a_locked_cycle_refuses_the_edit(store):

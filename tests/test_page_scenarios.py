@@ -100,7 +100,9 @@ def test_page_shows_base_figures_and_every_lever(page, db):
         "Fixed costs change (%)",
     ):
         assert label in labels
-    assert len(labels) == 9  # the Everywhere tab: one input per lever
+    assert len(labels) == 10  # the Everywhere tab: one input per numeric lever
+    # and the allocation, a choice, as the setting has it
+    assert page.selectbox(key="scenario_allocation").value == "pro_rata"
     assert page.number_input(key="scenario_dso_days").value == 52  # the data's own figure
     assert lever_input(page, "scenario_price_change_pct_Panel Radiators").label == (
         "Price change (%): Panel Radiators"
@@ -327,3 +329,191 @@ def test_summary_what_if_panel(db):
     assert at.title[0].value == "Scenarios"
     assert at.number_input(key="scenario_price_change_pct").value == 4
     assert {m.label: m.value for m in at.metric}["Closing cash"] == want["Closing cash"]
+
+
+# --- levers with a time window, elasticity, goal seek, sensitivity, allocation ------------------
+
+PW = "scenario_headcount_change_fte_Press & Weld"
+
+
+def applied(at) -> str:
+    return " ".join(c.value for c in at.caption if c.value.startswith("**Applied:**"))
+
+
+def test_a_lever_from_a_month_is_costed_from_that_month(page, db):
+    set_lever(page, PW, 3)
+    assert metrics(page) == expected(db, ["headcount_change_fte:Press & Weld=3"])
+    # the "from" month beside the lever set: the hire counts from Sep 2027 only
+    page.selectbox(key=f"{PW}__from").set_value("2027-09").run()
+    page.run()
+    assert not page.exception, page.exception
+    windowed = ["headcount_change_fte:Press & Weld@2027-09=3"]
+    assert metrics(page) == expected(db, windowed)
+    assert metrics(page) != expected(db, ["headcount_change_fte:Press & Weld=3"])
+    assert "Headcount +3 FTE on Press & Weld from Sep 2027" in applied(page)
+    page.selectbox(key=f"{PW}__to").set_value("2027-12").run()
+    page.run()
+    assert metrics(page) == expected(db, ["headcount_change_fte:Press & Weld@2027-09..2027-12=3"])
+    assert "from Sep 2027 to Dec 2027" in applied(page)
+    # the months stay set while another lever group or view is shown
+    page.session_state["scenario_lever_tab"] = "Levers: everywhere"
+    page.run()
+    view(page, "Saved scenarios")
+    view(page, "What if")
+    assert "Headcount +3 FTE on Press & Weld from Sep 2027 to Dec 2027" in applied(page)
+
+
+def test_a_window_from_after_to_is_refused_beside_the_lever(page, db):
+    set_lever(page, PW, 3)
+    page.selectbox(key=f"{PW}__from").set_value("2027-09").run()
+    page.selectbox(key=f"{PW}__to").set_value("2027-03").run()
+    page.run()
+    # (the lever's sentence is escaped for Markdown: a name from the data shows as typed)
+    assert (
+        "Headcount \\+3 FTE on Press \\& Weld: from Sep 2027 is after to Mar 2027: not applied."
+        in [e.value for e in page.error]
+    )
+    assert metrics(page) == expected(db)  # nothing applied
+    assert applied(page) == ""
+
+
+def test_elasticity_is_shown_beside_the_price_lever(page, db):
+    set_lever(page, "scenario_price_change_pct", 2)
+    assert "Elasticity 0: price changes do not move volume." in applied(page)
+    assert metrics(page) == expected(db, ["price_change_pct=2"])
+    set_lever(page, "scenario_price_elasticity", -1.5)
+    assert metrics(page) == expected(db, ["price_change_pct=2", "price_elasticity=-1.5"])
+    assert "Elasticity −1.5: volume × (1 + price change) ^ elasticity" in applied(page)
+    set_lever(page, "scenario_price_elasticity", -12)
+    assert (
+        "−12 is impossible (an elasticity beyond ±10 is not a demand response): not applied."
+        in [e.value for e in page.error]
+    )
+    assert metrics(page) == expected(db, ["price_change_pct=2"])
+
+
+def test_allocation_by_margin_is_a_lever_choice(page, db):
+    page.selectbox(key="scenario_allocation").set_value("margin").run()
+    page.run()
+    assert not page.exception, page.exception
+    assert metrics(page) == expected(db, ["allocation=margin"])
+    assert "Capacity allocation by margin" in applied(page)
+
+
+def test_goal_seek_finds_applies_and_the_plan_confirms_it(page, db):
+    view(page, "Goal seek")
+    page.selectbox(key="scenario_goal_measure").set_value("lowest_cash").run()
+    page.button(key="scenario_goal_find").click().run()
+    assert not page.exception, page.exception
+    sentence = page.success[0].value
+    assert "meets lowest cash ≥ the minimum cash £750,000" in sentence
+    line = page.code[0].value  # the answer as `plan --set` takes it
+    key, value = line.split("=")
+    assert key == "price_change_pct"
+    # the answer meets the target through `plan --set`, and the value 1 % nearer does not
+    store = Store(db)
+    minimum = store.settings().minimum_cash
+    assert plan_for_store(store, lever_args=[line]).summary["lowest_cash"] >= minimum
+    nearer = f"{key}={float(value) * 0.99}"
+    assert plan_for_store(store, lever_args=[nearer]).summary["lowest_cash"] < minimum
+    # Apply: the what-if shows it
+    page.button(key="scenario_goal_apply").click().run()
+    assert not page.exception, page.exception
+    assert page.session_state["scenario_view"] == "What if"
+    assert page.number_input(key="scenario_price_change_pct").value == float(value)
+    assert metrics(page) == expected(db, [line])
+
+
+def test_goal_seek_with_a_window_and_an_unreachable_target(page, db):
+    view(page, "Goal seek")
+    page.selectbox(key="scenario_goal_measure").set_value("unmet_units").run()
+    page.number_input(key="scenario_goal_value_unmet_units").set_value(5000).run()
+    page.selectbox(key="scenario_goal_lever").set_value(("headcount_change_fte", "Press & Weld"))
+    page.selectbox(key="scenario_goal_from").set_value("2027-09").run()
+    page.button(key="scenario_goal_find").click().run()
+    assert not page.exception, page.exception
+    line = page.code[0].value
+    assert page.code[1].value == (
+        'python -m sop_core goalseek --db PATH --lever "headcount_change_fte:Press & Weld@2027-09" '
+        '--target "unmet_units<=5000"'
+    )
+    assert line.startswith("headcount_change_fte:Press & Weld@2027-09=")
+    store = Store(db)
+    assert plan_for_store(store, lever_args=[line]).summary["unmet_units"] <= 5000
+    # from after to: refused beside the months, Find disabled
+    page.selectbox(key="scenario_goal_to").set_value("2027-03").run()
+    assert "from Sep 2027 is after to Mar 2027: not applied." in [e.value for e in page.error]
+    assert page.button(key="scenario_goal_find").disabled
+    # a target no value within the lever's bounds meets: a one-line reason, nothing to apply
+    page.selectbox(key="scenario_goal_to").set_value(None).run()
+    page.number_input(key="scenario_goal_value_unmet_units").set_value(-1).run()
+    page.button(key="scenario_goal_find").click().run()
+    errors = [e.value for e in page.error]
+    assert len(errors) == 1 and errors[0].startswith(
+        "No value of headcount_change_fte:Press & Weld@2027-09 between -10000 and 10000 FTE meets "
+        "unmet_units<=-1"
+    )
+    with pytest.raises(KeyError):
+        page.button(key="scenario_goal_apply")
+
+
+def test_sensitivity_tornado_and_table_are_the_engines(page, db):
+    from sop_core.plan.sensitivity import sensitivity
+    from sop_core.plan.service import model_for_store
+
+    view(page, "Sensitivity")
+    frame = sensitivity(model_for_store(Store(db)))
+    rows = frame[frame["measure"] == "lowest_cash"]
+    table = page.dataframe[0].value
+    assert len(table) == len(rows) == frame["lever"].nunique()
+    # biggest swing first, each figure the engine's
+    assert table["one step down"].tolist() == [fmt.money(v, "GBP") for v in rows["at_low"]]
+    assert table["one step up"].tolist() == [fmt.money(v, "GBP") for v in rows["at_high"]]
+    assert len(page.get("vega_lite_chart")) == 1  # the tornado
+    page.session_state["scenario_sens_measure"] = "gross_margin"
+    page.run()
+    margin = frame[frame["measure"] == "gross_margin"]
+    table = page.dataframe[0].value
+    assert table["one step up"].tolist() == [fmt.money(v, "GBP") for v in margin["at_high"]]
+
+
+def test_allocation_view_shows_the_gain_and_the_dearest_hour(page, db):
+    from sop_core.plan.engine import compute
+    from sop_core.plan.service import model_for_store
+    from sop_core.views.allocation import compare_allocation
+
+    model = model_for_store(Store(db))
+    c = compare_allocation(
+        compute(model, ["allocation=pro_rata"]), compute(model, ["allocation=margin"])
+    )
+    view(page, "Allocation")
+    shown = metrics(page)
+    assert shown["Gross margin, pro rata"] == fmt.money(c.pro_rata_gross_margin, "GBP")
+    assert shown["Gross margin, by margin"] == fmt.money(c.margin_gross_margin, "GBP")
+    resource, month, price = c.top
+    info = [i.value for i in page.info]
+    assert any(f"worth {fmt.money(price, 'GBP')}" in text for text in info), info
+    shadow = page.dataframe[0].value  # the dearest hours, then by family
+    assert shadow["resource"].iloc[0] == resource
+    assert shadow["one more hour"].iloc[0] == fmt.money(price, "GBP")
+
+
+def test_a_windowed_scenario_saves_as_text_and_loads_back(page, db):
+    cycle = current_cycle(Store(db))
+    set_lever(page, PW, 3)
+    page.selectbox(key=f"{PW}__from").set_value("2027-09").run()
+    page.run()
+    save(page, "Hire welders")
+    assert get_scenario(Store(db), cycle, "Hire welders").levers == [
+        "headcount_change_fte:Press & Weld@2027-09=3"
+    ]
+    page.button(key="scenario_reset").click().run()
+    assert page.session_state[f"{PW}__from"] is None
+    view(page, "Saved scenarios")
+    saved = page.dataframe[0].value
+    assert "Headcount +3 FTE on Press & Weld from Sep 2027" in saved["levers"].tolist()
+    page.selectbox(key="scenario_pick").set_value("Hire welders").run()
+    page.button(key="scenario_load").click().run()
+    assert page.session_state[PW] == 3
+    assert page.session_state[f"{PW}__from"] == "2027-09"
+    assert metrics(page) == expected(db, scenario="Hire welders")

@@ -95,11 +95,14 @@ def test_the_promoted_scenario_is_the_plan_of_record_and_the_cli_default(db, tmp
         named = plan_for_store(store, scenario="Price -3%")
         with_more = plan_for_store(store, lever_args=["dso_days=30"])
     assert record.kind == PROMOTED and record.label == "Scenario “Price -3%” (promoted)"
-    assert record.levers == {("price_change_pct", None): -3.0}
+    assert record.levers == {("price_change_pct", None, None): -3.0}
     assert record.result.summary["revenue"] == pytest.approx(base.result.summary["revenue"] * 0.97)
     assert named.summary["revenue"] == pytest.approx(record.result.summary["revenue"])
     # --set levers go on top of the plan of record's
-    assert with_more.levers == {("price_change_pct", None): -3.0, ("dso_days", None): 30.0}
+    assert with_more.levers == {
+        ("price_change_pct", None, None): -3.0,
+        ("dso_days", None, None): 30.0,
+    }
     out = tmp_path / "company.csv"
     assert main(["plan", "--db", str(db), "--level", "company", "--out", str(out)]) == 0
     cli = pd.read_csv(out)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from sop_core.plan.engine import compute
+from sop_core.plan.levers import normalize_levers
 from sop_core.plan.model import prepare
 from sop_core.store.plandata import plan_data_from_frames
 from sop_core.views import whatif
@@ -52,15 +53,15 @@ def by_key(controls):
 
 
 def test_controls_cover_every_lever_per_family_and_resource(model, controls):
-    # 4 family levers x (everywhere + 2 families) + 2 resource levers x 3 + 3 company levers
-    assert len(controls) == 4 * 3 + 2 * 3 + 3
+    # 5 family levers x (everywhere + 2 families) + 2 resource levers x 3 + 4 company levers
+    assert len(controls) == 5 * 3 + 2 * 3 + 4
     keys = by_key(controls)
     assert model.families == ("F1", "F2") and model.resources == ("L1", "L2")
-    for lever in (P, V, M, COVER):
+    for lever in (P, "price_elasticity", V, M, COVER):
         assert {(lever, None), (lever, "F1"), (lever, "F2")} <= set(keys)
     for lever in ("capacity_change_pct", "headcount_change_fte"):
         assert {(lever, None), (lever, "L1"), (lever, "L2")} <= set(keys)
-    for lever in ("dso_days", "dpo_days", "fixed_costs_change_pct"):
+    for lever in ("dso_days", "dpo_days", "fixed_costs_change_pct", "allocation"):
         assert (lever, None) in keys
 
 
@@ -106,7 +107,7 @@ def test_levers_from_inputs(controls, typed, levers):
     values = {c.key: c.current for c in controls} | typed
     got, errors = whatif.levers_from_inputs(controls, values)
     assert errors == {}
-    assert got == levers
+    assert got == normalize_levers(levers)
 
 
 @pytest.mark.parametrize(
@@ -134,7 +135,7 @@ def test_bad_values_are_reported_and_not_applied(controls, key, value, message):
     levers, errors = whatif.levers_from_inputs(controls, values)
     assert list(errors) == [key]
     assert message in errors[key]
-    assert levers == {(M, None): 2.0}  # the good lever still applies
+    assert levers == {(M, None, None): 2.0}  # the good lever still applies
 
 
 def test_inputs_from_levers_round_trip(controls):
@@ -148,7 +149,7 @@ def test_inputs_from_levers_round_trip(controls):
     }
     shown = whatif.inputs_from_levers(controls, levers)
     assert shown[(P, "F1")] is None and shown[("dpo_days", None)] == 0.0
-    assert whatif.levers_from_inputs(controls, shown) == (levers, {})
+    assert whatif.levers_from_inputs(controls, shown) == (normalize_levers(levers), {})
 
 
 # --- figures -------------------------------------------------------------------------------
@@ -271,3 +272,109 @@ def test_format_value(value, unit, text):
 )
 def test_format_delta(delta, unit, text):
     assert whatif.format_delta(delta, unit, "GBP") == text
+
+
+# --- "from" and "to" months, elasticity, levers the inputs cannot show ---------------------------
+# The conftest company's horizon: 2026-01 .. 2026-18 months; here the months of the model.
+
+
+def test_levers_from_inputs_with_months(model, controls):
+    months = list(model.months)
+    first, last = months[0], months[-1]
+    values = {c.key: c.current for c in controls} | {
+        (P, None): 2.0,
+        ("headcount_change_fte", "L1"): 3.0,
+        ("dso_days", None): 45.0,
+    }
+    windows = {
+        (P, None): (months[2], None),  # from the third month on
+        ("headcount_change_fte", "L1"): (months[1], months[3]),
+        ("dso_days", None): (first, last),  # the whole horizon: no window
+    }
+    levers, errors = whatif.levers_from_inputs(controls, values, windows)
+    assert errors == {}
+    assert levers == {
+        (P, None, (months[2], None)): 2.0,
+        ("headcount_change_fte", "L1", (months[1], months[3])): 3.0,
+        ("dso_days", None, None): 45.0,
+    }
+    # and back: what each input's from/to show for those levers
+    shown = whatif.windows_from_levers(controls, levers, months)
+    assert shown[(P, None)] == (months[2], None)
+    assert shown[("headcount_change_fte", "L1")] == (months[1], months[3])
+    assert shown[("dso_days", None)] == (None, None)
+
+
+def test_a_family_row_like_everywhere_but_for_other_months_applies(model, controls):
+    months = list(model.months)
+    values = {c.key: c.current for c in controls} | {(P, None): 5.0, (P, "F1"): 5.0}
+    same = whatif.levers_from_inputs(controls, values, {})[0]
+    assert same == {(P, None, None): 5.0}  # redundant: the same value and months
+    later = whatif.levers_from_inputs(controls, values, {(P, "F1"): (months[1], None)})[0]
+    assert later == {(P, None, None): 5.0, (P, "F1", (months[1], None)): 5.0}
+
+
+@pytest.mark.parametrize(
+    "start, end, message",
+    [
+        ("2026-03", "2026-02", "from Mar 2026 is after to Feb 2026: not applied."),
+        ("2025-06", None, "from Jun 2025 is outside the plan horizon (Jan 2026 to"),
+        (None, "2031-01", "to Jan 2031 is outside the plan horizon"),
+    ],
+)
+def test_bad_months_are_reported_and_not_applied(model, controls, start, end, message):
+    values = {c.key: c.current for c in controls} | {(P, None): 2.0, (M, None): 1.0}
+    levers, errors = whatif.levers_from_inputs(controls, values, {(P, None): (start, end)})
+    assert list(errors) == [(P, None)] and errors[(P, None)].startswith(message)
+    assert levers == {(M, None, None): 1.0}  # nothing of the price lever applied
+
+
+def test_allocation_input_holds_the_choice(controls):
+    values = {c.key: c.current for c in controls}
+    assert by_key(controls)[("allocation", None)].current == 0.0  # pro_rata, the setting
+    assert whatif.levers_from_inputs(controls, values | {("allocation", None): "pro_rata"})[0] == {}
+    levers, _ = whatif.levers_from_inputs(controls, values | {("allocation", None): "margin"})
+    assert levers == {("allocation", None, None): 1.0}
+
+
+@pytest.mark.parametrize(
+    "items, family, note",
+    [
+        ([], None, "Elasticity 0: price changes do not move volume."),
+        (["price_elasticity=0"], None, "Elasticity 0: price changes do not move volume."),
+        (
+            ["price_elasticity=-1.5"],
+            None,
+            # 1.01 ^ −1.5 − 1 = −1.48 %
+            "Elasticity −1.5: volume × (1 + price change) ^ elasticity, so +1 % price moves "
+            "volume −1.48 %.",
+        ),
+        (
+            ["price_elasticity:F1=-2"],
+            None,
+            "Elasticity 0: price changes do not move volume (F1: their own).",
+        ),
+        (
+            ["price_elasticity:F1=-2"],
+            "F1",
+            "Elasticity −2: volume × (1 + price change) ^ elasticity, so +1 % price moves "
+            "volume −1.97 %.",
+        ),
+    ],
+)
+def test_elasticity_note_says_plainly_when_it_is_zero(items, family, note):
+    from sop_core.plan.levers import parse_levers
+
+    assert whatif.elasticity_note(parse_levers(items), family) == note
+
+
+def test_unplaced_levers_are_named(controls):
+    from sop_core.plan.levers import parse_levers
+
+    levers = parse_levers(
+        ["dso_days=40", "dso_days@2026-02=60", "price_change_pct:Gone=1", "volume_change_pct=2"]
+    )
+    assert whatif.unplaced_levers(controls, levers) == [
+        "dso_days@2026-02=60",
+        "price_change_pct:Gone=1",
+    ]

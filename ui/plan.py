@@ -7,7 +7,14 @@ import streamlit as st
 from sop_core.meeting.record import PlanOfRecord, model_of_record, plan_of_record
 from sop_core.meeting.scenarios import list_scenarios, usable_levers
 from sop_core.plan.engine import compute
-from sop_core.plan.levers import Levers, levers_from_json, levers_to_strings
+from sop_core.plan.levers import (
+    Levers,
+    levers_from_json,
+    levers_to_strings,
+    normalize_levers,
+    parse_levers,
+)
+from sop_core.plan.sensitivity import sensitivity as plan_sensitivity
 from ui.connection import open_store
 from ui.state import data_version, selected_cycle
 
@@ -18,13 +25,14 @@ __all__ = [
     "record",
     "cycle_plan",
     "saved_plans",
+    "sensitivity",
     "levers_key",
 ]
 
 
 def levers_key(levers: Levers | None) -> tuple:
-    """A hashable, order-free key for a set of levers."""
-    return tuple(sorted(((k[0], k[1] or ""), float(v)) for k, v in (levers or {}).items()))
+    """A hashable, order-free key for a set of levers: their ``key[:q][@window]=value`` strings."""
+    return tuple(levers_to_strings(normalize_levers(levers)))
 
 
 @st.cache_resource(show_spinner="Preparing the plan for this cycle…", max_entries=6)
@@ -34,13 +42,24 @@ def _model(path: str, version: int, cycle: str | None):
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _result(path: str, version: int, cycle: str | None, key: tuple):
-    levers = {(name, q or None): v for (name, q), v in key}
+    levers = parse_levers(key)
     return compute(_model(path, version, cycle), levers)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _record(path: str, version: int, cycle: str | None) -> PlanOfRecord:
     return plan_of_record(open_store(path), cycle, model=_model(path, version, cycle))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sensitivity(path: str, version: int, cycle: str | None, key: tuple):
+    return plan_sensitivity(_model(path, version, cycle), parse_levers(key))
+
+
+def sensitivity(store, levers: Levers | None = None, cycle: str | None = None):
+    """``plan.sensitivity`` of the cycle's model under ``levers`` (cached per data version)."""
+    cycle = cycle or selected_cycle(store)
+    return _sensitivity(str(store.path), _version(store, None), cycle, levers_key(levers))
 
 
 def _version(store, version: int | None) -> int:
@@ -91,6 +110,6 @@ def saved_plans(store, cycle: str | None = None) -> dict[str, object]:
     out = {}
     for sc in list_scenarios(store, cycle).itertuples(index=False):
         items = levers_to_strings(levers_from_json(sc.levers))
-        levers, _dropped = usable_levers(items, m.families, m.resources)
+        levers, _dropped = usable_levers(items, m.families, m.resources, m.months)
         out[sc.name] = result(store, levers, cycle)
     return out

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from sop_core.plan.levers import LEVERS, Levers, describe_levers
+from sop_core.plan.levers import LEVERS, Levers, describe_lever, describe_levers, month_name
 from sop_core.views import whatif
 from sop_core.views.charts import scenario_curves_chart
 from ui import plan, state
@@ -30,7 +30,11 @@ __all__ = [
     "set_inputs",
     "reset",
     "typed_values",
+    "typed_windows",
     "current_levers",
+    "apply_lever",
+    "timing_rows",
+    "plain",
     "lever_grid",
     "everywhere_inputs",
     "metric_args",
@@ -80,6 +84,13 @@ def widget_key(prefix: str, control: whatif.LeverControl) -> str:
     return base if control.qualifier is None else f"{base}_{control.qualifier}"
 
 
+def _shown(c: whatif.LeverControl, value):
+    """What an input holds for a lever value: a choice's name for a choice (allocation)."""
+    if c.spec.choices and value is not None and not isinstance(value, str):
+        return c.spec.choices[int(value)]
+    return value
+
+
 def seed(prefix: str, ctrls: list[whatif.LeverControl], levers: Levers | None = None) -> None:
     """Give each input its value the first time it is shown in this session: the plan of
     record's lever (``levers``), else the control's current value."""
@@ -87,14 +98,41 @@ def seed(prefix: str, ctrls: list[whatif.LeverControl], levers: Levers | None = 
     for c in ctrls:
         key = widget_key(prefix, c)
         if key not in st.session_state:
-            st.session_state[key] = shown[c.key]
+            st.session_state[key] = _shown(c, shown[c.key])
 
 
-def set_inputs(prefix: str, ctrls: list[whatif.LeverControl], levers: Levers) -> None:
-    """Show a set of levers in the inputs (call from a callback, before the inputs are drawn)."""
-    for key, value in whatif.inputs_from_levers(ctrls, levers).items():
-        c = next(c for c in ctrls if c.key == key)
-        st.session_state[widget_key(prefix, c)] = value
+def set_inputs(prefix: str, ctrls: list[whatif.LeverControl], levers: Levers) -> list[str]:
+    """Show a set of levers in the inputs, windows included (call from a callback, before the
+    inputs are drawn). Returns the levers the inputs cannot show (``whatif.unplaced_levers``)."""
+    months = ctrls[0].months if ctrls else ()
+    values = whatif.inputs_from_levers(ctrls, levers)
+    windows = whatif.windows_from_levers(ctrls, levers, months)
+    for c in ctrls:
+        key = widget_key(prefix, c)
+        st.session_state[key] = _shown(c, values[c.key])
+        start, end = windows[c.key]
+        st.session_state[f"{key}__from"] = start
+        st.session_state[f"{key}__to"] = end
+    return whatif.unplaced_levers(ctrls, levers)
+
+
+def apply_lever(
+    prefix: str, ctrls: list[whatif.LeverControl], key: tuple, value: float, window=None
+) -> None:
+    """Set one lever's input (and its "from"/"to") to a value, e.g. goal seek's answer (call from a
+    callback)."""
+    c = next(c for c in ctrls if c.key == tuple(key))
+    wkey = widget_key(prefix, c)
+    st.session_state[wkey] = _shown(c, value)
+    months = list(c.months)
+    end = (
+        None
+        if window is None or window.end in (None, months[-1] if months else None)
+        else window.end
+    )
+    st.session_state[f"{wkey}__from"] = None if window is None else window.start
+    st.session_state[f"{wkey}__to"] = end
+    st.session_state[f"{wkey}__bad"] = False
 
 
 def reset(prefix: str, ctrls: list[whatif.LeverControl], levers: Levers | None = None) -> None:
@@ -107,12 +145,24 @@ def reset(prefix: str, ctrls: list[whatif.LeverControl], levers: Levers | None =
 
 def typed_values(prefix: str, ctrls: list[whatif.LeverControl]) -> dict:
     """What the inputs hold now, by lever key (from session state: usable in callbacks)."""
-    return {c.key: st.session_state.get(widget_key(prefix, c), c.current) for c in ctrls}
+    return {c.key: st.session_state.get(widget_key(prefix, c), _shown(c, c.current)) for c in ctrls}
+
+
+def typed_windows(prefix: str, ctrls: list[whatif.LeverControl]) -> dict:
+    """Each input's "from" and "to" month now (None: the horizon's first or last month)."""
+    state_ = st.session_state
+    out = {}
+    for c in ctrls:
+        key = widget_key(prefix, c)
+        out[c.key] = (state_.get(f"{key}__from"), state_.get(f"{key}__to"))
+    return out
 
 
 def current_levers(prefix: str, ctrls: list[whatif.LeverControl]):
-    """(levers applied, messages of the values that cannot be applied) from the inputs."""
-    return whatif.levers_from_inputs(ctrls, typed_values(prefix, ctrls))
+    """(levers applied, messages of the values or months that cannot be applied) from the inputs."""
+    return whatif.levers_from_inputs(
+        ctrls, typed_values(prefix, ctrls), typed_windows(prefix, ctrls)
+    )
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -126,17 +176,40 @@ def figures_fragment(prefix: str) -> str:
     return f"{prefix}_figures"
 
 
+def timing_fragment(prefix: str) -> str:
+    return f"{prefix}_timing"
+
+
+def _is_set(c: whatif.LeverControl, value) -> bool:
+    """Whether an input applies something (and so gets a "from"/"to" row)."""
+    if value is None:
+        return False
+    return c.qualifier is not None or value != _shown(c, c.current)
+
+
+def _problem(c: whatif.LeverControl, value) -> str | None:
+    if value is None or c.spec.choices:
+        return None
+    return whatif.check_value(c.name, float(value))
+
+
 def _changed(prefix: str, c: whatif.LeverControl, fragment_key: str) -> None:
-    """A lever input changed: rerun the figures, and the input itself only if its message must
-    appear or go."""
+    """A lever input changed: rerun the figures, the input itself only if its message must
+    appear or go, and the timing rows only if a lever was set or cleared."""
     key = widget_key(prefix, c)
     value = st.session_state.get(key)
-    bad = value is not None and whatif.check_value(c.name, float(value)) is not None
+    bad = _problem(c, value) is not None
     shown = st.session_state.get(f"{key}__bad", False)
     st.session_state[f"{key}__bad"] = bad
-    st.rerun(
-        [fragment_key, figures_fragment(prefix)] if bad != shown else [figures_fragment(prefix)]
-    )
+    scope = [figures_fragment(prefix)]
+    if bad != shown:
+        scope.append(fragment_key)
+    now_set = _is_set(c, value)
+    timing_shown = st.session_state.get(f"{prefix}__timing_shown", False)
+    if timing_shown and now_set != st.session_state.get(f"{key}__set", False):
+        scope.append(timing_fragment(prefix))
+    st.session_state[f"{key}__set"] = now_set
+    st.rerun(scope)
 
 
 def _input(
@@ -147,6 +220,21 @@ def _input(
     fragment_key = f"{key}__input"
 
     def draw() -> None:
+        if c.spec.choices:
+            st.selectbox(
+                c.label,
+                list(c.spec.choices),
+                key=key,
+                format_func=lambda v: (
+                    v.replace("_", " ") + (" (data)" if v == _shown(c, c.current) else "")
+                ),
+                help=help or c.spec.help,
+                label_visibility="collapsed" if collapsed else "visible",
+                persist_state="session",  # kept while another lever group is shown
+                on_change=_changed,
+                args=(prefix, c, fragment_key),
+            )
+            return
         value = st.number_input(
             c.label,
             value=None,  # the value lives in session state (seeded, loaded, reset)
@@ -160,8 +248,9 @@ def _input(
             on_change=_changed,
             args=(prefix, c, fragment_key),
         )
-        problem = None if value is None else whatif.check_value(c.name, float(value))
+        problem = _problem(c, value)
         st.session_state[f"{key}__bad"] = problem is not None
+        st.session_state[f"{key}__set"] = _is_set(c, value)
         if problem:
             st.error(problem, icon=":material/block:")
 
@@ -202,6 +291,82 @@ def lever_grid(prefix: str, ctrls: list[whatif.LeverControl], names: list[str], 
         for col, name in zip(cells[1:], names, strict=True):
             with col:
                 _input(prefix, by_key[(name, entity)], collapsed=True)
+
+
+# --- when each lever applies ---------------------------------------------------------------------
+
+_MARKDOWN = str.maketrans({ch: "\\" + ch for ch in "\\`*_{}[]()#+-.!|<>~$:&"})
+
+
+def plain(text: str) -> str:
+    """Text from the data (a family's or resource's name) for ``st.markdown``: every Markdown
+    and Streamlit directive character escaped, so it shows as typed."""
+    return str(text).translate(_MARKDOWN)
+
+
+def _timing_changed(prefix: str, c: whatif.LeverControl) -> None:
+    st.rerun([timing_fragment(prefix), figures_fragment(prefix)])
+
+
+def _draw_timing(prefix: str, ctrls: list[whatif.LeverControl], names: list[str] | None) -> None:
+    if names is None:
+        rows = [c for c in ctrls if c.qualifier is None]
+    else:
+        rows = [c for c in ctrls if c.qualifier is not None and c.name in names]
+    rows = [c for c in rows if _is_set(c, st.session_state.get(widget_key(prefix, c)))]
+    if not rows:
+        st.caption(
+            "**When:** a lever you set applies over the whole horizon unless you give it a "
+            "*from* and *to* month here."
+        )
+        return
+    st.caption("**When** each lever set here applies (empty: the horizon's first or last month)")
+    months = list(rows[0].months)
+    for c in rows:
+        key = widget_key(prefix, c)
+        value = st.session_state.get(key)
+        start = st.session_state.get(f"{key}__from")
+        end = st.session_state.get(f"{key}__to")
+        if c.spec.choices:
+            what = f"{c.spec.label.split(' (')[0]}: {str(value).replace('_', ' ')}"
+        else:
+            what = describe_lever(c.name, c.qualifier, float(value))
+        text, first, last = st.columns([2.2, 1, 1], vertical_alignment="center")
+        text.markdown(plain(what))
+        first.selectbox(
+            "from",
+            months,
+            index=None,
+            key=f"{key}__from",
+            persist_state="session",
+            format_func=month_name,
+            placeholder=f"from {month_name(months[0])}",
+            label_visibility="collapsed",
+            on_change=_timing_changed,
+            args=(prefix, c),
+        )
+        last.selectbox(
+            "to",
+            months,
+            index=None,
+            key=f"{key}__to",
+            persist_state="session",
+            format_func=month_name,
+            placeholder=f"to {month_name(months[-1])}",
+            label_visibility="collapsed",
+            on_change=_timing_changed,
+            args=(prefix, c),
+        )
+        problem = whatif.check_window(start, end, months)
+        if problem:
+            st.error(f"{plain(what)}: {problem}", icon=":material/block:")
+
+
+def timing_rows(prefix: str, ctrls: list[whatif.LeverControl], names: list[str] | None) -> None:
+    """A "from"/"to" month beside each lever set in a group (``names`` None: the everywhere
+    rows), in a fragment of its own: a lever set or cleared reruns it, nothing else does."""
+    st.session_state[f"{prefix}__timing_shown"] = True  # lever changes may rerun it now
+    st.fragment(_draw_timing, key=timing_fragment(prefix))(prefix, ctrls, names)
 
 
 # --- figures ----------------------------------------------------------------------------------
@@ -300,11 +465,15 @@ def curves_chart(frame: pd.DataFrame, currency: str, title: str = "", key: str |
 
 def _applied_line(levers: Levers, errors: dict) -> None:
     if levers:
-        st.caption("**Applied:** " + " · ".join(describe_levers(levers)))
+        text = "**Applied:** " + " · ".join(describe_levers(levers))
+        if any(k[0] == "price_change_pct" for k in levers):
+            # said plainly beside the price lever: a price change moves no volume at elasticity 0
+            text += " — " + whatif.elasticity_note(levers)
+        st.caption(text)
     else:
         st.caption("**No lever set:** the figures are the base plan's (the data as imported).")
     if errors:
-        st.caption(f":red[{len(errors)} value(s) marked in red are not applied.]")
+        st.caption(f":red[{len(errors)} value(s) or month(s) marked in red are not applied.]")
 
 
 def _figures(store, cycle, prefix, keys, columns, chart_box) -> None:
@@ -407,11 +576,14 @@ def scenario_panel(store, cycle: str | None, actions: Callable[[], None] | None 
                 "brackets)."
             )
             lever_grid(SCENARIO, ctrls, FAMILY_LEVERS, "families")
+            timing_rows(SCENARIO, ctrls, FAMILY_LEVERS)
         elif group == LEVER_GROUPS[2]:
             st.caption("An empty cell follows the *everywhere* value.")
             lever_grid(SCENARIO, ctrls, RESOURCE_LEVERS, "resources")
+            timing_rows(SCENARIO, ctrls, RESOURCE_LEVERS)
         else:
             everywhere_inputs(SCENARIO, ctrls, 3)
+            timing_rows(SCENARIO, ctrls, None)
         with st.container(horizontal=True, gap="small"):
             st.button(
                 "Reset levers",

@@ -40,9 +40,10 @@ def _plan(store, cycle: str | None, scenario: str | None) -> tuple[PlanOfRecord,
             f'No scenario "{scenario}" in cycle {record.cycle}; saved scenarios: '
             f"{', '.join(names) if names else 'none'}."
         )
-    levers, _dropped = usable_levers(chosen.levers, record.model.families, record.model.resources)
+    model = record.model
+    levers, _dropped = usable_levers(chosen.levers, model.families, model.resources, model.months)
     how = "promoted" if chosen.promoted else "chosen for this pack, not promoted"
-    return record, compute(record.model, levers), f"Scenario “{chosen.name}” ({how})"
+    return record, compute(model, levers), f"Scenario “{chosen.name}” ({how})"
 
 
 def _status(record: PlanOfRecord) -> tuple[str, str]:

@@ -184,7 +184,7 @@ def plan_of_record(store, cycle: str | None = None, *, model: Model | None = Non
         return PlanOfRecord(
             cycle=model.cycle, kind=BASE, model=model, levers=linked, result=compute(model, linked)
         )
-    levers, dropped = usable_levers(promoted.levers, model.families, model.resources)
+    levers, dropped = usable_levers(promoted.levers, model.families, model.resources, model.months)
     levers = {**linked, **levers}
     warnings = ()
     if dropped:
@@ -263,8 +263,8 @@ def plan_for_store(
                 f'No scenario "{scenario}" in cycle {record.cycle}; saved scenarios: {listed}.'
             )
         levers, _dropped = usable_levers(
-            saved.levers, record.model.families, record.model.resources
+            saved.levers, record.model.families, record.model.resources, record.model.months
         )
     levers.update(extra)
-    validate_levers(levers, record.model.families, record.model.resources)
+    validate_levers(levers, record.model.families, record.model.resources, record.model.months)
     return compute(record.model, levers)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from sop_core.errors import ConflictError, SopError
 from sop_core.months import add_months
-from sop_core.plan.levers import LEVERS, levers_from_json
+from sop_core.plan.levers import LEVERS, describe_window, format_value, levers_from_json
 from sop_core.plan.links import check_link, link_label
 from sop_core.store.concurrency import guarded_update, show_value
 from sop_core.store.lock import ensure_unlocked_in
@@ -317,16 +317,20 @@ def lever_rows(store) -> pd.DataFrame:
 
     rows = []
     for r in store.query(SQL_PROMOTED).itertuples():
-        for (lever, qualifier), value in sorted(levers_from_json(r.levers).items()):
+        levers = levers_from_json(r.levers)
+        for key in sorted(levers, key=lambda k: (k.name, k.qualifier or "", k.window or ())):
+            lever, qualifier, window = key
+            value = levers[key]
             spec = LEVERS.get(lever)
             label = spec.label.split(" (")[0] if spec else lever
+            name = f"{label} · {qualifier}" if qualifier else label
             rows.append(
                 {
                     "cycle": r.cycle,
                     "id": None,
                     "kind": LEVER,
-                    "name": f"{label} · {qualifier}" if qualifier else label,
-                    "value": f"{value:g}",
+                    "name": name + describe_window(window),
+                    "value": format_value(lever, value) if spec and spec.choices else f"{value:g}",
                     "unit": spec.unit if spec else "",
                     "owner": r.author,
                     "rationale": r.note or f'Scenario "{r.name}" is the plan of the cycle.',

@@ -10,6 +10,8 @@ from sop_core.errors import ConflictError, LeverError, SopError
 from sop_core.plan.levers import (
     LEVERS,
     Levers,
+    fit_windows,
+    lever_text,
     levers_from_json,
     levers_to_json,
     levers_to_strings,
@@ -193,22 +195,27 @@ def promoted_scenario(store, cycle: str | None) -> Scenario | None:
     return None if frame.empty else get_scenario(store, cycle, frame["name"].iloc[0])
 
 
-def usable_levers(items: list[str], families, resources) -> tuple[Levers, list[str]]:
+def usable_levers(items: list[str], families, resources, months=None) -> tuple[Levers, list[str]]:
     """Levers of a saved scenario that still fit the data, and what had to be dropped (with why).
 
-    A lever qualified by a family or resource that no longer exists is dropped, not an error.
+    A lever qualified by a family or resource that no longer exists is dropped, not an error;
+    with ``months`` (the horizon), a window wholly outside it is dropped and one partly outside
+    clipped to it (``levers.fit_windows``), each said in the list.
     """
 
     levers = parse_levers(items)
     known = {"family": set(families), "resource": set(resources)}
     kept: Levers = {}
     dropped: list[str] = []
-    for (name, qualifier), value in levers.items():
-        kind = LEVERS[name].qualifier
-        if qualifier is not None and qualifier not in known[kind]:
-            dropped.append(f"{name}:{qualifier}={value:g} ({kind} {qualifier} no longer exists)")
+    for key, value in levers.items():
+        kind = LEVERS[key.name].qualifier
+        if key.qualifier is not None and key.qualifier not in known[kind]:
+            dropped.append(f"{lever_text(key, value)} ({kind} {key.qualifier} no longer exists)")
             continue
-        kept[(name, qualifier)] = value
+        kept[key] = value
+    if months is not None:
+        kept, notes = fit_windows(kept, months)
+        dropped += notes
     return kept, dropped
 
 

@@ -88,7 +88,8 @@ class PlanVersion:
 
     @property
     def plan_label(self) -> str:
-        """'scenario "Price -3%" (Price −3 % on all families)' or 'the base plan (no levers)'."""
+        """'scenario "Hire" (Headcount +3 FTE on Press & Weld from Sep 2027)' or 'the base plan
+        (no levers)': the levers as sentences, windows included."""
         if not self.scenario_name:
             return "the base plan (no levers)"
         levers = "; ".join(describe_levers(self.levers)) or "no levers"

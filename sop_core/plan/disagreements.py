@@ -140,7 +140,7 @@ class PlanFigures(Protocol):
     supply: SupplyPlan
     finance: Finance
     demand: np.ndarray  # (M, S) after the volume lever
-    unit_price: np.ndarray  # (S,) the scenario's prices
+    unit_price: np.ndarray  # (M, S) the scenario's prices, month by month
     planned_fte: np.ndarray  # (M, R) after levers
 
     @property
@@ -353,7 +353,7 @@ def _lost_sales_causes(model: Model, result: PlanFigures) -> tuple[np.ndarray, n
     """
     supply = result.supply
     unmet = supply.unmet
-    lost = unmet * result.unit_price[None, :]
+    lost = unmet * result.unit_price
     cause = np.zeros(unmet.shape, dtype=np.int64)
     mi, si = np.nonzero(unmet > _EPS * np.maximum(result.demand, 1.0))
     if len(mi) == 0:
@@ -634,7 +634,7 @@ def _bias_rules(
     with np.errstate(divide="ignore", invalid="ignore"):
         volume = np.where(model.demand > 0, result.demand / model.demand, 1.0)
     baseline = np.nan_to_num(model.baseline) * volume
-    price = result.unit_price[None, :]
+    price = result.unit_price
     consensus_drives = by((model.demand_source == 3).astype(float)) > 0
     resolved_family = np.asarray([f in model.consensus_choices for f in model.families])
     for k, (source, owner, code) in enumerate(

@@ -74,39 +74,42 @@ def plan_finance(
     routing: Routing,
     planned_fte: np.ndarray,
     cost_per_fte: np.ndarray,
-    fixed_costs_per_month: float,
+    fixed_costs_per_month: float | np.ndarray,
     cash_items: np.ndarray,
     opening_cash: float,
     opening_receivables: float,
     opening_payables: float,
-    dso_days: float,
-    dpo_days: float,
+    dso_days: float | np.ndarray,
+    dpo_days: float | np.ndarray,
 ) -> Finance:
     """Revenue to closing cash, exactly as PRODUCT.md writes it (unit prices and costs after levers).
+
+    Prices and costs are ``(S,)``, or ``(M, S)`` when a windowed lever changes them by month;
+    ``fixed_costs_per_month``, ``dso_days`` and ``dpo_days`` a number or ``(M,)``.
 
     Args:
         planned_fte: ``(M, R)``, NaN where there is no headcount row (no labour cost there).
         cash_items: ``(M,)`` other cash flows, negative = out.
     """
     unit_cost = unit_material_cost + unit_variable_cost
-    revenue_sku = supply.shipped * unit_price[None, :]
-    cogs_sku = supply.shipped * unit_cost[None, :]
-    inventory_sku = supply.end_inventory * unit_cost[None, :]
+    revenue_sku = supply.shipped * unit_price
+    cogs_sku = supply.shipped * unit_cost
+    inventory_sku = supply.end_inventory * unit_cost
     labour_resource = np.nan_to_num(planned_fte * cost_per_fte[None, :], nan=0.0)
 
     revenue = revenue_sku.sum(axis=1)
     cogs = cogs_sku.sum(axis=1)
     labour = labour_resource.sum(axis=1)
     gross_margin = revenue - cogs - labour
-    fixed = np.full(revenue.shape, float(fixed_costs_per_month))
+    fixed = np.broadcast_to(np.asarray(fixed_costs_per_month, dtype=float), revenue.shape).copy()
     operating_profit = gross_margin - fixed
     inventory_value = inventory_sku.sum(axis=1)
     receivables = revenue * (dso_days / DAYS_PER_MONTH)
-    payables = (supply.production * unit_material_cost[None, :]).sum(axis=1) * (
-        dpo_days / DAYS_PER_MONTH
-    )
+    payables = (supply.production * unit_material_cost).sum(axis=1) * (dpo_days / DAYS_PER_MONTH)
 
-    opening_inventory_value = float((np.asarray(on_hand, dtype=float) * unit_cost).sum())
+    # opening stock at the first month's unit costs (they change by month under a windowed lever)
+    first_cost = unit_cost if np.ndim(unit_cost) == 1 else unit_cost[0]
+    opening_inventory_value = float((np.asarray(on_hand, dtype=float) * first_cost).sum())
 
     def delta(series: np.ndarray, opening: float) -> np.ndarray:
         return np.diff(series, prepend=opening)

@@ -58,6 +58,7 @@ LEVEL_COLUMNS: dict[str, list[str]] = {
         "utilisation",
         "fte_needed",
         "fte_planned",
+        "production_hours",
     ],
 }
 
@@ -66,7 +67,7 @@ LEVEL_COLUMNS: dict[str, list[str]] = {
 FAMILY_EXTRA = ["begin_inventory_units", "labour_cost", "gross_margin", "unmet_revenue"]
 
 
-RESOURCE_EXTRA = ["available_hours", "labour_cost"]
+RESOURCE_EXTRA = ["available_hours", "labour_cost", "shadow_price"]
 
 
 SKU_COLUMNS = [
@@ -125,20 +126,22 @@ class PlanResult:
 
     Frames: ``sku``, ``family``, ``company``, ``resource``, ``budget_gap``, ``disagreements``;
     ``summary`` is a dict over the horizon; ``level(name)`` gives exactly the CLI columns.
-    Prices and costs here are the scenario's (levers applied).
+    Prices and costs here are the scenario's (levers applied), month by month: a lever with a
+    time window changes them in its months only (without one, the ``(M, S)`` arrays are
+    read-only views of one row).
     """
 
     model: Model
     levers: Levers
-    demand: np.ndarray  # (M, S) after the volume lever
-    unit_price: np.ndarray  # (S,) after levers
-    unit_material_cost: np.ndarray
-    target_cover_days: np.ndarray
+    demand: np.ndarray  # (M, S) after the volume and price-elasticity levers
+    unit_price: np.ndarray  # (M, S) after levers
+    unit_material_cost: np.ndarray  # (M, S)
+    target_cover_days: np.ndarray  # (M, S)
     available_hours: np.ndarray  # (M, R) after levers, NaN = no row
     planned_fte: np.ndarray
-    dso_days: float
-    dpo_days: float
-    fixed_costs_per_month: float
+    dso_days: np.ndarray  # (M,)
+    dpo_days: np.ndarray  # (M,)
+    fixed_costs_per_month: np.ndarray  # (M,)
     supply: SupplyPlan
     finance: Finance
 
@@ -179,7 +182,19 @@ class PlanResult:
 
     @cached_property
     def unmet_revenue_sku(self) -> np.ndarray:
-        return self.supply.unmet * self.unit_price[None, :]
+        return self.supply.unmet * self.unit_price
+
+    @cached_property
+    def production_hours(self) -> np.ndarray:
+        """``(M, R)`` hours the production uses: Σ_s P × hours_per_unit (never above capacity)."""
+        return self.model.routing.load(self.supply.production)
+
+    @cached_property
+    def shadow_price(self) -> np.ndarray:
+        """``(M, R)`` what one more hour of a resource is worth in a month allocated by margin
+        (0 where it has room); NaN in months allocated pro rata."""
+        shadow = self.supply.shadow_price
+        return np.full(self.supply.load.shape, np.nan) if shadow is None else shadow
 
     @cached_property
     def family_arrays(self) -> dict[str, np.ndarray]:
@@ -243,8 +258,10 @@ class PlanResult:
                 "utilisation": self.utilisation,
                 "fte_needed": self.fte_needed,
                 "fte_planned": self.planned_fte,
+                "production_hours": self.production_hours,
                 "available_hours": self.available_hours,
                 "labour_cost": self.finance.labour_resource,
+                "shadow_price": self.shadow_price,
             },
         )
 

@@ -1,4 +1,5 @@
-"""The supply plan of the reference method: chase to target cover, capacity shared pro rata, lost sales.
+"""The supply plan of the reference method: chase to target cover, short capacity shared pro rata
+(or by margin: ``plan.allocation``), lost sales.
 
 Arrays are time-major: ``(months, skus)`` and ``(months, resources)``. The only Python loop
 is over months (each month's opening inventory is the previous month's closing inventory).
@@ -10,6 +11,9 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
+from scipy.sparse import csr_matrix
+
+from sop_core.plan.allocation import margin_month
 
 __all__ = ["Routing", "SupplyPlan", "capacity_hours", "supply_plan", "DAYS_PER_MONTH"]
 
@@ -48,6 +52,12 @@ class Routing:
         return out
 
     @cached_property
+    def _matrix(self) -> csr_matrix:
+        return csr_matrix(
+            (self.hours, (self.resource, self.sku)), shape=(self.n_resources, self.n_skus)
+        )
+
+    @cached_property
     def _starts(self) -> np.ndarray:
         # first pair of each routed sku (pairs are sorted by sku)
         return np.flatnonzero(np.diff(self.sku, prepend=-1))
@@ -58,11 +68,9 @@ class Routing:
             return np.bincount(
                 self.resource, weights=units[self.sku] * self.hours, minlength=self.n_resources
             )
-        n_months = units.shape[0]
-        index = (np.arange(n_months)[:, None] * self.n_resources + self.resource[None, :]).ravel()
-        weights = (units[:, self.sku] * self.hours[None, :]).ravel()
-        flat = np.bincount(index, weights=weights, minlength=n_months * self.n_resources)
-        return flat.reshape(n_months, self.n_resources)
+        # every month at once: a sparse (R, S) × (S, M) product, scipy's own loop (no BLAS
+        # threads); 25× faster than gathering the (M, pairs) weights for a bincount at 10,000 skus
+        return np.ascontiguousarray((self._matrix @ np.asarray(units, dtype=float).T).T)
 
     def min_over_resources(self, per_resource: np.ndarray, default: float = 1.0) -> np.ndarray:
         """For each sku, the minimum of ``per_resource`` (R,) over the resources it uses."""
@@ -87,7 +95,10 @@ class SupplyPlan:
     """The supply plan, month by month: ``(M, S)`` per sku, ``(M, R)`` per resource.
 
     ``load`` is from ``req`` (what demand asks for), ``capacity`` is ``inf`` where unlimited,
-    ``scale`` is the share of ``req`` each sku's resources let it make (before supply limits).
+    ``scale`` is the share of ``req`` each sku's resources let it make (before supply limits;
+    in a month allocated by margin, ``production / req``, or 1 where a supply limit binds).
+    ``margin_months`` marks the months allocated by margin; ``shadow_price`` is what one more
+    hour of each resource is worth in those months' programme (NaN in pro-rata months).
     """
 
     target: np.ndarray
@@ -100,6 +111,8 @@ class SupplyPlan:
     end_inventory: np.ndarray
     load: np.ndarray
     capacity: np.ndarray
+    margin_months: np.ndarray | None = None
+    shadow_price: np.ndarray | None = None
 
 
 def capacity_hours(
@@ -127,21 +140,28 @@ def supply_plan(
     routing: Routing,
     capacity: np.ndarray,
     max_units: np.ndarray,
+    *,
+    margin_months: np.ndarray | None = None,
+    contribution: np.ndarray | None = None,
 ) -> SupplyPlan:
     """Run the supply plan months in order, vectorised over skus and resources.
 
     Args:
         demand: ``(M, S)`` demand plan D (levers already applied).
-        target_cover_days: ``(S,)``.
+        target_cover_days: ``(S,)``, or ``(M, S)`` when it changes by month.
         on_hand: ``(S,)`` inventory at the start of the first month.
         routing: hours per unit of each sku on each resource it uses.
         capacity: ``(M, R)`` hours, ``inf`` = unlimited.
         max_units: ``(M, S)`` supply limits, ``inf`` = none.
+        margin_months: ``(M,)`` bool, the months whose short capacity goes by margin
+            (``allocation.margin_month``); None = every month pro rata.
+        contribution: ``(S,)`` or ``(M, S)`` unit contribution (price − material − variable
+            cost), needed when some month is allocated by margin.
     """
     n_months, n_skus = demand.shape
     # target(s,m) = cover/30 × D(s,m+1); the last month uses D(s,m)
     following = np.concatenate([demand[1:], demand[-1:]], axis=0) if n_months else demand
-    target = following * (target_cover_days / DAYS_PER_MONTH)[None, :]
+    target = following * (np.asarray(target_cover_days) / DAYS_PER_MONTH)
 
     shape = (n_months, n_skus)
     req = np.empty(shape)
@@ -151,6 +171,14 @@ def supply_plan(
     begin = np.empty(shape)
     end = np.empty(shape)
     load = np.empty((n_months, routing.n_resources))
+    by_margin = (
+        np.zeros(n_months, dtype=bool)
+        if margin_months is None
+        else np.asarray(margin_months, dtype=bool)
+    )
+    shadow = np.full((n_months, routing.n_resources), np.nan) if by_margin.any() else None
+    if contribution is not None:
+        contribution = np.broadcast_to(contribution, shape)
 
     inventory = np.asarray(on_hand, dtype=float).copy()
     for m in range(n_months):
@@ -159,7 +187,13 @@ def supply_plan(
         lm = routing.load(r)
         cm = capacity[m]
         over = lm > cm
-        if over.any():
+        if by_margin[m]:
+            upper = np.minimum(r, max_units[m])
+            p, shadow[m] = margin_month(upper, contribution[m], routing, cm)
+            limited = upper < r
+            s = np.divide(p, r, out=np.ones(n_skus), where=(r > 0) & ~limited)
+            scale[m] = np.minimum(s, 1.0)
+        elif over.any():
             ratio = np.ones(len(lm))
             ratio[over] = cm[over] / lm[over]  # min(1, cap/load)
             s = routing.min_over_resources(ratio)
@@ -182,4 +216,6 @@ def supply_plan(
         end_inventory=end,
         load=load,
         capacity=capacity,
+        margin_months=by_margin if by_margin.any() else None,
+        shadow_price=shadow,
     )

@@ -62,7 +62,7 @@ def stories_by_month(result, family: str | None = None) -> pd.DataFrame:
     Returns columns month, story, value (long, in STORIES order within a month).
     """
     m = result.model
-    demand_rev = m.family_sum(result.demand * result.unit_price[None, :])
+    demand_rev = m.family_sum(result.demand * result.unit_price)
     supply_rev = result.family_arrays["revenue"]
     fi = _family_index(m, family)
     budget = m.budget_revenue[:, fi]
@@ -237,7 +237,7 @@ def story_gaps(result, family: str | None = None) -> pd.DataFrame:
             if value is not None and not (isinstance(value, float) and np.isnan(value)):
                 rows.append((panel, month, float(value), unit, note if k == 0 else ""))
 
-    demand = m.family_sum(result.demand * result.unit_price[None, :])[:, fi]
+    demand = m.family_sum(result.demand * result.unit_price)[:, fi]
     budget = m.budget_revenue[:, fi]
     has = ~np.isnan(budget)
     vs_budget = np.where(

@@ -22,7 +22,7 @@ from sop_core.meeting.versions import (
     previous_locked_cycle,
 )
 from sop_core.plan.engine import compute
-from sop_core.plan.levers import LEVERS, Levers
+from sop_core.plan.levers import LEVERS, Levers, fit_windows, normalize_levers
 from sop_core.plan.model import prepare
 from sop_core.store.plandata import PlanData
 
@@ -110,26 +110,27 @@ def _resources(old: pd.DataFrame, new: pd.DataFrame, upto: int) -> pd.DataFrame:
     return out
 
 
-def _levers(old: Levers, new: Levers, upto: int, families, resources) -> Levers:
+def _levers(old: Levers, new: Levers, upto: int, families, resources, months) -> Levers:
     """Levers of causes already swapped from the new plan, the rest from the old one.
 
     A lever naming a family or resource the stage's data lacks is left out (it has nothing to act on).
     """
     out: Levers = {}
     for source, newer in ((old, False), (new, True)):
-        for (name, qualifier), value in source.items():
-            if (_lever_stage(name) <= upto) == newer:
-                out[(name, qualifier)] = value
+        for key, value in normalize_levers(source).items():
+            if (_lever_stage(key.name) <= upto) == newer:
+                out[key] = value
     known = {"family": set(families), "resource": set(resources)}
     kept: Levers = {}
-    for (name, qualifier), value in out.items():
-        spec = LEVERS.get(name)
+    for key, value in out.items():
+        spec = LEVERS.get(key.name)
         if spec is None:
             continue
-        if qualifier is not None and qualifier not in known.get(spec.qualifier, set()):
+        if key.qualifier is not None and key.qualifier not in known.get(spec.qualifier, set()):
             continue
-        kept[(name, qualifier)] = value
-    return kept
+        kept[key] = value
+    # a window is clipped to the stage's months (one wholly outside them has nothing to act on)
+    return fit_windows(kept, months)[0]
 
 
 def _demand_over_old_months(
@@ -159,7 +160,9 @@ def stage_inputs(old: PlanVersion, new: PlanVersion, upto: int) -> tuple[PlanDat
     """The plan inputs after swapping in the first ``upto`` causes (0 = the old plan, 5 = the new)."""
     if upto >= _stage("timing"):
         data = new.plan_data()
-        return data, _levers(old.levers, new.levers, upto, data.families, data.resource_names)
+        return data, _levers(
+            old.levers, new.levers, upto, data.families, data.resource_names, data.months
+        )
     tables = dict(old.tables)
     cycle, baseline = old.cycle, old.baseline
     if upto >= _stage("demand change"):
@@ -178,7 +181,9 @@ def stage_inputs(old: PlanVersion, new: PlanVersion, upto: int) -> tuple[PlanDat
     data = PlanData(
         tables=tables, settings=settings, cycle=cycle, months=list(old.months), baseline=baseline
     )
-    return data, _levers(old.levers, new.levers, upto, data.families, data.resource_names)
+    return data, _levers(
+        old.levers, new.levers, upto, data.families, data.resource_names, data.months
+    )
 
 
 def _totals(data: PlanData, levers: Levers) -> dict:

@@ -27,6 +27,8 @@ __all__ = [
     "bias_chart",
     "inventory_cover_chart",
     "working_capital_chart",
+    "tornado_chart",
+    "TORNADO_SIDES",
 ]
 
 # One colour per story, the same on every page; Okabe-Ito hues, distinguishable with colour-blindness.
@@ -566,3 +568,72 @@ def gap_panels_chart(gaps: pd.DataFrame, currency: str, width: int = 760) -> alt
         title = alt.TitleParams(panel, subtitle=[note] if note else [], subtitleFontSize=FONT - 1)
         charts.append(alt.layer(bars, zero).properties(title=title, height=120, width=width))
     return _configure(alt.vconcat(*charts, spacing=28).resolve_scale(y="independent"))
+
+
+TORNADO_SIDES = {"low": "One step down", "high": "One step up"}
+
+
+def tornado_chart(
+    frame: pd.DataFrame, measure: str, currency: str, title: str = "", unit: str | None = None
+) -> alt.Chart:
+    """A tornado: for each lever, the bar from the base figure to the figure one step down and to
+    the figure one step up, biggest swing on top; a rule at the base.
+
+    Args:
+        frame: sensitivity rows (``plan.sensitivity``): label (how a person reads the lever and
+            its steps), measure, base, at_low, at_high; only ``measure``'s rows are drawn.
+        unit: the axis title (default the currency: the measures are money).
+    """
+    rows = frame[frame["measure"] == measure]
+    swing = pd.concat(
+        [(rows["at_low"] - rows["base"]).abs(), (rows["at_high"] - rows["base"]).abs()], axis=1
+    ).max(axis=1)
+    order = rows.assign(_swing=swing).sort_values("_swing", ascending=False, kind="stable")
+    levers = list(dict.fromkeys(order["label"]))
+    parts = []
+    for side, column in (("low", "at_low"), ("high", "at_high")):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "label": rows["label"].to_numpy(),
+                    "side": TORNADO_SIDES[side],
+                    "start": rows["base"].to_numpy(dtype=float),
+                    "end": rows[column].to_numpy(dtype=float),
+                    "change": (rows[column] - rows["base"]).to_numpy(dtype=float),
+                }
+            )
+        )
+    data = pd.concat(parts, ignore_index=True)
+    data["text"] = [signed_money(v, currency) for v in data["change"]]
+    base_value = float(rows["base"].iloc[0]) if len(rows) else 0.0
+    y = alt.Y("label:N", sort=levers, title=None, axis=alt.Axis(labelLimit=320))
+    bars = (
+        alt.Chart(data, title=title)
+        .mark_bar(size=18)
+        .encode(
+            y=y,
+            x=alt.X(
+                "start:Q",
+                axis=money_axis(currency, unit or currency),
+                scale=alt.Scale(zero=False),
+            ),
+            x2="end:Q",
+            color=alt.Color(
+                "side:N",
+                title=None,
+                sort=list(TORNADO_SIDES.values()),
+                scale=alt.Scale(
+                    domain=list(TORNADO_SIDES.values()),
+                    range=[SEVERITY_COLORS["high"], STORY_COLORS["Demand"]],
+                ),
+            ),
+            tooltip=["label", "side", alt.Tooltip("end:Q", format=",.0f"), "text"],
+        )
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"base": [base_value]}))
+        .mark_rule(color="#333333", strokeWidth=2)
+        .encode(x="base:Q")
+    )
+    height = max(120, 34 * len(levers) + 40)
+    return _configure((bars + rule).properties(height=height))

@@ -13,7 +13,17 @@ import numpy as np
 import pandas as pd
 
 from sop_core import fmt
-from sop_core.plan.levers import LEVERS, Levers, LeverSpec
+from sop_core.months import month_diff
+from sop_core.plan.levers import (
+    LEVERS,
+    LeverKey,
+    Levers,
+    LeverSpec,
+    Window,
+    lever_text,
+    month_name,
+    normalize_levers,
+)
 
 __all__ = [
     "ALL",
@@ -24,6 +34,11 @@ __all__ = [
     "check_value",
     "levers_from_inputs",
     "inputs_from_levers",
+    "windows_from_levers",
+    "unplaced_levers",
+    "window_from_inputs",
+    "check_window",
+    "elasticity_note",
     "figures",
     "compare",
     "compare_records",
@@ -65,6 +80,7 @@ class LeverControl:
     unit: str
     current: float | None
     hint: str
+    months: tuple[str, ...] = ()  # the horizon: what "from" and "to" may be
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -97,15 +113,22 @@ def lever_controls(model) -> list[LeverControl]:
     row per family or resource of the model.
     """
     settings = model.settings
+    months = tuple(model.months)
     out: list[LeverControl] = []
     for spec in LEVERS.values():
         if spec.qualifier is None:
-            if spec.default is None:  # dso_days, dpo_days replace a setting
+            if spec.choices:  # allocation replaces a setting that is a choice
+                setting = getattr(settings, spec.name)
+                current = float(spec.choices.index(setting)) if setting in spec.choices else 0.0
+                hint = f"{spec.choices[int(current)]} (data)"
+            elif spec.default is None:  # dso_days, dpo_days replace a setting
                 current = float(getattr(settings, spec.name))
                 hint = f"{_num(current)} (data)"
             else:
                 current, hint = float(spec.default), ""
-            out.append(LeverControl(spec.name, None, "", spec.label, spec.unit, current, hint))
+            out.append(
+                LeverControl(spec.name, None, "", spec.label, spec.unit, current, hint, months)
+            )
             continue
         everywhere = ALL[spec.qualifier]
         names = model.families if spec.qualifier == "family" else model.resources
@@ -113,7 +136,9 @@ def lever_controls(model) -> list[LeverControl]:
             current, hint = _data_figure(np.asarray(model.target_cover_days, float), spec.unit)
         else:
             current, hint = float(spec.default), ""
-        out.append(LeverControl(spec.name, None, everywhere, spec.label, spec.unit, current, hint))
+        out.append(
+            LeverControl(spec.name, None, everywhere, spec.label, spec.unit, current, hint, months)
+        )
         for i, name in enumerate(names):
             if spec.default is None:
                 _, data_hint = _data_figure(
@@ -123,7 +148,9 @@ def lever_controls(model) -> list[LeverControl]:
             else:
                 hint = "= everywhere"
             out.append(
-                LeverControl(spec.name, name, name, f"{spec.label}: {name}", spec.unit, None, hint)
+                LeverControl(
+                    spec.name, name, name, f"{spec.label}: {name}", spec.unit, None, hint, months
+                )
             )
     return out
 
@@ -134,6 +161,10 @@ def lever_controls(model) -> list[LeverControl]:
 def check_value(name: str, value: float) -> str | None:
     """Why a typed value cannot be applied to a lever, or None if it can."""
     spec = LEVERS[name]
+    if spec.choices:
+        if value in range(len(spec.choices)):
+            return None
+        return f"{value} is not one of {', '.join(spec.choices)}: not applied."
     unit = f" {spec.unit}" if spec.unit else ""
     if not math.isfinite(value):
         return f"{value} is not a number: not applied."
@@ -154,38 +185,86 @@ def fmt_number(value: float) -> str:
     return ("−" if value < 0 else "") + text
 
 
+def _choice_value(spec: LeverSpec, value):
+    """A choice lever's value as its position (the input may hold the choice's name)."""
+    if spec.choices and isinstance(value, str):
+        return float(spec.choices.index(value)) if value in spec.choices else math.nan
+    return value
+
+
+def window_from_inputs(start: str | None, end: str | None, months) -> Window | None:
+    """The window of a lever's "from" and "to" inputs: None when they span the whole horizon
+    (empty = the horizon's first or last month); an open end when "to" is the last month."""
+    months = list(months)
+    if not months:
+        return None
+    first, last = months[0], months[-1]
+    start, end = start or first, end or last
+    if start == first and end == last:
+        return None
+    return Window(start, None if end == last else end)
+
+
+def check_window(start: str | None, end: str | None, months) -> str | None:
+    """Why a lever's "from"/"to" cannot be applied (outside the horizon, from after to), or None."""
+    months = list(months)
+    if not months:
+        return None
+    first, last = months[0], months[-1]
+    for label, month in (("from", start), ("to", end)):
+        if month is not None and (month_diff(month, first) < 0 or month_diff(month, last) > 0):
+            return (
+                f"{label} {month_name(month)} is outside the plan horizon "
+                f"({month_name(first)} to {month_name(last)}): not applied."
+            )
+    if start and end and month_diff(end, start) < 0:
+        return f"from {month_name(start)} is after to {month_name(end)}: not applied."
+    return None
+
+
 def levers_from_inputs(
-    controls: list[LeverControl], values: dict[tuple[str, str | None], float | None]
+    controls: list[LeverControl],
+    values: dict[tuple[str, str | None], float | None],
+    windows: dict[tuple[str, str | None], tuple[str | None, str | None]] | None = None,
+    months=None,
 ) -> tuple[Levers, dict[tuple[str, str | None], str]]:
-    """The levers the typed values ask for, and a message for each value that cannot be applied.
+    """The levers the typed values (and their "from"/"to" months) ask for, and a message for each
+    input that cannot be applied.
 
     An empty input (None) applies nothing. An everywhere row equal to its ``current`` applies
     nothing (it is the data's own figure). A family or resource row applies its value, unless
-    that equals what the everywhere row already gives it. A bad value is left out (so the
-    figures stay as if it had not been typed) and reported by its key.
+    that equals what the everywhere row already gives it over the same months. A bad value or
+    window is left out (so the figures stay as if it had not been typed) and reported by its key.
     """
+    windows = windows or {}
+    if months is None:
+        months = controls[0].months if controls else ()
+    months = list(months)
     levers: Levers = {}
     errors: dict[tuple[str, str | None], str] = {}
-    everywhere: dict[str, float | None] = {}
+    everywhere: dict[str, tuple[float | None, Window | None]] = {}
     for c in controls:
-        value = values.get(c.key)
+        neutral = c.current if c.spec.default is None else c.spec.default
+        value = _choice_value(c.spec, values.get(c.key))
         if value is None:
             if c.qualifier is None:
-                everywhere[c.name] = c.current if c.spec.default is None else c.spec.default
+                everywhere[c.name] = (neutral, None)
             continue
         value = float(value)
-        problem = check_value(c.name, value)
+        start, end = windows.get(c.key, (None, None))
+        problem = check_value(c.name, value) or check_window(start, end, months)
         if problem:
             errors[c.key] = problem
             if c.qualifier is None:
-                everywhere[c.name] = c.current if c.spec.default is None else c.spec.default
+                everywhere[c.name] = (neutral, None)
             continue
+        window = window_from_inputs(start, end, months)
         if c.qualifier is None:
-            everywhere[c.name] = value
+            everywhere[c.name] = (value, window)
             if c.current is None or value != c.current:
-                levers[c.key] = value
-        elif value != everywhere.get(c.name):
-            levers[c.key] = value
+                levers[LeverKey(c.name, None, window)] = value
+        elif (value, window) != everywhere.get(c.name):
+            levers[LeverKey(c.name, c.qualifier, window)] = value
     return levers, errors
 
 
@@ -193,8 +272,75 @@ def inputs_from_levers(
     controls: list[LeverControl], levers: Levers
 ) -> dict[tuple[str, str | None], float | None]:
     """What each input shows for a set of levers (e.g. a loaded scenario): the inverse of
-    ``levers_from_inputs`` for levers that fit the controls."""
-    return {c.key: levers.get(c.key, c.current) for c in controls}
+    ``levers_from_inputs`` for levers that fit the controls (one value per lever and qualifier)."""
+    by_control = _by_control(levers)
+    return {c.key: by_control.get(c.key, (c.current, None))[0] for c in controls}
+
+
+def windows_from_levers(
+    controls: list[LeverControl], levers: Levers, months
+) -> dict[tuple[str, str | None], tuple[str | None, str | None]]:
+    """What each input's "from" and "to" show for a set of levers (None = the horizon's end)."""
+    months = list(months)
+    last = months[-1] if months else None
+    by_control = _by_control(levers)
+    out = {}
+    for c in controls:
+        window = by_control.get(c.key, (None, None))[1]
+        if window is None:
+            out[c.key] = (None, None)
+        else:
+            out[c.key] = (window.start, window.end if window.end != last else None)
+    return out
+
+
+def _by_control(levers: Levers) -> dict[tuple[str, str | None], tuple[float, Window | None]]:
+    by_control: dict[tuple[str, str | None], tuple[float, Window | None]] = {}
+    for key, value in normalize_levers(levers).items():
+        by_control.setdefault((key.name, key.qualifier), (value, key.window))
+    return by_control
+
+
+def unplaced_levers(controls: list[LeverControl], levers: Levers) -> list[str]:
+    """Levers the inputs cannot show: a second value for one lever and qualifier (the inputs
+    hold one value and one window each) or a family or resource the controls lack."""
+    keys = {c.key for c in controls}
+    seen: set[tuple[str, str | None]] = set()
+    out = []
+    for key, value in normalize_levers(levers).items():
+        pair = (key.name, key.qualifier)
+        if pair not in keys or pair in seen:
+            out.append(lever_text(key, value))
+        seen.add(pair)
+    return out
+
+
+def elasticity_note(levers: Levers, family: str | None = None) -> str:
+    """The price elasticity a price change moves volume with, said plainly (0: it moves none).
+
+    For ``family`` its own elasticity, else the everywhere one; the everywhere note names the
+    families that have their own.
+    """
+    levers = normalize_levers(levers)
+    mine = [v for k, v in levers.items() if k.name == "price_elasticity" and k.qualifier == family]
+    if not mine and family is not None:
+        mine = [
+            v for k, v in levers.items() if k.name == "price_elasticity" and k.qualifier is None
+        ]
+    own = sorted(
+        {k.qualifier for k in levers if k.name == "price_elasticity" and k.qualifier is not None}
+    )
+    others = f" ({', '.join(own)}: their own)" if family is None and own else ""
+    if not mine or all(v == 0 for v in mine):
+        return f"Elasticity 0: price changes do not move volume{others}."
+    e = mine[0]
+    response = ((1.01**e) - 1.0) * 100.0
+    shown = ", ".join(fmt_number(v) for v in dict.fromkeys(mine))
+    return (
+        f"Elasticity {shown}: volume × (1 + price change) ^ elasticity, so +1 % price moves "
+        f"volume {fmt_number(round(response, 2)) if response < 0 else '+' + fmt_number(round(response, 2))} %"
+        f"{others}."
+    )
 
 
 # --- the figures ------------------------------------------------------------------------------

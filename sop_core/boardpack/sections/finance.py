@@ -25,6 +25,12 @@ from sop_core.views.budget import budget_fte_grid, budget_to_plan_bridge, gap_by
 __all__ = ["finance_section"]
 
 
+def _days(days) -> str:
+    """Payment terms over the horizon: '45', or '45–60' when a windowed lever changes them."""
+    lo, hi = float(min(days)), float(max(days))
+    return f"{lo:g}" if lo == hi else f"{lo:g}–{hi:g}"
+
+
 def finance_section(a: PackInputs) -> Section:
 
     r, cur = a.result, a.currency
@@ -92,8 +98,8 @@ def finance_section(a: PackInputs) -> Section:
         Block(
             "Working capital",
             text=(
-                f"Receivables ({r.dso_days:g} days' sales), inventory at cost and payables "
-                f"({r.dpo_days:g} days' material purchases) at each month end.",
+                f"Receivables ({_days(r.dso_days)} days' sales), inventory at cost and payables "
+                f"({_days(r.dpo_days)} days' material purchases) at each month end.",
             ),
             chart=charts.working_capital_chart(company, cur),
             chart_alt="Receivables, inventory and payables by month",

@@ -33,7 +33,7 @@ def scenarios_section(a: PackInputs) -> Section:
     for row in saved.itertuples():
         try:
             items = levers_to_strings(levers_from_json(row.levers))
-            levers, dropped = usable_levers(items, model.families, model.resources)
+            levers, dropped = usable_levers(items, model.families, model.resources, model.months)
             result = compute(model, levers)
         except SopError as exc:
             a.warnings.append(f'Scenario "{row.name}" could not be computed: {exc}')
