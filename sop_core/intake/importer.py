@@ -89,8 +89,9 @@ def _import(
 ):
 
     problems = Problems()
-    # Serialise with other writers: what is validated against is what gets replaced.
-    with store._write_lock, ExitStack() as stack:
+    # Hold the store read-write from the check to the write (other threads and programs wait):
+    # what is validated against is what gets replaced.
+    with store.exclusive(), ExitStack() as stack:
         # Fail fast, before any file is read; replace_tables checks again in its transaction.
         ensure_unlocked(store)
         sources = gather(inputs_of(problems), problems, stack)
