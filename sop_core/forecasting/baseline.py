@@ -515,8 +515,20 @@ def _complete(stored: pd.DataFrame, skus: list[str], months: list[str]) -> bool:
     """Whether ``stored`` has a row for every sku and month."""
     if stored.empty:
         return False
-    have = set(zip(stored["sku"].astype(str), stored["month"].astype(str), strict=True))
-    return all((s, m) in have for s in skus for m in months)
+    # Codes, not a set of tuples: a large company's baseline has millions of rows, and looking
+    # each distinct sku and month up once is what keeps it fast.
+    sku_index = pd.Index(list(dict.fromkeys(skus)))
+    month_index = pd.Index(list(dict.fromkeys(months)))
+
+    def codes(index: pd.Index, column: pd.Series) -> np.ndarray:
+        found, uniques = pd.factorize(column.astype(str))
+        return np.append(index.get_indexer(pd.Index(uniques).astype(object)), -1)[found]
+
+    si, mi = codes(sku_index, stored["sku"]), codes(month_index, stored["month"])
+    inside = (si >= 0) & (mi >= 0)
+    seen = np.zeros(len(sku_index) * len(month_index), dtype=bool)
+    seen[si[inside].astype(np.int64) * len(month_index) + mi[inside]] = True
+    return bool(seen.all())
 
 
 def ensure_baseline(store, cycle: str) -> pd.DataFrame:
@@ -528,7 +540,7 @@ def ensure_baseline(store, cycle: str) -> pd.DataFrame:
     skus = _products_skus(store)
     _, plan_months, past = _cycle_jobs(store, store.read_table("actuals"))
     _, months = past.get(cycle, (None, plan_months))
-    stored = store.query(SQL_BASELINE_OF_CYCLE, [cycle])
+    stored = store.arrow(SQL_BASELINE_OF_CYCLE, [cycle]).to_pandas()
     if _complete(stored, skus, months):
         return stored
     frame = run_forecast(store, cycle, progress=False)
