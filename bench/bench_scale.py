@@ -110,7 +110,9 @@ def app_figures(db: Path, work: Path, levers: int) -> dict:
             field = page.get_by_label("Price change (%)", exact=True)
             field.wait_for(timeout=120_000)
             wait_idle(page)
-            ms = [one_change(page, field, "Closing cash", float(i + 1)) for i in range(levers + 1)]
+            # ±10 %: a step that moves a large company's compact "Closing cash" (£1.2bn)
+            values = [10.0 * (1 + i // 2) * (1 if i % 2 else -1) for i in range(levers + 1)]
+            ms = [one_change(page, field, "Closing cash", v) for v in values]
             out["lever_ms"] = ms[1:]
             out["server_peak_mb"] = vm_hwm_mb(proc.pid)
             out["exceptions"] = page.locator('[data-testid="stException"]').count()
@@ -132,6 +134,7 @@ def main(argv=None) -> int:
     ap.add_argument("--levers", type=int, default=5)
     ap.add_argument("--keep", help="keep the store and the CSVs in this folder")
     ap.add_argument("--no-app", action="store_true", help="skip the app in the browser")
+    ap.add_argument("--reuse", action="store_true", help="reuse --keep's CSVs if there")
     args = ap.parse_args(argv)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_scale_"))
     work.mkdir(parents=True, exist_ok=True)
@@ -139,7 +142,8 @@ def main(argv=None) -> int:
     try:
         t0 = time.perf_counter()
         tables, baselines = company(args.skus, args.months, args.resources, history=args.history)
-        write_csvs(tables, csvs)
+        if not (args.reuse and (csvs / "forecasts.csv").exists()):
+            write_csvs(tables, csvs)
         rows = {name: len(frame) for name, frame in tables.items()}
         size = sum(f.stat().st_size for f in csvs.iterdir()) / 1e6
         print(
