@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from sop_core.errors import PlanError
+from sop_core.forecasting import cluster
 from sop_core.months import add_months, month_diff
 from sop_core.store.plandata import current_cycle, horizon
 
@@ -291,6 +292,16 @@ def _fit_many(
         disable=not progress, leave=False,
     )  # fmt: skip
     try:
+        scheduler = cluster.active_scheduler()
+        if scheduler is not None and len(tasks) >= PARALLEL_MIN_SERIES:
+            # The same chunks as tasks on a Dask cluster (cluster.py), ``workers`` its size if local.
+            size = max(5, min(50, math.ceil(len(tasks) / (workers * 8))))
+            chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+            with _workers_never_run_main():
+                parts = cluster.map_chunks(
+                    _fit_chunk, chunks, scheduler=scheduler, workers=workers, on_done=bar.update
+                )
+            return [fit for part in parts for fit in part]
         if workers == 1 or len(tasks) < PARALLEL_MIN_SERIES:
             results = []
             for y, steps in tasks:
