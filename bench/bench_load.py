@@ -6,7 +6,8 @@ Run: ``nice -n 5 .venv/bin/python bench/bench_load.py [--db DEMO.duckdb] [--sess
 Starts ``app.py`` on a copy of the demo store (built when ``--db`` is not given). For each team
 size N, N sessions connect at once the way the browser does (``/_stcore/stream``, Streamlit's
 protobuf ``BackMsg``/``ForwardMsg``), open the Scenarios page, and for ``--seconds`` each
-changes the price lever, waits for the new figures, pauses ``--think`` seconds (± 50 %,
+changes the price lever to a value it has not had (1–5 points away, two decimals, so no
+cached plan answers it), waits for the new figures, pauses ``--think`` seconds (± 50 %,
 seeded: a person reading the result), and changes it again. A lever change is timed from
 sending the new value to the server's "script finished" (every new figure sent); the
 browser's drawing is not in it (a few ms, bench/bench_whatif.py). Counted as errors: an
@@ -134,7 +135,10 @@ async def leader(url: str, seconds: float, think: float, seed: int, out: dict) -
         end = time.perf_counter() + seconds
         value = 0.0
         while time.perf_counter() < end:
-            value = -value if value else rng.choice([-1.0, 1.0]) * rng.randint(1, 10)
+            # A new value every time (the app caches plans per set of levers: a value seen
+            # before would measure the cache), at least 1 % away so "Closing cash" moves.
+            step = rng.choice([-1.0, 1.0]) * rng.uniform(1.0, 5.0)
+            value = round(value + step if abs(value + step) <= 20 else value - step, 2)
             before, s.closing_cash = s.closing_cash, None
             out["times"].append(await s.run((s.lever_id, value)))
             if s.closing_cash is None or s.closing_cash == before:
