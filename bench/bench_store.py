@@ -13,6 +13,11 @@ round so that a noisy machine weighs on both alike:
 - ``first query after idle``: one read after more than ``linger`` idle (the new way attaches);
 - ``plan data``: every contract table and the baseline into frames (``load_plan_data``);
 - ``transaction``: one audited write.
+
+With ``--skus N`` it also times the store read of a synthetic company of N skus
+(``bench_whatif.synthetic_store``: 18 months, 20 resources, consensus and sales forecasts):
+the old read (each table through ``.df()``, Python objects, sorted by key) against
+``load_plan_data`` now (Arrow, stored order), median of 7, alternating.
 """
 
 from __future__ import annotations
@@ -118,10 +123,38 @@ def measure(path: Path, rounds: int) -> dict[str, dict[str, list[float]]]:
     return out
 
 
+def old_plan_read(store: Store):
+    """The store read as it was: every contract table row by row, sorted, then the baseline."""
+    tables = {}
+    for table in TABLE_ORDER:
+        spec = TABLES[table]
+        cols, keys = ", ".join(spec.column_names), ", ".join(spec.key)
+        tables[table] = store.query(f"SELECT {cols} FROM {spec.name} ORDER BY {keys}")
+    cycle = store.scalar("SELECT max(cycle) FROM forecasts")
+    store.query(
+        "SELECT sku, month, units FROM baseline WHERE cycle = ? ORDER BY sku, month", [cycle]
+    )
+    return tables
+
+
+def big_read(work: Path, n_skus: int, rounds: int = 7) -> tuple[list[float], list[float]]:
+    from bench.bench_whatif import synthetic_store
+
+    path = work / f"synthetic_{n_skus}.duckdb"
+    synthetic_store(path, n_skus)
+    old, new = [], []
+    with Store(path, create=False) as store:
+        for _ in range(rounds):
+            old.append(_ms(lambda: old_plan_read(store)))
+            new.append(_ms(lambda: load_plan_data(store)))
+    return old, new
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", help="a demo store to copy (default: build one)")
     ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--skus", type=int, default=0, help="also time a synthetic store's read")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_store_"))
     db = work / "demo.duckdb"
@@ -134,6 +167,7 @@ def main() -> None:
             print("building the demo store…", file=sys.stderr)
             init_store(db, demo=True, user="bench").close()
         results = measure(db, args.rounds)
+        big = big_read(work, args.skus) if args.skus else None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"demo store, {len(TABLE_ORDER)} contract tables; median (min–max) ms of {args.rounds}")
@@ -145,6 +179,13 @@ def main() -> None:
         print(
             f"| {what} | {mo:.1f} ({min(old):.1f}–{max(old):.1f}) "
             f"| {mn:.1f} ({min(new):.1f}–{max(new):.1f}) | {mn - mo:+.1f} |"
+        )
+    if big:
+        old, new = big
+        print(
+            f"\n{args.skus:,}-sku store read: old (row by row, sorted) median "
+            f"{statistics.median(old):.0f} ms, now (Arrow, stored order) median "
+            f"{statistics.median(new):.0f} ms (min {min(old):.0f} / {min(new):.0f})"
         )
 
 

@@ -297,10 +297,9 @@ def _fit_many(
             # The same chunks as tasks on a Dask cluster (cluster.py), ``workers`` its size if local.
             size = max(5, min(50, math.ceil(len(tasks) / (workers * 8))))
             chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-            with _workers_never_run_main():
-                parts = cluster.map_chunks(
-                    _fit_chunk, chunks, scheduler=scheduler, workers=workers, on_done=bar.update
-                )
+            parts = cluster.map_chunks(
+                _fit_chunk, chunks, scheduler=scheduler, workers=workers, on_done=bar.update
+            )
             return [fit for part in parts for fit in part]
         if workers == 1 or len(tasks) < PARALLEL_MIN_SERIES:
             results = []

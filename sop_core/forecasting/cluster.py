@@ -20,8 +20,11 @@ The fits are the same functions on the same chunks, so the numbers are the same 
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
+import sys
 import threading
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -34,6 +37,30 @@ SCHEDULER_ENV = "SOP_SCHEDULER"
 CONNECT_TIMEOUT = "20s"
 
 _chosen = threading.local()
+_MAIN_SWAP = threading.Lock()
+
+
+@contextmanager
+def _workers_never_run_main() -> Iterator[None]:
+    """Start worker processes without re-running the caller's ``__main__`` script in them.
+
+    Workers start with "spawn", which re-runs the parent's main script when it was started from
+    a file; under Streamlit (and AppTest) that script is the app itself. While the workers start,
+    ``__main__`` is a stub named like a package's ``__main__``, which spawn skips (the same
+    guard as ``baseline._workers_never_run_main``, kept here so any caller is covered).
+    """
+    main = sys.modules.get("__main__")
+    if getattr(getattr(main, "__spec__", None), "name", None):
+        yield
+        return
+    stub = types.ModuleType("__main__")
+    stub.__spec__ = importlib.machinery.ModuleSpec("sop_core.__main__", None)
+    with _MAIN_SWAP:
+        sys.modules["__main__"] = stub
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
 
 
 @contextmanager
@@ -73,19 +100,23 @@ def map_chunks(
     Raises:
         SopError: the scheduler cannot be reached, or a task failed on a worker.
     """
+    # Imported here: dask takes a second to import, and only a configured cluster needs it.
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
     try:
         if scheduler == LOCAL:
-            cluster = LocalCluster(
-                n_workers=max(1, int(workers or os.cpu_count() or 1)),
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,  # no web dashboard: nothing listens but the scheduler
-                scheduler_port=0,
-            )
+            with _workers_never_run_main():
+                cluster = LocalCluster(
+                    n_workers=max(1, int(workers or os.cpu_count() or 1)),
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    # The scheduler's HTTP endpoints (health; no dashboard: bokeh is not installed)
+                    # would listen on every interface at 8787 by default: loopback, any free port.
+                    dashboard_address="127.0.0.1:0",
+                    scheduler_port=0,
+                )
             client = Client(cluster)
         else:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT)
