@@ -11,7 +11,8 @@ round so that a noisy machine weighs on both alike:
 - ``page run``: the reads one page run makes outside the cached ones (data version ×5, the
   families, the settings table, the last audit rows), back to back;
 - ``first query after idle``: one read after more than ``linger`` idle (the new way attaches);
-- ``plan data``: every contract table and the baseline into frames (``load_plan_data``);
+- ``plan data``: every contract table and the baseline into frames (the old way row by row and
+  sorted; the new way ``load_plan_data``: Arrow, stored order);
 - ``transaction``: one audited write.
 
 With ``--skus N`` it also times the store read of a synthetic company of N skus
@@ -115,7 +116,8 @@ def measure(path: Path, rounds: int) -> dict[str, dict[str, list[float]]]:
                 add(way, "page run", _ms(lambda s=store: [s.query(q) for q in PAGE_READS]))
                 time.sleep(DEFAULT_LINGER + 0.1)
                 add(way, "first query after idle", _ms(lambda s=store: s.scalar(SQL_VERSION)))
-                add(way, "plan data", _ms(lambda s=store: load_plan_data(s)))
+                read = old_plan_read if way == "old" else load_plan_data
+                add(way, "plan data", _ms(lambda s=store, r=read: r(s)))
                 write = store.write if way == "old" else (lambda s=store: _new_write(s))
                 add(way, "transaction", _ms(write))
             finally:
