@@ -203,3 +203,15 @@ def test_a_closed_store_lets_go_of_the_file_at_once(tmp_path):
     con = duckdb.connect(str(path))  # would raise a lock error if the file were still held
     assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] > 0
     con.close()
+
+
+def test_an_older_callers_cursor_holds_the_file_until_closed(loaded_db):
+    cur = loaded_db.cursor()
+    cur.execute("UPDATE products SET unit_price = 7 WHERE sku = 'A'")
+    assert loaded_db._access.attached == "rw"
+    assert cur.execute("SELECT unit_price FROM products WHERE sku = 'A'").fetchone() == (7.0,)
+    cur.close()
+    cur.close()  # closing twice is harmless
+    time.sleep(DEFAULT_LINGER + 0.3)
+    assert loaded_db._access.attached is None
+    assert loaded_db.scalar("SELECT unit_price FROM products WHERE sku = 'A'") == 7

@@ -33,7 +33,15 @@ import duckdb
 
 from sop_core.errors import StoreBusy, StoreError
 
-__all__ = ["FileAccess", "access_for", "WAIT_ENV", "DEFAULT_WAIT", "DEFAULT_LINGER"]
+__all__ = [
+    "FileAccess",
+    "HeldCursor",
+    "access_for",
+    "give_back",
+    "WAIT_ENV",
+    "DEFAULT_WAIT",
+    "DEFAULT_LINGER",
+]
 
 WAIT_ENV = "SOP_STORE_WAIT"
 DEFAULT_WAIT = 30.0  # seconds: longer than a large import holds the file
@@ -254,6 +262,48 @@ class FileAccess:
                     self._cond.notify_all()
                     return
                 self._cond.wait(min(self.linger - idle, 0.05))
+
+
+class HeldCursor:
+    """A read-write cursor that holds the file until it is closed (``Store.cursor()``).
+
+    For callers written when the store kept one connection open; new code uses
+    ``Store.query`` or ``Store.transaction``, which let go of the file as soon as they end.
+    Close it in the thread that opened it.
+    """
+
+    def __init__(self, access: FileAccess):
+        access.acquire(write=True)
+        self._access = access
+        self._open = True
+        try:
+            self._cur = access._host.cursor()
+            self._cur.execute(f"USE {ALIAS}")
+        except BaseException:
+            self._open = False
+            access.release()
+            raise
+
+    def __getattr__(self, name: str):
+        return getattr(self._cur, name)
+
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            try:
+                self._cur.close()
+            finally:
+                self._access.release()
+
+    def __enter__(self) -> HeldCursor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
 
 
 _REGISTRY: dict[Path, tuple[FileAccess, int]] = {}

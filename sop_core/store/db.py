@@ -15,7 +15,7 @@ import pyarrow as pa
 from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.errors import StoreError
 from sop_core.settings import Settings, settings_from_frame
-from sop_core.store.access import access_for, give_back
+from sop_core.store.access import HeldCursor, access_for, give_back
 from sop_core.store.lock import ensure_unlocked_in
 from sop_core.store.migrations import MIGRATIONS
 from sop_core.store.plandata import current_cycle
@@ -90,6 +90,11 @@ class Store:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def cursor(self) -> HeldCursor:
+        """A read-write cursor holding the file until ``close()`` (for older callers: prefer
+        :meth:`query`, :meth:`scalar` and :meth:`transaction`, which let go at once)."""
+        return HeldCursor(self._access)
 
     @contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
