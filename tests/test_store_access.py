@@ -215,3 +215,33 @@ def test_an_older_callers_cursor_holds_the_file_until_closed(loaded_db):
     time.sleep(DEFAULT_LINGER + 0.3)
     assert loaded_db._access.attached is None
     assert loaded_db.scalar("SELECT unit_price FROM products WHERE sku = 'A'") == 7
+
+
+def test_an_import_checked_while_another_program_wrote_is_refused(
+    loaded_db, write_csvs, monkeypatch
+):
+    """The check runs without holding the store; a write in between makes the check stale."""
+    from sop_core.errors import ImportRejected
+    from sop_core.intake import importer
+
+    checked = importer.validate_sources
+
+    def check_while_someone_writes(store, sources, problems):
+        frames = checked(store, sources, problems)
+        with Store(loaded_db.path) as other, other.transaction() as cur:  # e.g. the app
+            cur.execute("UPDATE products SET unit_price = 11 WHERE sku = 'A'")
+            other.audit(cur, "dee", "edit", "products", "A", 10, 11)
+        return frames
+
+    monkeypatch.setattr(importer, "validate_sources", check_while_someone_writes)
+    before = loaded_db.read_table("actuals")
+    folder = write_csvs(["actuals"], actuals="month,sku,units\n2025-12,A,7\n")
+    with pytest.raises(ImportRejected) as info:
+        importer.import_paths(loaded_db, [folder], user="nightly")
+    assert info.value.problems == [
+        "the store changed while this import was being checked (edit of products by dee); "
+        "nothing was imported: run the import again"
+    ]
+    assert loaded_db.read_table("actuals").equals(before)
+    monkeypatch.setattr(importer, "validate_sources", checked)
+    assert importer.import_paths(loaded_db, [folder], user="nightly") == {"actuals": (4, 1)}
