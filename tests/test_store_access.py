@@ -245,3 +245,20 @@ def test_an_import_checked_while_another_program_wrote_is_refused(
     assert loaded_db.read_table("actuals").equals(before)
     monkeypatch.setattr(importer, "validate_sources", checked)
     assert importer.import_paths(loaded_db, [folder], user="nightly") == {"actuals": (4, 1)}
+
+
+def test_the_app_shows_a_busy_store_as_a_notice_not_a_traceback(demo_db, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from sop_core.errors import StoreBusy
+
+    message = f"The plan store {demo_db} is busy with another program's write; waited 30 s. Try again in a moment."
+
+    def busy(self, sql, params=None):
+        raise StoreBusy(message)
+
+    monkeypatch.setattr(Store, "scalar", busy)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [message]
