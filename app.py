@@ -6,83 +6,94 @@ from ui import auth, state
 
 st.set_page_config(page_title="S&OP cockpit", page_icon=":material/insights:", layout="wide")
 
-store = state.get_store(router=True)
-# With sign-in configured, nothing below runs before sign-in and a role (ui/auth.py).
-auth.gate(store)
+# Another program (the command line, an import job) may hold the store for a moment: a page
+# that waited too long says so instead of showing a traceback; the next interaction retries.
+with state.store_busy_notice():
+    store = state.get_store(router=True)
+    # With sign-in configured, nothing below runs before sign-in and a role (ui/auth.py).
+    auth.gate(store)
 
-PAGES = {
-    "Executive S&OP": [
-        st.Page(
-            "pages/summary.py",
-            title="Executive summary",
-            icon=":material/dashboard:",
-            default=True,
-        ),
-        st.Page(
-            "pages/alignment.py",
-            title="Alignment",
-            icon=":material/compare_arrows:",
-            url_path="alignment",
-        ),
-        st.Page(
-            "pages/scenarios.py", title="Scenarios", icon=":material/tune:", url_path="scenarios"
-        ),
-    ],
-    "Reviews": [
-        st.Page(
-            "pages/demand.py",
-            title="Demand review",
-            icon=":material/trending_up:",
-            url_path="demand",
-        ),
-        st.Page(
-            "pages/supply.py", title="Supply review", icon=":material/factory:", url_path="supply"
-        ),
-        st.Page(
-            "pages/finance.py", title="Finance", icon=":material/payments:", url_path="finance"
-        ),
-    ],
-    "Governance": [
-        st.Page(
-            "pages/cycle.py",
-            title="S&OP cycle",
-            icon=":material/event_repeat:",
-            url_path="cycle",
-        ),
-        st.Page(
-            "pages/assumptions.py",
-            title="Assumptions",
-            icon=":material/fact_check:",
-            url_path="assumptions",
-        ),
-        st.Page(
-            "pages/decisions.py",
-            title="Decisions",
-            icon=":material/gavel:",
-            url_path="decisions",
-        ),
-        st.Page(
-            "pages/boardpack.py",
-            title="Board pack",
-            icon=":material/picture_as_pdf:",
-            url_path="boardpack",
-        ),
-        st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
-        st.Page("pages/audit.py", title="Audit log", icon=":material/history:", url_path="audit"),
-    ],
-}
+    PAGES = {
+        "Executive S&OP": [
+            st.Page(
+                "pages/summary.py",
+                title="Executive summary",
+                icon=":material/dashboard:",
+                default=True,
+            ),
+            st.Page(
+                "pages/alignment.py",
+                title="Alignment",
+                icon=":material/compare_arrows:",
+                url_path="alignment",
+            ),
+            st.Page(
+                "pages/scenarios.py",
+                title="Scenarios",
+                icon=":material/tune:",
+                url_path="scenarios",
+            ),
+        ],
+        "Reviews": [
+            st.Page(
+                "pages/demand.py",
+                title="Demand review",
+                icon=":material/trending_up:",
+                url_path="demand",
+            ),
+            st.Page(
+                "pages/supply.py",
+                title="Supply review",
+                icon=":material/factory:",
+                url_path="supply",
+            ),
+            st.Page(
+                "pages/finance.py", title="Finance", icon=":material/payments:", url_path="finance"
+            ),
+        ],
+        "Governance": [
+            st.Page(
+                "pages/cycle.py",
+                title="S&OP cycle",
+                icon=":material/event_repeat:",
+                url_path="cycle",
+            ),
+            st.Page(
+                "pages/assumptions.py",
+                title="Assumptions",
+                icon=":material/fact_check:",
+                url_path="assumptions",
+            ),
+            st.Page(
+                "pages/decisions.py",
+                title="Decisions",
+                icon=":material/gavel:",
+                url_path="decisions",
+            ),
+            st.Page(
+                "pages/boardpack.py",
+                title="Board pack",
+                icon=":material/picture_as_pdf:",
+                url_path="boardpack",
+            ),
+            st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
+            st.Page(
+                "pages/audit.py", title="Audit log", icon=":material/history:", url_path="audit"
+            ),
+        ],
+    }
 
-if auth.can("roles:manage", store):
-    PAGES["Governance"].append(
-        st.Page(
-            "pages/admin.py",
-            title="Users and roles",
-            icon=":material/admin_panel_settings:",
-            url_path="admin",
+    if auth.can("roles:manage", store):
+        PAGES["Governance"].append(
+            st.Page(
+                "pages/admin.py",
+                title="Users and roles",
+                icon=":material/admin_panel_settings:",
+                url_path="admin",
+            )
         )
-    )
 
-page = st.navigation(PAGES, expanded=True)  # every page in view: the meeting moves between them
-state.sidebar(store)
-page.run()
+    page = st.navigation(PAGES, expanded=True)  # every page in view: the meeting moves between them
+    state.sidebar(store)
+    page.run()
 state.freeze_gc_once()  # after the first run, so the modules the pages import are in it

@@ -1,6 +1,9 @@
 """How long each page takes to show in the browser after the first load, on the demo company.
 
-Run: ``.venv/bin/python bench/bench_pages.py [--db DEMO.duckdb] [--rounds 3]``
+Run: ``.venv/bin/python bench/bench_pages.py [--db DEMO.duckdb] [--rounds 3] [--root CHECKOUT]``
+
+``--root`` serves the app of another checkout (e.g. ``git archive`` of an older commit) on the
+same store, to compare two versions in one run on a noisy machine.
 
 Starts the app on a copy of the demo store (built in a temp folder when ``--db`` is not given),
 opens it in headless Chromium, then clicks through every page in the sidebar, ``--rounds``
@@ -52,6 +55,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", help="a demo store to copy (default: build one)")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--root", default=str(ROOT), help="the checkout whose app.py to serve")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -68,7 +72,7 @@ def main() -> None:
     env = dict(os.environ, SOP_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=args.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     times: dict[str, list[float]] = {}
     try:

@@ -14,7 +14,7 @@ from sop_core.forecasting.consensus import (
     set_consensus,
 )
 from sop_core.views.charts import bias_chart, history_forecast_chart
-from sop_core.views.demand import demand_series
+from sop_core.views.demand import demand_series, find_products
 from ui import auth, flash, plan, state, views
 from ui.widgets import notice
 
@@ -37,13 +37,28 @@ skus = (
     if family is None
     else model.skus[model.sku_family == list(model.families).index(family)]
 )
-names = dict(zip(data.products["sku"], data.products["name"], strict=True))
-sku = st.selectbox(
+names = data.products.set_index("sku")["name"]
+find, pick = st.columns([1, 2])
+text = find.text_input(
+    "Find a product",
+    key="demand_sku_find",
+    placeholder="sku or part of its name",
+    help="Narrows the drill-down list to the products whose sku or name contains this.",
+)
+matches, total = find_products(skus, names, text)
+chosen = st.session_state.get("demand_sku")
+if chosen not in (None, "All products", *matches) and chosen in set(skus):
+    matches = [chosen, *matches]  # keep what is shown while the search changes
+sku = pick.selectbox(
     "Drill down to a product",
-    ["All products", *skus],
+    ["All products", *matches],
     format_func=lambda s: s if s == "All products" else f"{s} · {names.get(s, '')}",
     key="demand_sku",
 )
+if total > len(matches):
+    pick.caption(f"{len(matches)} of {total:,} products listed: type in Find a product to narrow.")
+elif text.strip() and not total:
+    pick.caption("No product's sku or name contains that text.")
 sku = None if sku == "All products" else sku
 series = demand_series(data, result, family=family, sku=sku)
 what = sku or family or "all families"

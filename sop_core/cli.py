@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sop_core.bootstrap import init_store
 from sop_core.errors import SopError
+from sop_core.forecasting import cluster
 from sop_core.forecasting.baseline import run_forecast
 from sop_core.intake.importer import import_paths
 from sop_core.meeting import roles
@@ -68,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--cycle", type=_cycle, help="cycle (YYYY-MM); default the current cycle")
     sp.add_argument("--out", help="write sku, month, units to this CSV")
     sp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sp.add_argument(
+        "--scheduler",
+        default=cluster.LOCAL,
+        metavar="ADDRESS",
+        help="fit on this Dask scheduler (tcp://host:8786); default: a local cluster, one "
+        "worker per core ('local'); 'pool' for the plain process pool",
+    )
+    sp.add_argument("--workers", type=int, help="workers of the local cluster (default: cores)")
 
     for name in ("plan", "disagreements"):
         sp = sub.add_parser(name, help=f"compute the {name} and write it as CSV")
@@ -185,8 +194,11 @@ def _cmd_import(args) -> str:
 
 
 def _cmd_forecast(args) -> str:
-    with _open_store(args) as store:
-        frame = run_forecast(store, cycle=args.cycle, progress=not args.no_progress)
+    scheduler = None if args.scheduler == "pool" else args.scheduler
+    with _open_store(args) as store, cluster.using(scheduler):
+        frame = run_forecast(
+            store, cycle=args.cycle, progress=not args.no_progress, workers=args.workers
+        )
     if args.out:
         _write_csv(frame[["sku", "month", "units"]], args.out)
     return (

@@ -4,6 +4,7 @@ __all__ = [
     "SopError",
     "ImportRejected",
     "StoreError",
+    "StoreBusy",
     "LeverError",
     "PlanError",
     "GoalSeekError",
@@ -38,6 +39,10 @@ class ImportRejected(SopError):
 
 class StoreError(SopError):
     """The plan store cannot be opened, read or written."""
+
+
+class StoreBusy(StoreError):
+    """Another program held the plan store for longer than we wait; trying again later works."""
 
 
 class LeverError(SopError):

@@ -28,12 +28,11 @@ def db(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("cli") / "plan.duckdb"
     with Store(path) as store:
         store.replace_tables(hand_tables(all_consensus=True), user="test", source="test")
-        cur = store.cursor()
-        cur.execute(
-            "INSERT INTO scenarios (cycle, name, levers) VALUES (?, ?, ?)",
-            ["2026-01", "Price cut", '["price_change_pct:F1=-10"]'],
-        )
-        cur.close()
+        with store.transaction() as cur:
+            cur.execute(
+                "INSERT INTO scenarios (cycle, name, levers) VALUES (?, ?, ?)",
+                ["2026-01", "Price cut", '["price_change_pct:F1=-10"]'],
+            )
     return str(path)
 
 

@@ -310,10 +310,12 @@ def test_ensure_baseline_uses_the_stored_one_or_computes_it(tmp_path):
     with _store(tmp_path) as store:
         first = ensure_baseline(store, "2024-07")  # computed
         assert list(first.columns) == ["sku", "month", "units"] and len(first) == 54
-        store.con.execute("UPDATE baseline SET units = 123 WHERE sku = 'P1'")
+        with store.transaction() as cur:
+            cur.execute("UPDATE baseline SET units = 123 WHERE sku = 'P1'")
         again = ensure_baseline(store, "2024-07")  # stored, complete: not recomputed
         assert (again[again["sku"] == "P1"]["units"] == 123).all()
-        store.con.execute("DELETE FROM baseline WHERE sku = 'P3'")
+        with store.transaction() as cur:
+            cur.execute("DELETE FROM baseline WHERE sku = 'P3'")
         fixed = ensure_baseline(store, "2024-07")  # a product is missing: recomputed
         assert sorted(fixed["sku"].unique()) == ["P1", "P2", "P3"]
         assert not (fixed[fixed["sku"] == "P1"]["units"] == 123).all()
@@ -336,7 +338,8 @@ def test_baseline_history_computes_what_is_missing(tmp_path):
         assert store.scalar("SELECT count(*) FROM baseline") == 0
         past = baseline_history(store, "2024-07")  # computed and stored
         assert len(past) == 3 * 20 and set(past["cycle"]) == {"2024-05"}
-        store.con.execute("DELETE FROM baseline WHERE sku = 'P2'")
+        with store.transaction() as cur:
+            cur.execute("DELETE FROM baseline WHERE sku = 'P2'")
         assert len(baseline_history(store, "2024-07", compute_missing=False)) == 2 * 20
         again = baseline_history(store, "2024-07")
         pd.testing.assert_frame_equal(again, past)

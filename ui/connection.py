@@ -1,4 +1,8 @@
-"""The process-wide store connection, opened once (a missing store is built from the demo company)."""
+"""The process-wide store, opened once (a missing store is built from the demo company).
+
+The Store holds the DuckDB file only while it reads or writes (sop_core.store.access), so the
+command line and other programs use the same store while the app runs.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import OrderedDict
+
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from sop_core.meeting.record import PlanOfRecord, model_of_record, plan_of_record
@@ -40,10 +46,51 @@ def _model(path: str, version: int, cycle: str | None):
     return model_of_record(open_store(path), cycle)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+# Plans under levers, most recently used last, within a memory budget: a demo plan is a few
+# hundred KB and 64 of them cost nothing, while one plan of 100,000 skus × 36 months holds
+# ~0.6 GB of arrays, and caching 64 of those would exhaust the server (docs/SCALING.md).
+MAX_RESULTS = 64
+BUDGET_ENV = "SOP_PLAN_CACHE_MB"
+_results: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
+_results_lock = threading.Lock()
+
+
+def _budget_bytes() -> int:
+    try:
+        return int(float(os.environ.get(BUDGET_ENV, "1024")) * 1e6)
+    except ValueError:
+        return 1_024_000_000
+
+
+def nbytes(obj: object, depth: int = 0) -> int:
+    """The memory of a plan's arrays and frames (the shared model not counted)."""
+    if isinstance(obj, np.ndarray):
+        return int(obj.nbytes)
+    if isinstance(obj, pd.DataFrame):
+        return int(obj.memory_usage(index=False).sum())
+    if depth < 2 and hasattr(obj, "__dict__"):
+        return sum(nbytes(v, depth + 1) for k, v in vars(obj).items() if k != "model")
+    return 0
+
+
 def _result(path: str, version: int, cycle: str | None, key: tuple):
+    cache_key = (path, version, cycle, key)
+    with _results_lock:
+        hit = _results.get(cache_key)
+        if hit is not None:
+            _results.move_to_end(cache_key)
+            return hit[0]
     levers = parse_levers(key)
-    return compute(_model(path, version, cycle), levers)
+    result = compute(_model(path, version, cycle), levers)
+    size = nbytes(result)
+    with _results_lock:
+        _results[cache_key] = (result, size)
+        total, budget = sum(s for _, s in _results.values()), _budget_bytes()
+        # Oldest first; the plan just computed always stays.
+        while len(_results) > 1 and (len(_results) > MAX_RESULTS or total > budget):
+            _, (_, dropped) = _results.popitem(last=False)
+            total -= dropped
+    return result
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

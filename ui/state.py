@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
 
-from sop_core.errors import SopError
+from sop_core.errors import SopError, StoreBusy
 from sop_core.store.db import Store, default_db_path
 from sop_core.store.plandata import current_cycle, list_cycles, load_plan_data
 from ui import auth
@@ -25,6 +27,7 @@ __all__ = [
     "after_write",
     "settings",
     "freeze_gc_once",
+    "store_busy_notice",
 ]
 
 ALL_FAMILIES = "All families"
@@ -50,6 +53,15 @@ def freeze_gc_once() -> None:
         _GC_FROZEN = True
         gc.collect()
         gc.freeze()
+
+
+@contextmanager
+def store_busy_notice() -> Iterator[None]:
+    """Show a busy store (another program held it longer than the wait) as a notice, not a traceback."""
+    try:
+        yield
+    except StoreBusy as exc:
+        st.error(str(exc), icon=":material/hourglass_top:")
 
 
 def _run_through_the_router(router: bool) -> None:

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from sop_core.errors import PlanError
+from sop_core.forecasting import cluster
 from sop_core.months import add_months, month_diff
 from sop_core.store.plandata import current_cycle, horizon
 
@@ -291,6 +292,15 @@ def _fit_many(
         disable=not progress, leave=False,
     )  # fmt: skip
     try:
+        scheduler = cluster.active_scheduler()
+        if scheduler is not None and len(tasks) >= PARALLEL_MIN_SERIES:
+            # The same chunks as tasks on a Dask cluster (cluster.py), ``workers`` its size if local.
+            size = max(5, min(50, math.ceil(len(tasks) / (workers * 8))))
+            chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+            parts = cluster.map_chunks(
+                _fit_chunk, chunks, scheduler=scheduler, workers=workers, on_done=bar.update
+            )
+            return [fit for part in parts for fit in part]
         if workers == 1 or len(tasks) < PARALLEL_MIN_SERIES:
             results = []
             for y, steps in tasks:
@@ -515,8 +525,20 @@ def _complete(stored: pd.DataFrame, skus: list[str], months: list[str]) -> bool:
     """Whether ``stored`` has a row for every sku and month."""
     if stored.empty:
         return False
-    have = set(zip(stored["sku"].astype(str), stored["month"].astype(str), strict=True))
-    return all((s, m) in have for s in skus for m in months)
+    # Codes, not a set of tuples: a large company's baseline has millions of rows, and looking
+    # each distinct sku and month up once is what keeps it fast.
+    sku_index = pd.Index(list(dict.fromkeys(skus)))
+    month_index = pd.Index(list(dict.fromkeys(months)))
+
+    def codes(index: pd.Index, column: pd.Series) -> np.ndarray:
+        found, uniques = pd.factorize(column.astype(str))
+        return np.append(index.get_indexer(pd.Index(uniques).astype(object)), -1)[found]
+
+    si, mi = codes(sku_index, stored["sku"]), codes(month_index, stored["month"])
+    inside = (si >= 0) & (mi >= 0)
+    seen = np.zeros(len(sku_index) * len(month_index), dtype=bool)
+    seen[si[inside].astype(np.int64) * len(month_index) + mi[inside]] = True
+    return bool(seen.all())
 
 
 def ensure_baseline(store, cycle: str) -> pd.DataFrame:
@@ -528,7 +550,7 @@ def ensure_baseline(store, cycle: str) -> pd.DataFrame:
     skus = _products_skus(store)
     _, plan_months, past = _cycle_jobs(store, store.read_table("actuals"))
     _, months = past.get(cycle, (None, plan_months))
-    stored = store.query(SQL_BASELINE_OF_CYCLE, [cycle])
+    stored = store.arrow(SQL_BASELINE_OF_CYCLE, [cycle]).to_pandas()
     if _complete(stored, skus, months):
         return stored
     frame = run_forecast(store, cycle, progress=False)

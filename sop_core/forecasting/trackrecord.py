@@ -97,7 +97,9 @@ def _scored_points(
     max_lag: int,
 ) -> pd.DataFrame:
     """One row per (source, cycle, sku, month) with forecast, actual, lag and error."""
-    parts = [forecasts.loc[:, ["cycle", "month", "sku", "source", "units"]]]
+    # Past cycles only, before any conversion: the current cycle is most of a large company's rows.
+    past = forecasts["cycle"].astype(str) < str(current_cycle)
+    parts = [forecasts.loc[past.to_numpy(), ["cycle", "month", "sku", "source", "units"]]]
     if baseline_history is not None and len(baseline_history):
         stat = baseline_history.loc[:, ["cycle", "month", "sku", "units"]].assign(
             source=STATISTICAL
@@ -113,7 +115,12 @@ def _scored_points(
             columns=["source", "cycle", "sku", "month", "forecast", "actual", "lag", "error"]
         )
     fc = fc.groupby(["source", "cycle", "sku", "month"], as_index=False)["units"].sum()
-    fc["lag"] = [month_diff(m, c) + 1 for m, c in zip(fc["month"], fc["cycle"], strict=True)]
+    # one month_diff per distinct (month, cycle) pair, not per row
+    pairs = fc[["month", "cycle"]].drop_duplicates()
+    pairs["lag"] = [
+        month_diff(m, c) + 1 for m, c in zip(pairs["month"], pairs["cycle"], strict=True)
+    ]
+    fc = fc.merge(pairs, on=["month", "cycle"], how="left")
     fc = fc[(fc["lag"] >= 1) & (fc["lag"] <= max_lag)]
 
     act = actuals.loc[:, ["month", "sku", "units"]].astype({"month": str, "sku": str})
@@ -154,7 +161,11 @@ def track_record(
         ``"statistical"`` when ``baseline_history`` is given, plus any other source found.
     """
     points = _scored_points(actuals, forecasts, current_cycle, baseline_history, max_lag)
-    family_of = dict(zip(products["sku"].astype(str), products["family"].astype(str), strict=False))
+    # A Series, not a dict: mapping by index is vectorised (a dict is looked up row by row).
+    family_of = pd.Series(
+        products["family"].astype(str).to_numpy(), index=products["sku"].astype(str).to_numpy()
+    )
+    family_of = family_of[~family_of.index.duplicated(keep="last")]
     points = points.assign(family=points["sku"].map(family_of).fillna(NO_FAMILY))
     points["abs_error"] = points["error"].abs()
 
@@ -173,8 +184,8 @@ def track_record(
     sources = list(FORECAST_SOURCES)
     if baseline_history is not None:
         sources.insert(0, STATISTICAL)
-    sources += sorted(set(points["source"]) - set(sources))
-    families = [ALL_FAMILIES, *sorted(set(family_of.values()) | set(points["family"]))]
+    sources += sorted(set(points["source"].unique()) - set(sources))
+    families = [ALL_FAMILIES, *sorted(set(family_of.tolist()) | set(points["family"].unique()))]
     grid = pd.MultiIndex.from_product(
         [sources, families, range(1, max_lag + 1)], names=["source", "family", "lag"]
     ).to_frame(index=False)

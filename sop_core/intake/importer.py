@@ -22,6 +22,13 @@ from sop_core.intake.sources import (
 )
 from sop_core.store.lock import ensure_unlocked
 
+# Every write is audited: the last id tells whether anything was written since.
+SQL_DATA_VERSION = "SELECT coalesce(max(id), 0) FROM audit_log WHERE action <> 'refused'"
+SQL_WRITES_SINCE = """
+SELECT action, entity, user_name FROM audit_log
+WHERE id > ? AND action <> 'refused' ORDER BY id DESC LIMIT 1
+"""
+
 __all__ = [
     "read_sources",
     "validate",
@@ -89,10 +96,13 @@ def _import(
 ):
 
     problems = Problems()
-    # Serialise with other writers: what is validated against is what gets replaced.
-    with store._write_lock, ExitStack() as stack:
+    # Checked without holding the store (a large import checks for minutes, and the app and
+    # other programs keep working meanwhile), then written only if nothing was written since
+    # the check began: what is validated against is what gets replaced.
+    with ExitStack() as stack:
         # Fail fast, before any file is read; replace_tables checks again in its transaction.
         ensure_unlocked(store)
+        version = store.scalar(SQL_DATA_VERSION)
         sources = gather(inputs_of(problems), problems, stack)
         if authorize is not None:
             # The tables this import would replace, known from file and sheet names alone:
@@ -104,6 +114,17 @@ def _import(
             )
         frames = validate_sources(store, sources, problems)
         origins = ", ".join(s.origin for s in sources)
+    with store.exclusive():  # other writers wait from here to the commit
+        changed = store.query(SQL_WRITES_SINCE, [version])
+        if len(changed):
+            last = changed.iloc[0]
+            raise ImportRejected(
+                [
+                    f"the store changed while this import was being checked ({last['action']} "
+                    f"of {last['entity']} by {last['user_name']}); nothing was imported: run the "
+                    "import again"
+                ]
+            )
         return store.replace_tables(frames, user=user, source=origins)
 
 

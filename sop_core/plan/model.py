@@ -32,6 +32,16 @@ def _numbers(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
 
 
+def positions(index: pd.Index, column: pd.Series, *, month: bool) -> np.ndarray:
+    """Each value's position in ``index`` (-1 if absent), looked up once per distinct value:
+    millions of rows hold a few thousand skus and a few dozen months."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    labels = pd.Series(uniques)
+    labels = month_labels(labels) if month else labels.astype(str).to_numpy(dtype=object)
+    found = np.append(index.get_indexer(labels), -1)  # code -1 (missing) -> -1
+    return found[codes]
+
+
 def _grid(
     frame: pd.DataFrame,
     rows: pd.Index,
@@ -47,12 +57,8 @@ def _grid(
     out = np.full((len(rows), len(cols)), fill, dtype=float)
     if frame.empty:
         return out
-    ri = rows.get_indexer(
-        month_labels(frame[row_col]) if row_col == "month" else frame[row_col].astype(str)
-    )
-    ci = cols.get_indexer(
-        month_labels(frame[col_col]) if col_col == "month" else frame[col_col].astype(str)
-    )
+    ri = positions(rows, frame[row_col], month=row_col == "month")
+    ci = positions(cols, frame[col_col], month=col_col == "month")
     ok = (ri >= 0) & (ci >= 0) & ~np.isnan(values)
     if add:
         out[:] = 0.0

@@ -7,7 +7,7 @@ import pandas as pd
 
 from sop_core.forecasting.baseline import ensure_baseline
 from sop_core.forecasting.trackrecord import source_bias, track_record
-from sop_core.plan.model import Model, month_labels, prepare
+from sop_core.plan.model import Model, positions, prepare
 from sop_core.store.plandata import PlanData, load_plan_data
 
 __all__ = ["with_baseline", "bias_verdicts", "model_for_data", "model_for_store"]
@@ -23,10 +23,15 @@ def _needs_baseline(data: PlanData) -> bool:
         (fc["cycle"].astype(str).str.slice(0, 7) == data.cycle)
         & fc["source"].isin(["consensus", "sales"])
     ]
-    months = month_labels(fc["month"])
-    inside = np.isin(months, list(data.months)) & fc["sku"].isin(data.tables["products"]["sku"])
-    covered = pd.DataFrame({"sku": fc["sku"][inside], "month": months[inside]}).drop_duplicates()
-    return len(covered) < n_needed
+    # Codes, not strings: millions of forecast rows for a large company.
+    skus = pd.Index(data.tables["products"]["sku"].astype(str).unique())
+    si = positions(skus, fc["sku"], month=False)
+    mi = positions(pd.Index(list(data.months)), fc["month"], month=True)
+    inside = (si >= 0) & (mi >= 0)
+    seen = np.zeros(len(skus) * len(data.months), dtype=bool)
+    seen[si[inside].astype(np.int64) * len(data.months) + mi[inside]] = True
+    covered = int(seen.sum())
+    return covered < n_needed
 
 
 def with_baseline(store, data: PlanData) -> PlanData:

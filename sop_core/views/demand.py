@@ -5,9 +5,43 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["demand_series", "SERIES"]
+__all__ = ["demand_series", "SERIES", "find_products", "PRODUCT_CHOICES"]
 
 SERIES = ("Actuals", "Statistical", "Sales", "Marketing", "Consensus", "Plan")
+# At most this many products are offered at once: a company of 100,000 skus is searched, not
+# scrolled (a list that long takes seconds to send and draw).
+PRODUCT_CHOICES = 50
+
+
+def find_products(
+    skus: np.ndarray | list[str],
+    names: pd.Series,
+    text: str = "",
+    *,
+    limit: int | None = None,
+) -> tuple[list[str], int]:
+    """The skus whose sku or name contains ``text`` (ignoring case), in the given order.
+
+    Args:
+        skus: the skus to search (e.g. a family's), in the order to offer them.
+        names: product name by sku (index sku).
+        text: what the person typed; blank matches every sku.
+        limit: how many to return at most (default ``PRODUCT_CHOICES``).
+
+    Returns:
+        ``(first limit matches, how many match in all)``.
+    """
+    limit = PRODUCT_CHOICES if limit is None else limit
+    needle = text.strip().casefold()
+    if not needle:
+        return [str(s) for s in skus[:limit]], len(skus)
+    skus = pd.Series(np.asarray(skus, dtype=object), dtype="str")
+    named = skus.map(names).fillna("").astype("str")
+    hit = skus.str.casefold().str.contains(needle, regex=False) | named.str.casefold().str.contains(
+        needle, regex=False
+    )
+    found = skus[hit.to_numpy()]
+    return found.iloc[:limit].tolist(), int(len(found))
 
 
 def demand_series(

@@ -1,0 +1,208 @@
+"""A large company on one machine: import, plan, store read and the app's pages, with peak memory.
+
+Run: ``nice -n 5 .venv/bin/python bench/bench_scale.py --skus 100000 --months 36 --resources 50``
+(add ``--keep DIR`` to keep the store and CSVs; ``--no-app`` to skip the browser part).
+
+1. ``bench/synthetic.py`` writes the company's contract CSVs (seeded; not timed).
+2. ``python -m sop_core init`` and ``import`` of the CSVs: wall time and the process's peak
+   resident memory (``wait4``'s ``ru_maxrss``).
+3. The baselines of every cycle are stored from the generator (fitting 100,000 series is the
+   forecasting cluster's job, docs/FORECASTING.md).
+4. ``python -m sop_core plan --level company``: wall time and peak memory.
+5. In this process: ``load_plan_data`` (the store read into frames), median of 5.
+6. The app on that store (``streamlit run app.py``), headless Chromium: the first page (from
+   opening the URL to the Executive summary's figures shown, the store read and the plan
+   included; the run of 2026-11-29 timed only its title, shown before the plan), then
+   every page of the sidebar twice (the second round is the "every page after" figure), then 5
+   lever changes on the Scenarios page (Enter to the new "Closing cash"), and the server's peak
+   memory (``VmHWM``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_whatif import one_change, start, wait_idle  # noqa: E402
+from bench.synthetic import company, store_baselines, write_csvs  # noqa: E402
+from sop_core.store.db import Store  # noqa: E402
+from sop_core.store.plandata import load_plan_data  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+# Running, or a cached computation's spinner still up: the page is not finished.
+RUNNING = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
+FIGURE = '[data-testid="stMetric"]:has-text("Revenue, horizon")'
+
+
+def timed_cli(*args: str) -> tuple[float, float]:
+    """Run ``python -m sop_core ARGS``; (wall seconds, peak resident MB) of that process."""
+    with tempfile.TemporaryFile("w+") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sop_core", *args], cwd=ROOT, stdout=out, stderr=out
+        )
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            out.seek(0)
+            raise RuntimeError(f"{args[0]} failed: {out.read()[-500:]}")
+    return wall, usage.ru_maxrss / 1024  # Linux reports KB
+
+
+def vm_hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def shown(page, title: str, timeout: float = 300.0) -> float:
+    """Seconds until the h1 reads ``title`` and no script is running (polled every 20 ms)."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        h1 = page.locator("h1").first
+        if h1.count() and h1.inner_text().strip() == title and page.locator(RUNNING).count() == 0:
+            return time.perf_counter() - t0
+        time.sleep(0.02)
+    raise TimeoutError(title)
+
+
+def app_figures(db: Path, work: Path, levers: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    proc, url = start("app.py", ROOT, {"SOP_DB": str(db)}, work / "app.log")
+    out: dict = {}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            t0 = time.perf_counter()
+            page.goto(url + "/", timeout=300_000)
+            shown(page, "Executive summary")
+            out["first_title_s"] = time.perf_counter() - t0
+            # the title comes before the plan: the first page counts until its figures are shown
+            page.wait_for_selector(FIGURE, timeout=600_000)
+            shown(page, "Executive summary")
+            out["first_page_s"] = time.perf_counter() - t0
+            nav = page.locator('[data-testid="stSidebarNav"] a')
+            titles = [t.strip().splitlines()[-1].strip() for t in nav.all_inner_texts()]
+            rounds: list[dict[str, float]] = []
+            for _ in range(2):
+                times = {}
+                for title in [*titles[1:], titles[0]]:
+                    page.locator('[data-testid="stSidebarNav"]').get_by_text(
+                        title, exact=True
+                    ).click()
+                    times[title] = shown(page, title)
+                rounds.append(times)
+            out["pages_first_visit_s"] = rounds[0]
+            out["pages_after_s"] = rounds[1]
+            page.locator('[data-testid="stSidebarNav"]').get_by_text(
+                "Scenarios", exact=True
+            ).click()
+            shown(page, "Scenarios")
+            field = page.get_by_label("Price change (%)", exact=True)
+            field.wait_for(timeout=120_000)
+            wait_idle(page)
+            # ±10 %: a step that moves a large company's compact "Closing cash" (£1.2bn)
+            values = [10.0 * (1 + i // 2) * (1 if i % 2 else -1) for i in range(levers + 1)]
+            ms = [one_change(page, field, "Closing cash", v) for v in values]
+            out["lever_ms"] = ms[1:]
+            out["server_peak_mb"] = vm_hwm_mb(proc.pid)
+            out["exceptions"] = page.locator('[data-testid="stException"]').count()
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    log = (work / "app.log").read_text()
+    out["tracebacks"] = log.count("Traceback")
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--skus", type=int, default=100_000)
+    ap.add_argument("--months", type=int, default=36, help="plan months (the horizon)")
+    ap.add_argument("--history", type=int, default=36, help="months of actuals before the plan")
+    ap.add_argument("--resources", type=int, default=50)
+    ap.add_argument("--levers", type=int, default=5)
+    ap.add_argument("--keep", help="keep the store and the CSVs in this folder")
+    ap.add_argument("--no-app", action="store_true", help="skip the app in the browser")
+    ap.add_argument("--reuse", action="store_true", help="reuse --keep's CSVs if there")
+    args = ap.parse_args(argv)
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_scale_"))
+    work.mkdir(parents=True, exist_ok=True)
+    db, csvs = work / "big.duckdb", work / "csv"
+    try:
+        t0 = time.perf_counter()
+        tables, baselines = company(args.skus, args.months, args.resources, history=args.history)
+        if not (args.reuse and (csvs / "forecasts.csv").exists()):
+            write_csvs(tables, csvs)
+        rows = {name: len(frame) for name, frame in tables.items()}
+        size = sum(f.stat().st_size for f in csvs.iterdir()) / 1e6
+        print(
+            f"{args.skus:,} skus × {args.months} plan months × {args.resources} resources, "
+            f"{args.history} months of actuals: {sum(rows.values()):,} rows in {size:,.0f} MB "
+            f"of CSV (generated in {time.perf_counter() - t0:.0f} s)",
+            flush=True,
+        )
+        print("  rows: " + ", ".join(f"{k} {v:,}" for k, v in rows.items()), flush=True)
+        del tables
+        db.unlink(missing_ok=True)
+        timed_cli("init", "--db", str(db))
+        wall, peak = timed_cli("import", "--db", str(db), str(csvs))
+        print(f"import: {wall:.1f} s, peak {peak:,.0f} MB", flush=True)
+        with Store(db) as store:
+            store_baselines(store, baselines)
+        print(f"  baselines stored: {len(baselines):,} rows", flush=True)
+        del baselines
+        wall, peak = timed_cli("plan", "--db", str(db), "--level", "company",
+                               "--out", str(work / "company.csv"))  # fmt: skip
+        print(f"plan --level company: {wall:.1f} s, peak {peak:,.0f} MB", flush=True)
+        with Store(db, create=False) as store:
+            reads = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                load_plan_data(store)
+                reads.append(time.perf_counter() - t0)
+        print(f"store read (load_plan_data): median {statistics.median(reads):.2f} s, "
+              f"min {min(reads):.2f} s", flush=True)  # fmt: skip
+        print(f"  store file: {db.stat().st_size / 1e6:,.0f} MB", flush=True)
+        if not args.no_app:
+            out = app_figures(db, work, args.levers)
+            after = out["pages_after_s"]
+            print(f"app: first page {out['first_page_s']:.1f} s (its title at "
+                  f"{out['first_title_s']:.1f} s)", flush=True)  # fmt: skip
+            print("  first visit: " + ", ".join(
+                f"{k} {v:.2f}" for k, v in out["pages_first_visit_s"].items()))  # fmt: skip
+            print("  after:       " + ", ".join(f"{k} {v:.2f}" for k, v in after.items()))
+            print(f"  every page after: max {max(after.values()):.2f} s, "
+                  f"median {statistics.median(after.values()):.2f} s")  # fmt: skip
+            lever = out["lever_ms"]
+            print(f"  lever change on Scenarios: median {statistics.median(lever):.0f} ms, "
+                  f"max {max(lever):.0f} ms ({len(lever)} changes)")  # fmt: skip
+            print(f"  server peak memory: {out['server_peak_mb']:,.0f} MB; "
+                  f"exceptions {out['exceptions']}, tracebacks {out['tracebacks']}")  # fmt: skip
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"machine: {os.cpu_count()} CPUs, load average {load}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
