@@ -8,10 +8,10 @@ import pytest
 
 from ui import plan
 
-K1 = ((("price_change_pct", ""), 1.0),)  # levers_key: ((name, qualifier), value) pairs
-K2 = ((("price_change_pct", ""), 2.0),)
-K3 = ((("price_change_pct", ""), 3.0),)
-K5 = ((("volume_change_pct", ""), 5.0),)
+K1 = ("price_change_pct=1",)  # levers_key: the levers as key[:q][@window]=value strings
+K2 = ("price_change_pct=2",)
+K3 = ("price_change_pct=3",)
+K5 = ("volume_change_pct=5",)
 
 
 class _Plan:
