@@ -162,6 +162,12 @@ CREATE TABLE user_roles (
 );
 """
 
+# The statistical baseline's 80 % band (sop_core.forecast): rows stored before it have none.
+M005_BASELINE_BAND = """
+ALTER TABLE baseline ADD COLUMN p10 DOUBLE;
+ALTER TABLE baseline ADD COLUMN p90 DOUBLE;
+"""
+
 # (number, name, sql): append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -176,4 +182,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
     (3, "consensus choices per cycle and family", M003_CONSENSUS),
     (4, "roles: email to role", M004_ROLES),
+    (5, "baseline: the 80 % band p10, p90", M005_BASELINE_BAND),
 ]
