@@ -23,7 +23,7 @@ Forecasts are never negative (clipped at 0).
 
 **The band** (``p10``, ``p90``: the 80 % interval). Each sku's method is backtested inside
 its own history: the last months are held out, the same model forms are refitted on the
-rest (the seasonal naive when too little is left) and the errors at each horizon are
+rest (the seasonal naive when fewer than 30 months leave too little) and the errors at each horizon are
 divided by the sku's scale (the mean absolute change from the same month a year before, as
 in MASE). The 10th and 90th percentiles of these scaled errors, pooled over every sku of
 the run and over neighbouring horizons, times each sku's scale, give its band around its
@@ -89,6 +89,7 @@ EXPLOSION_FACTOR = 10.0  # a forecast above 10 x the history's max is an unstabl
 COMBINED_ETS = 2  # the exponential smoothing forecast: the mean of the best 2 by AICc
 INTERVAL_PROBABILITIES = (0.1, 0.9)  # the band: p10 and p90
 HORIZON_WINDOW = 2  # a horizon's quantiles pool the errors of the horizons 2 either side
+MIN_MODEL_BACKTEST = 6  # the combination is backtested itself when >= 6 months can be held out
 
 BASELINE_COLUMNS = ["sku", "month", "units", "p10", "p90", "model"]
 
@@ -411,13 +412,13 @@ def _backtest(y: np.ndarray, steps: int, forms: list[_Form] | None, theta: bool)
     """Errors (actual - forecast) of the sku's method on the last months of its history:
     one row per origin, one column per horizon.
 
-    The combination keeps its forms when that leaves >= 24 months to fit on and covers a
-    year of horizons (or all of them); otherwise the seasonal naive is backtested from 12
-    months on. Histories of 12 months or fewer: the one-month-ahead errors of the mean of
+    The combination keeps its forms when that leaves >= 24 months to fit on and covers
+    ``MIN_MODEL_BACKTEST`` horizons (or all of them); otherwise the seasonal naive is
+    backtested from 12 months on. Histories of 12 months or fewer: the one-month-ahead errors of the mean of
     the last 3 months, from every origin.
     """
     n = len(y)
-    if forms is not None and n - MIN_SEASONAL_HISTORY >= min(steps, SEASON):
+    if forms is not None and n - MIN_SEASONAL_HISTORY >= min(steps, MIN_MODEL_BACKTEST):
         held = min(steps, n - MIN_SEASONAL_HISTORY)
         forecast = _refit_forms(y[: n - held], held, forms, theta)
     elif n > MIN_SNAIVE_HISTORY:

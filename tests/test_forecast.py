@@ -281,11 +281,13 @@ def test_backtest_errors_by_history_length():
     long = fit_series(synthetic(60, seed=11), 18)
     assert long.errors.shape == (1, 18)  # the combination refitted on the first 42 months
     assert long.scale == pytest.approx(error_scale(synthetic(60, seed=11)))
-    # 30 months: too few to refit on 24 and cover a year, so seasonal naive from month 12
-    y = synthetic(30, seed=12)
+    # 30 months: the combination refitted on 24, the last 6 held out
+    assert fit_series(synthetic(30, seed=12), 18).errors.shape == (1, 6)
+    # 28 months: 4 held out would be too few, so seasonal naive from month 12 on
+    y = synthetic(28, seed=12)
     mid = fit_series(y, 18)
-    expected = (y[12:] - forecast.seasonal_naive(y[:12], 18)) / error_scale(y)
-    assert mid.errors.shape == (1, 18) and np.allclose(mid.errors[0], expected)
+    expected = (y[12:] - forecast.seasonal_naive(y[:12], 16)) / error_scale(y)
+    assert mid.errors.shape == (1, 16) and np.allclose(mid.errors[0], expected)
     # 3 months 2, 4, 6: one month ahead of the mean so far: 4 - 2 = 2, 6 - (2+4)/2 = 3,
     # divided by the scale (|4-2| + |6-4|) / 2 = 2
     short = fit_series(np.array([2.0, 4.0, 6.0]), 5)
