@@ -569,3 +569,20 @@ def test_cli_forecast_writes_sku_month_units_and_the_band(tmp_path):
     assert (written["p10"] <= written["units"]).all() and (written["units"] <= written["p90"]).all()
     p1 = written[written["sku"] == "P1"]
     assert (p1["p90"] > p1["p10"]).all()  # a noisy history gets a band of some width
+
+
+def test_opening_the_next_cycle_carries_the_band(tmp_path):
+    from sop_core.cycles import open_next_cycle
+
+    with _store(tmp_path) as store:
+        run_forecast(store, progress=False)  # the current cycle 2024-07, with its band
+        open_next_cycle(store, user="tester")
+        copied = store.query(
+            "SELECT units, p10, p90 FROM baseline WHERE cycle = '2024-08' ORDER BY sku, month"
+        )
+        original = store.query(
+            "SELECT units, p10, p90 FROM baseline WHERE cycle = '2024-07' AND month >= '2024-08'"
+            " ORDER BY sku, month"
+        )
+        assert len(copied) == 3 * 17 and copied[["p10", "p90"]].notna().all().all()
+        pd.testing.assert_frame_equal(copied, original)
