@@ -461,8 +461,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 continue
         results.append(backtest(name, series, statsforecast_python=args.statsforecast))
-    if results:
-        print_accuracy(results)
+        print_accuracy(results[-1:])  # each data set's table as soon as it is done
+        sys.stdout.flush()
     for note in notes:
         print(f"\nNote: {note}")
     return 0
