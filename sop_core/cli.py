@@ -26,6 +26,7 @@ __all__ = ["main", "build_parser"]
 
 PLAN_LEVELS = ("company", "family", "resource")
 BOARDPACK_FORMATS = (".pdf", ".pptx", ".xlsx")
+FORECAST_OUT_COLUMNS = ("sku", "month", "units", "p10", "p90")  # p10, p90: the 80 % band
 
 
 def _cycle(text: str) -> str:
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("forecast", help="compute and store the statistical baseline")
     db(sp)
     sp.add_argument("--cycle", type=_cycle, help="cycle (YYYY-MM); default the current cycle")
-    sp.add_argument("--out", help="write sku, month, units to this CSV")
+    sp.add_argument("--out", help="write sku, month, units and the 80 %% band p10, p90 to this CSV")
     sp.add_argument("--no-progress", action="store_true", help="no progress bar")
     sp.add_argument(
         "--scheduler",
@@ -200,7 +201,7 @@ def _cmd_forecast(args) -> str:
             store, cycle=args.cycle, progress=not args.no_progress, workers=args.workers
         )
     if args.out:
-        _write_csv(frame[["sku", "month", "units"]], args.out)
+        _write_csv(frame[list(FORECAST_OUT_COLUMNS)], args.out)
     return (
         f"Baseline for {frame['sku'].nunique()} skus x {frame['month'].nunique()} months stored"
         + (f", written to {args.out}" if args.out else "")

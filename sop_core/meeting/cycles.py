@@ -95,8 +95,8 @@ INSERT INTO forecasts (cycle, month, sku, source, units)
 SELECT ?, month, sku, source, units FROM forecasts WHERE cycle = ? AND month >= ?
 """
 SQL_COPY_BASELINE = """
-INSERT INTO baseline (cycle, month, sku, units, model)
-SELECT ?, month, sku, units, model FROM baseline WHERE cycle = ? AND month >= ?
+INSERT INTO baseline (cycle, month, sku, units, p10, p90, model)
+SELECT ?, month, sku, units, p10, p90, model FROM baseline WHERE cycle = ? AND month >= ?
 """
 SQL_COPY_ASSUMPTIONS = """
 INSERT INTO assumptions (cycle, name, value, unit, owner, rationale, evidence, reviewed_at,

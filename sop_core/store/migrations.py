@@ -169,6 +169,13 @@ ALTER TABLE plan_versions ADD COLUMN lock_note VARCHAR;
 ALTER TABLE assumptions ADD COLUMN link VARCHAR;
 """
 
+# The statistical baseline's 80 % band (sop_core.forecasting.baseline): rows stored before it
+# have none.
+M006_BASELINE_BAND = """
+ALTER TABLE baseline ADD COLUMN p10 DOUBLE;
+ALTER TABLE baseline ADD COLUMN p90 DOUBLE;
+"""
+
 # (number, name, sql): append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -188,4 +195,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         "plan of record: lock override note, assumptions linked to settings and levers",
         M005_RECORD,
     ),
+    (6, "baseline: the 80 % band p10, p90", M006_BASELINE_BAND),
 ]
