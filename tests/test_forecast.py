@@ -527,7 +527,8 @@ def test_ensure_baseline_with_the_band(tmp_path):
         assert list(first.columns) == ["sku", "month", "units", "p10", "p90"]
         assert len(first) == 54 and first[["p10", "p90"]].notna().all().all()
         # a baseline stored before the band existed (p10, p90 empty) is recomputed
-        store.con.execute("UPDATE baseline SET p10 = NULL, p90 = NULL, units = 123")
+        with store.transaction() as cur:
+            cur.execute("UPDATE baseline SET p10 = NULL, p90 = NULL, units = 123")
         assert (ensure_baseline(store, "2024-07")["units"] == 123).all()  # units alone: kept
         again = ensure_baseline(store, "2024-07", with_band=True)
         assert again[["p10", "p90"]].notna().all().all()
@@ -575,7 +576,7 @@ def test_cli_forecast_writes_sku_month_units_and_the_band(tmp_path):
 
 
 def test_opening_the_next_cycle_carries_the_band(tmp_path):
-    from sop_core.cycles import open_next_cycle
+    from sop_core.meeting.cycles import open_next_cycle
 
     with _store(tmp_path) as store:
         run_forecast(store, progress=False)  # the current cycle 2024-07, with its band

@@ -61,7 +61,10 @@ def test_replace_tables_is_all_or_nothing(loaded_db):
 
 def test_replace_tables_replaces_audits_and_drops_the_stale_baseline(loaded_db):
     with loaded_db.transaction() as cur:
-        cur.execute("INSERT INTO baseline VALUES ('2026-01', '2026-01', 'A', 1.0, 'ets')")
+        cur.execute(
+            "INSERT INTO baseline (cycle, month, sku, units, model) "
+            "VALUES ('2026-01', '2026-01', 'A', 1.0, 'ets')"
+        )
     actuals = pd.DataFrame({"month": ["2026-01"], "sku": ["A"], "units": [3.0]})
     changes = loaded_db.replace_tables({"actuals": actuals}, user="dee", source="a.csv")
     assert changes == {"actuals": (4, 1)}
