@@ -15,6 +15,7 @@ from sop_core.intake.importer import import_paths
 from sop_core.meeting import roles
 from sop_core.meeting.cycles import cycle_command
 from sop_core.meeting.record import plan_for_store
+from sop_core.safetext import write_csv
 from sop_core.store.db import Store, resolve_db_path
 
 __all__ = ["main", "build_parser"]
@@ -105,7 +106,7 @@ def _write_csv(frame, out: str) -> None:
     path = Path(out)
     if path.parent and not path.parent.exists():
         raise SopError(f"Folder {path.parent} does not exist; cannot write {path}.")
-    frame.to_csv(path, index=False)
+    write_csv(frame, path)  # text that starts like a formula is quoted (docs/SECURITY.md)
 
 
 def _cmd_init(args) -> str:
