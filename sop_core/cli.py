@@ -125,7 +125,7 @@ def _cmd_import(args) -> str:
 
 def _cmd_forecast(args) -> str:
     with _open_store(args) as store:
-        frame = run_forecast(store, cycle=args.cycle, progress=not args.no_progress)
+        frame = run_forecast(store, cycle=args.cycle, progress=not args.no_progress, user=_user())
     if args.out:
         _write_csv(frame[["sku", "month", "units"]], args.out)
     return (
