@@ -1,5 +1,7 @@
 """Data: import CSV files or one Excel workbook, download templates, see what is loaded."""
 
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 import streamlit as st
@@ -118,8 +120,10 @@ with left:
         changes = None
         try:
             if not importable:
-                # a role that may import nothing is refused before any file is opened
-                _authorize(list(TABLE_ORDER[:1]))
+                # a role that may import nothing is refused before any file is opened (the
+                # table named is a CSV's, when one is; a workbook's sheets are not read)
+                stems = {Path(name).stem.strip().lower() for name, _ in uploads}
+                _authorize([next((t for t in TABLE_ORDER if t in stems), TABLE_ORDER[0])])
             if too_big:
                 raise SopError(f"Above the limit of {LIMIT_MB} MB per file: {', '.join(too_big)}.")
             with st.spinner("Validating and importing…"):

@@ -112,3 +112,23 @@ def test_a_price_change_refits_nothing(demo_db):
     assert "products (41 → 41 rows)" in at.success[0].value
     assert _refitted_since(store, last) == []
     assert not [c.value for c in at.caption if "refitted" in c.value]
+
+
+def test_a_full_disk_is_said_without_a_traceback(demo_db, monkeypatch):
+    import duckdb
+
+    from sop_core.intake import importer
+
+    def full(*args, **kwargs):
+        raise duckdb.IOException('IO Error: Could not write file "demo.duckdb.wal": No space left')
+
+    monkeypatch.setattr(importer, "import_uploads", full)
+    at = _data_page()
+    at.file_uploader(key="data_upload").set_value(
+        ("cash_items.csv", b"month,item,amount\n2027-01,Grant,1\n", "text/csv")
+    ).run()
+    at.button(key="data_import").click().run()
+    assert not at.exception
+    [error] = at.error
+    assert "No space left" in error.value and "Nothing was changed" in error.value
+    assert "Free disk space" in error.value
