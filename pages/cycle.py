@@ -41,6 +41,8 @@ def _run(permission: str, action, *args, **kwargs) -> None:
 
 def _sign(step: str) -> None:
     _run("step:signoff", cycles.sign_off, store, cycle, step, user=state.user_name())
+    if st.session_state["cycle_flash"][0] == "success":
+        _reload_step(step)
 
 
 def _lock() -> None:
@@ -53,7 +55,28 @@ def _open_next() -> None:
         st.session_state["cycle"] = current_cycle(store)  # the sidebar follows to the new cycle
 
 
-def _update_step(step: str, version: int) -> str:
+def _loaded_key(step: str) -> str:
+    return f"cycle_loaded_{cycle}_{step}"
+
+
+def _load_step(row) -> None:
+    """Fill a step's owner and status inputs from the store once, and remember the version they
+    came from: a save is checked against it, however many reruns happen in between."""
+    if _loaded_key(row.step) not in st.session_state:
+        options = list(cycles.STEP_STATUSES[:2])
+        st.session_state[_loaded_key(row.step)] = int(row.version)
+        st.session_state[f"cycle_owner_{row.step}"] = row.owner
+        st.session_state[f"cycle_status_{row.step}"] = (
+            row.status if row.status in options else cycles.IN_PROGRESS
+        )
+
+
+def _reload_step(step: str) -> None:
+    for key in (_loaded_key(step), f"cycle_owner_{step}", f"cycle_status_{step}"):
+        st.session_state.pop(key, None)
+
+
+def _update_step(step: str) -> str:
     owner = st.session_state.get(f"cycle_owner_{step}")
     status = st.session_state.get(f"cycle_status_{step}")
     cycles.update_step(
@@ -61,15 +84,17 @@ def _update_step(step: str, version: int) -> str:
         cycle,
         step,
         user=state.user_name(),
-        expected_version=version,
+        expected_version=st.session_state[_loaded_key(step)],
         owner=owner,
         status=status,
     )
     return f"{cycles.STEP_BY_KEY[step].title}: owner {owner}, {status}."
 
 
-def _save_step(step: str, version: int) -> None:
-    _run("step:update", _update_step, step, version)
+def _save_step(step: str) -> None:
+    _run("step:update", _update_step, step)
+    if st.session_state["cycle_flash"][0] == "success":
+        _reload_step(step)  # show what is stored now, and take its version
 
 
 flash = st.session_state.pop("cycle_flash", None)
@@ -132,21 +157,23 @@ if not locked:
             st.caption(spec.question)
             if row.step == "executive":
                 continue
-            st.text_input("Owner", value=row.owner, key=f"cycle_owner_{row.step}")
-            options = list(cycles.STEP_STATUSES[:2])
-            current = row.status if row.status in options else cycles.IN_PROGRESS
-            st.selectbox(
-                "Status",
-                options,
-                index=options.index(current),
-                key=f"cycle_status_{row.step}",
-            )
-            st.button(
+            _load_step(row)
+            st.text_input("Owner", key=f"cycle_owner_{row.step}")
+            st.selectbox("Status", list(cycles.STEP_STATUSES[:2]), key=f"cycle_status_{row.step}")
+            save, reload = st.columns(2)
+            save.button(
                 "Save",
                 key=f"cycle_save_{row.step}",
                 on_click=_save_step,
-                args=(row.step, int(row.version)),
+                args=(row.step,),
                 disabled=not auth.can("step:update", store),
+            )
+            reload.button(
+                "Reload",
+                key=f"cycle_reload_{row.step}",
+                on_click=_reload_step,
+                args=(row.step,),
+                help="Load the stored owner and status again (after someone else saved).",
             )
             st.button(
                 "Sign off",

@@ -135,11 +135,14 @@ else:
     )
     # The form's inputs start from the family's choice: when the family (or cycle) changes, let
     # them take the new starting values (the reason typed so far is kept).
+    choice = get_choice(store, cycle, cfam)
     if st.session_state.get("demand_form_for") != (cycle, cfam):
         st.session_state["demand_form_for"] = (cycle, cfam)
+        # the version the form is loaded from: a save is checked against it, not against
+        # whatever is stored when the button is pressed
+        st.session_state["demand_loaded_version"] = choice.version if choice else None
         for key in FORM_KEYS:
             st.session_state.pop(key, None)
-    choice = get_choice(store, cycle, cfam)
     earlier = None if choice else previous_choice(store, cycle, cfam)
     start = choice or (earlier[1] if earlier else None)  # what the form starts from
     if choice:
@@ -205,6 +208,12 @@ else:
         )
         if refused:
             st.caption(refused)
+    st.button(
+        "Reload the stored choice",
+        key="demand_consensus_reload",
+        on_click=lambda: st.session_state.pop("demand_form_for", None),
+        help="Load the stored consensus again (after someone else set it).",
+    )
     weights = blend if method == "blend" else None
     if submitted:
         try:
@@ -219,12 +228,13 @@ else:
                 adjustment_pct=adjustment,
                 reason=reason,
                 user=state.user_name(),
-                expected_version=choice.version if choice else None,
+                expected_version=st.session_state.get("demand_loaded_version"),
             )
         except SopError as exc:
             st.error(str(exc))
         else:
             state.after_write()
+            st.session_state.pop("demand_form_for", None)  # reload the form from what is stored
             total = float(preview["units"].sum())
             st.success(
                 f"Consensus for {cfam} set: {fmt.units(total)} units over the horizon. The plan is updated."
