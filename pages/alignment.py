@@ -13,6 +13,7 @@ from sop_core.views.alignment import (
 )
 from sop_core.views.charts import SEVERITY_ORDER, stories_chart, story_gaps_chart
 from ui import plan, state
+from ui.text import plain
 from ui.widgets import disagreement_table
 
 store = state.get_store()
@@ -25,8 +26,8 @@ st.title("Alignment")
 st.caption(
     "The three stories in money, month by month: **Demand** — revenue if every unit the demand plan asks for "
     "shipped; **Supply** — revenue of what the business can ship; **Finance** — the budget. "
-    f"Diamonds mark disagreements (size = money at stake, colour = severity). {plan_label}"
-    + (f" · family {family}" if family else " · all families")
+    f"Diamonds mark disagreements (size = money at stake, colour = severity). {plain(plan_label)}"
+    + (f" · family {plain(family)}" if family else " · all families")
 )
 
 all_dis = result.disagreements

@@ -14,6 +14,7 @@ from sop_core.store.plandata import current_cycle
 from sop_core.views import bridge
 from sop_core.views.charts import bridge_chart
 from ui import auth, state
+from ui.text import plain
 
 store = state.get_store()
 cycle = state.selected_cycle(store)
@@ -33,7 +34,7 @@ def _run(permission: str, action, *args, **kwargs) -> None:
         auth.check(permission, detail=cycle, store=store)
         message = action(*args, **kwargs)
     except SopError as exc:
-        st.session_state["cycle_flash"] = ("error", str(exc))
+        st.session_state["cycle_flash"] = ("error", plain(exc))
     else:
         state.after_write()
         st.session_state["cycle_flash"] = ("success", message or "Saved.")
@@ -88,7 +89,7 @@ def _update_step(step: str) -> str:
         owner=owner,
         status=status,
     )
-    return f"{cycles.STEP_BY_KEY[step].title}: owner {owner}, {status}."
+    return f"{cycles.STEP_BY_KEY[step].title}: owner {plain(owner)}, {status}."
 
 
 def _save_step(step: str) -> None:
@@ -105,14 +106,14 @@ try:
     line = cycles.rhythm_line(store, cycle)
     steps = cycles.steps(store, cycle)
 except SopError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 info = lock.cycle_info(store, cycle)
 locked = bool(info and info.locked)
 st.subheader(line)
 if locked:
     st.info(
-        f"Cycle {cycle} is locked (by {info.locked_by} on "
+        f"Cycle {cycle} is locked (by {plain(info.locked_by)} on "
         f"{pd.Timestamp(info.locked_at):%d %b %Y %H:%M}): its plan is the plan of record and "
         "edits and imports are refused. Open the next cycle to plan again.",
         icon=":material/lock:",
@@ -144,7 +145,7 @@ named = state.user_name() != "anonymous"
 if not locked:
     st.subheader("Sign off a step")
     st.caption(
-        f"Signing off writes your name ({state.user_name()}) and the time to the audit log. "
+        f"Signing off writes your name ({plain(state.user_name())}) and the time to the audit log. "
         "The executive step's sign-off locks the plan."
     )
     if not named:
@@ -189,7 +190,8 @@ if not locked:
     st.subheader("Executive S&OP: lock the plan")
     promoted = promoted_scenario(store, cycle)
     plan_text = (
-        f'the promoted scenario "{promoted.name}" ({", ".join(promoted.levers) or "no levers"})'
+        f'the promoted scenario "{plain(promoted.name)}" '
+        f"({plain(', '.join(promoted.levers)) or 'no levers'})"
         if promoted
         else "the base plan (no scenario is promoted; promote one on the Scenarios page)"
     )

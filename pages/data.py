@@ -13,6 +13,7 @@ from sop_core.forecasting.baseline import FitProgress
 from sop_core.intake.importer import import_uploads, refit_after_import
 from sop_core.intake.templates import table_help, template_csv, template_xlsx
 from ui import auth, state
+from ui.text import plain
 
 REFIT_RUNNING = "data_refit_running"
 
@@ -26,7 +27,8 @@ try:
 except (StoreError, OSError) as exc:
     st.title("Data")
     st.error(
-        f"The plan store cannot be opened: {_first_line(exc)}. If another program holds it (a "
+        f"The plan store cannot be opened: {plain(_first_line(exc))}. If another program holds "
+        "it (a "
         "second app, a command line import), close that program and reload this page.",
         icon=":material/error:",
     )
@@ -57,7 +59,7 @@ def _refit(changes: dict[str, tuple[int, int]]) -> None:
         cycles = refit_after_import(store, changes, user=state.user_name(), on_progress=show)
     except SopError as exc:
         st.warning(
-            f"The data are imported, but the statistical baseline could not be refitted: {exc}"
+            f"The data are imported, but the statistical baseline could not be refitted: {plain(exc)}"
         )
         cycles = []
     st.session_state.pop(REFIT_RUNNING, None)
@@ -143,11 +145,11 @@ with left:
                 language=None,
             )
         except SopError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
         except (OSError, duckdb.Error) as exc:
             # a full disk, or a store another program holds: nothing was imported
             st.error(
-                f"The import could not be written to the plan store ({_first_line(exc)}). "
+                f"The import could not be written to the plan store ({plain(_first_line(exc))}). "
                 "Nothing was changed. Free disk space where the store is kept, or close the "
                 "other program using it (a second app, a command line import), then import again.",
                 icon=":material/error:",

@@ -7,6 +7,7 @@ from sop_core import fmt
 from sop_core.views.budget import budget_fte_grid, budget_to_plan_bridge, gap_by_family
 from sop_core.views.charts import bridge_chart, cash_chart, pnl_chart, working_capital_chart
 from ui import plan, state
+from ui.text import plain
 
 store = state.get_store()
 cycle = state.selected_cycle(store)
@@ -19,7 +20,7 @@ minimum = data.settings.minimum_cash
 
 st.title("Finance")
 st.caption(
-    f"Integrated reconciliation · cycle {cycle} · {plan_label} · money in {cur}. "
+    f"Integrated reconciliation · cycle {cycle} · {plain(plan_label)} · money in {cur}. "
     "Every figure is the plan's: revenue from what supply can ship, at the scenario's prices and costs."
 )
 

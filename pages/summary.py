@@ -9,6 +9,7 @@ from sop_core.meeting.decisions import open_decisions
 from sop_core.views.alignment import filter_disagreements
 from sop_core.views.overview import trailing_revenue
 from ui import plan, state, views, whatif
+from ui.text import plain
 from ui.widgets import delta, disagreement_table, notice
 
 store = state.get_store()
@@ -20,13 +21,13 @@ family = state.selected_family()
 st.title("Executive summary")
 result, plan_label, dropped = plan.cycle_plan(store, cycle)
 st.caption(
-    f"{data.settings.company_name or 'Your company'} · plan {data.months[0]} to {data.months[-1]} "
-    f"({len(data.months)} months) · {plan_label} · money in {cur}"
+    f"{plain(data.settings.company_name or 'Your company')} · plan {data.months[0]} to {data.months[-1]} "
+    f"({len(data.months)} months) · {plain(plan_label)} · money in {cur}"
 )
 try:
     st.info(rhythm_line(store, cycle), icon=":material/event:")
 except SopError as exc:
-    notice(f"Cycle status unavailable: {exc}")
+    notice(f"Cycle status unavailable: {plain(exc)}")
 if dropped:
     st.warning(
         "The promoted scenario's levers that no longer fit the data were dropped: "
@@ -117,7 +118,7 @@ try:
         )
 except SopError as exc:
     c8.metric("Sales forecast bias", "—", border=True)
-    notice(f"Track record unavailable: {exc}")
+    notice(f"Track record unavailable: {plain(exc)}")
 
 whatif.compact_panel(store, cycle)
 
@@ -125,7 +126,7 @@ st.subheader("Top disagreements")
 dis = filter_disagreements(result.disagreements, result.model, family=family)
 st.caption(
     f"{len(dis)} disagreement(s), {fmt.money(float(dis['money_at_stake'].sum()) if len(dis) else 0.0, cur)} at stake"
-    + (f" · family {family}" if family else "")
+    + (f" · family {plain(family)}" if family else "")
     + " · sorted by money at stake; the full list is on the Alignment page."
 )
 disagreement_table(dis.head(8), cur, key="summary_disagreements", cycle=cycle)
@@ -135,7 +136,7 @@ try:
     waiting = open_decisions(store, cycle)
 except SopError as exc:
     waiting = None
-    notice(f"Decision log unavailable: {exc}")
+    notice(f"Decision log unavailable: {plain(exc)}")
 if waiting is not None:
     if waiting.empty:
         st.caption(

@@ -20,6 +20,7 @@ from sop_core.plan.levers import LEVERS, Levers, describe_levers
 from sop_core.views import whatif
 from sop_core.views.charts import scenario_curves_chart
 from ui import plan, state
+from ui.text import plain
 from ui.widgets import delta as metric_delta
 from ui.widgets import views
 
@@ -146,7 +147,7 @@ def _input(
 
     def draw() -> None:
         value = st.number_input(
-            c.label,
+            plain(c.label),
             value=None,  # the value lives in session state (seeded, loaded, reset)
             step=STEP.get(c.unit, 1.0),
             format="%g",
@@ -161,7 +162,7 @@ def _input(
         problem = None if value is None else whatif.check_value(c.name, float(value))
         st.session_state[f"{key}__bad"] = problem is not None
         if problem:
-            st.error(problem, icon=":material/block:")
+            st.error(plain(problem), icon=":material/block:")
 
     st.fragment(draw, key=fragment_key)()
 
@@ -196,7 +197,7 @@ def lever_grid(prefix: str, ctrls: list[whatif.LeverControl], names: list[str], 
     by_key = {c.key: c for c in rows}
     for entity in entities:
         cells = st.columns(widths, vertical_alignment="top")
-        cells[0].markdown(entity)
+        cells[0].markdown(plain(entity))
         for col, name in zip(cells[1:], names, strict=True):
             with col:
                 _input(prefix, by_key[(name, entity)], collapsed=True)
