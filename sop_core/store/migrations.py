@@ -162,6 +162,21 @@ CREATE TABLE user_roles (
 );
 """
 
+# Sign-in hardening (docs/SECURITY.md): a role is bound to the provider's account (issuer,
+# subject) on its first sign-in; a sign-in that was signed out is not accepted again.
+M005_SIGN_IN_BINDING = """
+ALTER TABLE user_roles ADD COLUMN issuer VARCHAR;
+ALTER TABLE user_roles ADD COLUMN subject VARCHAR;
+ALTER TABLE user_roles ADD COLUMN bound_at TIMESTAMP;
+CREATE TABLE signed_out (
+    issuer VARCHAR NOT NULL,
+    subject VARCHAR NOT NULL,
+    issued_at BIGINT NOT NULL,
+    signed_out_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (issuer, subject, issued_at)
+);
+"""
+
 # (number, name, sql): append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -176,4 +191,9 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
     (3, "consensus choices per cycle and family", M003_CONSENSUS),
     (4, "roles: email to role", M004_ROLES),
+    (
+        5,
+        "sign-in: a role bound to the provider's account; signed-out sign-ins",
+        M005_SIGN_IN_BINDING,
+    ),
 ]
