@@ -15,6 +15,7 @@ from sop_core.intake.importer import import_paths
 from sop_core.meeting import roles
 from sop_core.meeting.cycles import cycle_command
 from sop_core.meeting.record import plan_for_store
+from sop_core.months import is_month
 from sop_core.safetext import write_csv
 from sop_core.store.db import Store, resolve_db_path
 
@@ -33,6 +34,17 @@ class _Parser(argparse.ArgumentParser):
 
 def _user() -> str:
     return os.environ.get("SOP_USER") or f"cli:{getpass.getuser()}"
+
+
+def _month(value: str) -> str:
+    """An argparse type: a month as YYYY-MM (a first-of-month date also works)."""
+    text = (value or "").strip()
+    month = text[:7] if len(text) == 10 and text.endswith("-01") else text
+    if not is_month(month):
+        raise argparse.ArgumentTypeError(
+            f'"{value}" is not a month (expected YYYY-MM, e.g. 2026-11)'
+        )
+    return month
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,14 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("forecast", help="compute and store the statistical baseline")
     db(sp)
-    sp.add_argument("--cycle", help="cycle (YYYY-MM); default the current cycle")
+    sp.add_argument("--cycle", type=_month, help="cycle (YYYY-MM); default the current cycle")
     sp.add_argument("--out", help="write sku, month, units to this CSV")
     sp.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     for name in ("plan", "disagreements"):
         sp = sub.add_parser(name, help=f"compute the {name} and write it as CSV")
         db(sp)
-        sp.add_argument("--cycle", help="cycle (YYYY-MM); default the current cycle")
+        sp.add_argument("--cycle", type=_month, help="cycle (YYYY-MM); default the current cycle")
         sp.add_argument("--scenario", help="a saved scenario's name (its levers apply)")
         sp.add_argument(
             "--set", action="append", default=[], metavar="KEY[:QUALIFIER]=VALUE", help="a lever"
@@ -72,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("boardpack", help="build the board pack")
     db(sp)
-    sp.add_argument("--cycle", help="cycle (YYYY-MM); default the current cycle")
+    sp.add_argument("--cycle", type=_month, help="cycle (YYYY-MM); default the current cycle")
     sp.add_argument("--scenario", help="a saved scenario's name (default: the cycle's plan)")
     sp.add_argument("--out", required=True, help="FILE.pdf, FILE.pptx or FILE.xlsx")
 
