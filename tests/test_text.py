@@ -42,11 +42,18 @@ LIVE = re.compile(r"(?<!\\)\]\((?:http|//)")
 @pytest.mark.parametrize(
     "text, shown",
     [
-        ("![x](http://e/x.png)", r"\!\[x\]\(http\://e/x\.png\)"),
+        ("![x](http://e/x.png)", r"\!\[x\](http\://e/x.png)"),
         ("*bold* _it_ `code`", r"\*bold\* \_it\_ \`code\`"),
-        (":red[alarm] $x$", r"\:red\[alarm\] \$x\$"),
-        ("line\n# heading", r"line \# heading"),
-        ("Press & Weld", r"Press \& Weld"),
+        (":red[alarm] $x$ :smile:", r"\:red\[alarm\] \$x\$ \:smile:"),
+        ("line\n# heading", "line # heading"),
+        ("# heading", r"\# heading"),
+        ("- item", r"\- item"),
+        ("12. item", r"12\. item"),
+        ("<http://e>", r"\<http\://e\>"),
+        ("see www.e.com", r"see www\.e.com"),
+        # ordinary text stays as it is
+        ("Press & Weld (North): 3.5 % less", "Press & Weld (North): 3.5 % less"),
+        ("price_change_pct=-3", "price_change_pct=-3"),
         (None, ""),
     ],
 )
