@@ -257,3 +257,19 @@ def test_both_readers_give_the_same_text_rows_and_places(reader, monkeypatch, tm
         ["2025-11", "B", "12.5"],
         ["2025-11", "C", "1"],
     ]
+
+
+@pytest.mark.parametrize(
+    "rows, width, dense",
+    [
+        (row(2, "A", 1) + row(3, "B", 2), 2, 3 * 2),
+        ('<row r="5"><c r="C5"><v>1</v></c></row>', 3, 5 * 3),
+        ('<row r="2"><c r="AB2"><v>1</v></c></row>', 28, 2 * 28),
+        ('<row><c r="A2"><v>1</v></c></row>', 2, 1 << 62),  # a row without its number: unknown
+        ('<row r="2"><c><v>1</v></c></row>', 2, 1 << 62),  # a cell without its reference
+    ],
+)
+def test_the_scan_measures_the_rectangle_python_calamine_would_hold(rows, width, dense):
+    with zipfile.ZipFile(io.BytesIO(xlsx(rows))) as archive:
+        shape = sources._scan_part(archive, "xl/worksheets/sheet1.xml", "sheet", "plan.xlsx")
+    assert shape.width == width and shape.dense_cells == dense

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import functools
 import io
 import re
 import zipfile
@@ -491,7 +492,7 @@ class _Shape:
     cells: int = 0
     cells_with_ref: int = 0
     rows_with_ref: int = 0
-    width: int = 26  # the rightmost column, when every cell has its reference
+    width: int = 0  # the rightmost column, when every cell has its reference
     formulas: bool = False
     errors: bool = False
 
@@ -502,6 +503,14 @@ class _Shape:
         if self.rows != self.rows_with_ref or self.cells != self.cells_with_ref:
             return 1 << 62
         return max(self.last_row, self.rows) * self.width
+
+
+@functools.cache
+def _beyond(width: int, slow: int) -> re.Pattern:
+    """A cell reference whose one-letter column lies right of column ``width``."""
+    letters = "".join(chr(65 + i) for i in range(width, 26))
+    cell = rb"<(?:\w+:)?c\s+r=" if slow else rb"<c r="
+    return re.compile(cell + rb'"([' + letters.encode() + rb"])\d")
 
 
 def _column_number(letters: bytes) -> int:
@@ -570,6 +579,11 @@ def _shape_of(data: bytes, slow: int, shape: _Shape, name: str, label: str) -> N
     wide = _WIDE_REF[slow].findall(data)
     if wide:
         shape.width = max(shape.width, max(map(_column_number, wide)))
+    while shape.width < 26:  # a one-letter column right of the widest so far (usually none)
+        beyond = _beyond(shape.width, slow).search(data)
+        if beyond is None:
+            break
+        shape.width = max(shape.width, _column_number(beyond.group(1)))
     shape.formulas = shape.formulas or bool(_F_TAG[slow].search(data))
     shape.errors = shape.errors or b't="e"' in data
 
