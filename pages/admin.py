@@ -5,6 +5,7 @@ import streamlit as st
 from sop_core.errors import SopError
 from sop_core.meeting import roles
 from ui import auth, flash, state
+from ui.text import plain
 
 store = state.get_store()
 
@@ -41,11 +42,11 @@ def _set() -> None:
         auth.check("roles:manage", detail=email, store=store)
         old = roles.set_role(store, email, role, user=auth.current_user())
     except SopError as exc:
-        _flash("error", str(exc))
+        _flash("error", plain(exc))
         return
     state.after_write()
     key = roles.normalize_email(email)
-    _flash("success", f"{key}: {old} → {role}." if old else f"{key} is now {role}.")
+    _flash("success", f"{plain(key)}: {old} → {role}." if old else f"{plain(key)} is now {role}.")
     st.session_state["admin_email"] = ""
 
 
@@ -54,10 +55,12 @@ def _remove(email: str) -> None:
         auth.check("roles:manage", detail=email, store=store)
         old = roles.remove_role(store, email, user=auth.current_user())
     except SopError as exc:
-        _flash("error", str(exc))
+        _flash("error", plain(exc))
         return
     state.after_write()
-    _flash("success", f"{email} no longer has a role (was {old}); they now see only a refusal.")
+    _flash(
+        "success", f"{plain(email)} no longer has a role (was {old}); they now see only a refusal."
+    )
 
 
 table = roles.list_roles(store)

@@ -16,6 +16,7 @@ from sop_core.views.alignment import (
 from sop_core.views.charts import SEVERITY_ORDER, gap_panels_chart, stories_chart
 from sop_core.views.headline import headline_by_key, headline_figures
 from ui import plan, state
+from ui.text import plain
 from ui.widgets import disagreement_table
 
 store = state.get_store()
@@ -27,8 +28,8 @@ cur = state.settings(store).currency
 st.title("Alignment")
 st.caption(
     "Where demand (what the market asks for), supply (what the business can ship) and finance "
-    f"(the budget) part, month by month, and what each gap costs. {plan_label}"
-    + (f" · family {family}" if family else " · all families")
+    f"(the budget) part, month by month, and what each gap costs. {plain(plan_label)}"
+    + (f" · family {plain(family)}" if family else " · all families")
 )
 
 all_dis = result.disagreements

@@ -10,6 +10,7 @@ from sop_core.store import lock
 from sop_core.views.register import register_counts, register_view
 from sop_core.views.register_charts import assumption_history_chart
 from ui import auth, editing, flash, plan, state
+from ui.text import plain
 
 P = "assumptions"
 store = state.get_store()
@@ -26,12 +27,12 @@ if not cycle:
     st.stop()
 info = lock.cycle_info(store, cycle)
 st.caption(
-    f"Cycle {cycle} · what the plan rests on · you are {user}"
+    f"Cycle {cycle} · what the plan rests on · you are {plain(user)}"
     + (" (set your name in the sidebar)" if user == "anonymous" else "")
 )
 if info and info.locked:
     st.info(
-        f"Cycle {cycle} is locked (by {info.locked_by} on {pd.Timestamp(info.locked_at):%d %b %Y}): "
+        f"Cycle {cycle} is locked (by {plain(info.locked_by)} on {pd.Timestamp(info.locked_at):%d %b %Y}): "
         "its register is the record of that meeting and cannot be changed. "
         "Open the next cycle (S&OP cycle page) to review it again.",
         icon=":material/lock:",
@@ -71,7 +72,7 @@ def _save(row_id: int) -> None:
         lambda: register.update_assumption(
             store, row_id, int(snap["version"]), changes, user=user, loaded=snap
         ),
-        f'Saved "{snap["name"]}" (and marked reviewed by {user}).',
+        f'Saved "{plain(snap["name"])}" (and marked reviewed by {plain(user)}).',
         after=_unload,
     )
 
@@ -83,7 +84,7 @@ def _review(row_id: int) -> None:
         lambda: register.review_assumption(
             store, row_id, int(snap["version"]), user=user, loaded=snap
         ),
-        f'"{snap["name"]}" reviewed by {user}: it still holds.',
+        f'"{plain(snap["name"])}" reviewed by {plain(user)}: it still holds.',
         after=_unload,
     )
 
@@ -93,7 +94,7 @@ def _delete(row_id: int) -> None:
     _write(
         snap["name"],
         lambda: register.delete_assumption(store, row_id, int(snap["version"]), user=user),
-        f'Deleted "{snap["name"]}" from the register of cycle {cycle}.',
+        f'Deleted "{plain(snap["name"])}" from the register of cycle {cycle}.',
         after=lambda: editing.forget(P, "assumption", row_id, f"{P}_"),
     )
 
@@ -115,7 +116,7 @@ def _add() -> None:
             link=get(f"{P}_new_link") or None,
             user=user,
         ),
-        f'Added "{get(f"{P}_new_name")}" to the register of cycle {cycle}.',
+        f'Added "{plain(get(f"{P}_new_name"))}" to the register of cycle {cycle}.',
     )
 
 
@@ -212,7 +213,7 @@ with left:
                 "never reviewed"
                 if snap["reviewed_at"] is None
                 else f"last reviewed {pd.Timestamp(snap['reviewed_at']):%d %b %Y} "
-                f"by {snap['reviewed_by'] or '—'}"
+                f"by {plain(snap['reviewed_by'] or '—')}"
             )
             st.caption(f"Loaded version {snap['version']}; {reviewed}.")
 with right:

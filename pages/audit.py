@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from sop_core.safetext import csv_bytes
 from sop_core.store.audit import audit_entries, audit_facets
 from ui import state
 
@@ -68,7 +69,7 @@ else:
     )
     st.download_button(
         "Download as CSV",
-        entries.to_csv(index=False).encode("utf-8"),
+        csv_bytes(entries),  # text that starts like a formula is quoted (docs/SECURITY.md)
         file_name="audit_log.csv",
         mime="text/csv",
         key="audit_download",

@@ -11,6 +11,7 @@ from sop_core.errors import SopError
 from sop_core.meeting.scenarios import promoted_scenario, scenario_names
 from sop_core.store.lock import cycle_info
 from ui import state
+from ui.text import plain
 
 FORMATS = {
     ".pdf": ("PDF · A4, for print", "application/pdf"),
@@ -36,13 +37,21 @@ try:
     info = cycle_info(store, cycle) if cycle else None
     names = scenario_names(store, cycle)
 except SopError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 
-status = f"locked by {info.locked_by}" if info is not None and info.locked else "draft (cycle open)"
+status = (
+    f"locked by {plain(info.locked_by)}"
+    if info is not None and info.locked
+    else "draft (cycle open)"
+)
 st.caption(
-    f"{company} · S&OP cycle {cycle or '(none)'} · plan status: {status} · "
-    + (f"promoted scenario “{promoted.name}”" if promoted else "no scenario promoted: base plan")
+    f"{plain(company)} · S&OP cycle {cycle or '(none)'} · plan status: {status} · "
+    + (
+        f"promoted scenario “{plain(promoted.name)}”"
+        if promoted
+        else "no scenario promoted: base plan"
+    )
 )
 st.write(
     "The pack holds a cover, the executive summary against budget and the previous locked "
@@ -103,7 +112,7 @@ if st.button(
         st.session_state["boardpack_built"] = (key, built)
     except SopError as exc:
         bar.empty()
-        st.error(str(exc))
+        st.error(plain(exc))
 
 saved = st.session_state.get("boardpack_built")
 if saved is not None:

@@ -15,6 +15,7 @@ from sop_core.store.plandata import current_cycle
 from sop_core.views import bridge
 from sop_core.views.charts import bridge_chart
 from ui import auth, flash, state
+from ui.text import plain
 
 store = state.get_store()
 cycle = state.selected_cycle(store)
@@ -34,7 +35,7 @@ def _run(permission: str, action, *args, **kwargs) -> bool:
         auth.check(permission, detail=cycle, store=store)
         message = action(*args, **kwargs)
     except SopError as exc:
-        flash.say("cycle", "error", str(exc))
+        flash.say("cycle", "error", plain(exc))
         return False
     state.after_write()
     flash.say("cycle", "success", message or "Saved.")
@@ -42,7 +43,8 @@ def _run(permission: str, action, *args, **kwargs) -> bool:
 
 
 def _sign(step: str) -> None:
-    _run("step:signoff", cycles.sign_off, store, cycle, step, user=state.user_name())
+    if _run("step:signoff", cycles.sign_off, store, cycle, step, user=state.user_name()):
+        _reload_step(step)
 
 
 def _lock(override: bool) -> None:
@@ -52,7 +54,7 @@ def _lock(override: bool) -> None:
 
 def _reopen(step: str, version: int) -> None:
     reason = st.session_state.get(f"cycle_reopen_reason_{step}") or ""
-    _run(
+    done = _run(
         "step:reopen",
         cycles.reopen_step,
         store,
@@ -62,6 +64,8 @@ def _reopen(step: str, version: int) -> None:
         reason=reason,
         expected_version=version,
     )
+    if done:
+        _reload_step(step)
 
 
 def _open_next() -> None:
@@ -69,7 +73,34 @@ def _open_next() -> None:
         st.session_state["cycle"] = current_cycle(store)  # the sidebar follows to the new cycle
 
 
-def _update_step(step: str, version: int) -> str:
+def _loaded_key(step: str) -> str:
+    return f"cycle_loaded_{cycle}_{step}"
+
+
+def _load_step(row) -> None:
+    """Fill a step's owner and status inputs from the store once, and remember the version they
+    came from: a save is checked against it, however many reruns happen in between."""
+    if _loaded_key(row.step) not in st.session_state:
+        st.session_state[_loaded_key(row.step)] = int(row.version)
+        st.session_state[f"cycle_owner_{row.step}"] = row.owner
+        st.session_state[f"cycle_due_{row.step}"] = row.due
+        if row.status == cycles.SIGNED_OFF:  # a sign-off is undone by Reopen only, never a Save
+            st.session_state.pop(f"cycle_status_{row.step}", None)
+        else:
+            st.session_state[f"cycle_status_{row.step}"] = row.status
+
+
+def _reload_step(step: str) -> None:
+    for key in (
+        _loaded_key(step),
+        f"cycle_owner_{step}",
+        f"cycle_due_{step}",
+        f"cycle_status_{step}",
+    ):
+        st.session_state.pop(key, None)
+
+
+def _update_step(step: str) -> str:
     owner = st.session_state.get(f"cycle_owner_{step}")
     due = st.session_state.get(f"cycle_due_{step}")
     status = st.session_state.get(f"cycle_status_{step}")  # absent on a signed-off step's card
@@ -78,17 +109,18 @@ def _update_step(step: str, version: int) -> str:
         cycle,
         step,
         user=state.user_name(),
-        expected_version=version,
+        expected_version=st.session_state[_loaded_key(step)],
         owner=owner,
         status=status,
         due=due,
     )
-    saved = f"owner {owner}, due {fmt.day(due)}" + (f", {status}" if status else "")
+    saved = f"owner {plain(owner)}, due {fmt.day(due)}" + (f", {status}" if status else "")
     return f"{cycles.STEP_BY_KEY[step].title}: {saved}."
 
 
-def _save_step(step: str, version: int) -> None:
-    _run("step:update", _update_step, step, version)
+def _save_step(step: str) -> None:
+    if _run("step:update", _update_step, step):
+        _reload_step(step)  # show what is stored now, and take its version
 
 
 flash.show("cycle")
@@ -97,14 +129,14 @@ try:
     line = cycles.rhythm_line(store, cycle)
     steps = cycles.steps(store, cycle)
 except SopError as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 info = lock.cycle_info(store, cycle)
 locked = bool(info and info.locked)
 st.subheader(line)
 if locked:
     st.info(
-        f"Cycle {cycle} is locked (by {info.locked_by} on "
+        f"Cycle {cycle} is locked (by {plain(info.locked_by)} on "
         f"{pd.Timestamp(info.locked_at):%d %b %Y %H:%M}): its plan is the plan of record and "
         "edits and imports are refused. Open the next cycle to plan again.",
         icon=":material/lock:",
@@ -136,7 +168,7 @@ named = state.user_name() != "anonymous"
 if not locked:
     st.subheader("Sign off a step")
     st.caption(
-        f"Signing off writes your name ({state.user_name()}) and the time to the audit log. "
+        f"Signing off writes your name ({plain(state.user_name())}) and the time to the audit log. "
         "The executive step's sign-off locks the plan."
     )
     if not named:
@@ -151,33 +183,35 @@ if not locked:
             if row.step == "executive":
                 st.caption("Signed off by the lock below.")
                 continue
+            _load_step(row)
             if signed:
                 st.badge(
-                    f"Signed off by {row.signed_by} on {pd.Timestamp(row.signed_at):%d %b %H:%M}",
+                    f"Signed off by {plain(row.signed_by)} on "
+                    f"{pd.Timestamp(row.signed_at):%d %b %H:%M}",
                     icon=":material/check_circle:",
                     color="green",
                 )
-            st.text_input("Owner", value=row.owner, key=f"cycle_owner_{row.step}")
-            st.date_input("Due", value=row.due, key=f"cycle_due_{row.step}", format="DD/MM/YYYY")
+            st.text_input("Owner", key=f"cycle_owner_{row.step}")
+            st.date_input("Due", key=f"cycle_due_{row.step}", format="DD/MM/YYYY")
             if not signed:
-                options = list(cycles.STEP_STATUSES[:2])
                 st.selectbox(
-                    "Status",
-                    options,
-                    index=options.index(
-                        row.status if row.status in options else cycles.NOT_STARTED
-                    ),
-                    key=f"cycle_status_{row.step}",
+                    "Status", list(cycles.STEP_STATUSES[:2]), key=f"cycle_status_{row.step}"
                 )
-            else:
-                st.session_state.pop(f"cycle_status_{row.step}", None)
-            st.button(
+            save, reload = st.columns(2)
+            save.button(
                 "Save owner and due date" if signed else "Save",
                 key=f"cycle_save_{row.step}",
                 on_click=_save_step,
-                args=(row.step, int(row.version)),
+                args=(row.step,),
                 disabled=not auth.can("step:update", store),
                 help="Saving the owner or due date never changes a sign-off.",
+            )
+            reload.button(
+                "Reload",
+                key=f"cycle_reload_{row.step}",
+                on_click=_reload_step,
+                args=(row.step,),
+                help="Load the stored owner, due date and status again (after someone else saved).",
             )
             if signed:
                 with st.popover("Reopen…", icon=":material/undo:"):
@@ -206,7 +240,8 @@ if not locked:
     st.subheader("Executive S&OP: lock the plan")
     promoted = promoted_scenario(store, cycle)
     plan_text = (
-        f'the promoted scenario "{promoted.name}" ({"; ".join(describe_levers(parse_levers(promoted.levers))) or "no levers"})'
+        f'the promoted scenario "{plain(promoted.name)}" '
+        f"({plain('; '.join(describe_levers(parse_levers(promoted.levers)))) or 'no levers'})"
         if promoted
         else "the base plan (no scenario is promoted; promote one on the Scenarios page)"
     )

@@ -1,18 +1,78 @@
 """Data: import CSV files or one Excel workbook, download templates, see what is loaded."""
 
+from pathlib import Path
+
+import duckdb
 import pandas as pd
 import streamlit as st
 
+from sop_core import fmt
 from sop_core.contract import TABLE_ORDER, TABLES
-from sop_core.errors import ImportRejected, SopError
-from sop_core.forecasting.baseline import run_forecast
-from sop_core.intake.importer import import_uploads
+from sop_core.errors import ImportRejected, SopError, StoreError
+from sop_core.forecasting.baseline import FitProgress
+from sop_core.intake.importer import import_uploads, refit_after_import
 from sop_core.intake.templates import table_help, template_csv, template_xlsx
 from ui import auth, state
+from ui.text import plain
 
-store = state.get_store()
+REFIT_RUNNING = "data_refit_running"
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [exc.__class__.__name__])[0]
+
+
+try:
+    store = state.get_store()
+except (StoreError, OSError) as exc:
+    st.title("Data")
+    st.error(
+        f"The plan store cannot be opened: {plain(_first_line(exc))}. If another program holds "
+        "it (a "
+        "second app, a command line import), close that program and reload this page.",
+        icon=":material/error:",
+    )
+    st.stop()
 LIMIT_MB = int(st.get_option("server.maxUploadSize"))  # enforced by the server on upload
 importable = [t for t in TABLE_ORDER if auth.can(f"import:{t}", store)]
+
+
+def _refit(changes: dict[str, tuple[int, int]]) -> None:
+    """Refit the baselines the import left stale, with progress, an estimate and a Cancel button.
+
+    Cancel reruns the page: Streamlit stops this run at its next progress update, which stops
+    the fitting processes at once (``sop_core.forecasting.baseline._fit_many``).
+    """
+    bar = st.progress(0.0, text="Checking which statistical baselines the import changed…")
+    cancel = st.empty()
+    cancel.button("Cancel the refit", key="data_refit_cancel", icon=":material/cancel:")
+
+    def show(p: FitProgress) -> None:
+        left = f", {fmt.duration(p.remaining)} left" if p.remaining is not None else ""
+        bar.progress(
+            p.done / max(p.total, 1),
+            text=f"Refitting the statistical baseline: {p.done:,} of {p.total:,} series{left}",
+        )
+
+    st.session_state[REFIT_RUNNING] = True
+    try:
+        cycles = refit_after_import(store, changes, user=state.user_name(), on_progress=show)
+    except SopError as exc:
+        st.warning(
+            f"The data are imported, but the statistical baseline could not be refitted: {plain(exc)}"
+        )
+        cycles = []
+    st.session_state.pop(REFIT_RUNNING, None)
+    bar.empty()
+    cancel.empty()
+    if cycles:
+        state.after_write()
+        st.caption(
+            f"Statistical baseline refitted for {len(cycles)} cycle(s): "
+            + (", ".join(cycles) if len(cycles) <= 6 else f"{cycles[0]} … {cycles[-1]}")
+            + "."
+        )
+
 
 st.title("Data")
 st.caption(
@@ -42,6 +102,14 @@ with left:
         f"Up to {LIMIT_MB} MB per file.",
         disabled=not importable,
     )
+    if st.session_state.pop(REFIT_RUNNING, False):
+        # the last run stopped inside the refit: Cancel was clicked (or the page left)
+        st.info(
+            "The refit of the statistical baseline was stopped. The import itself is kept; "
+            "the baselines still missing are fitted when a page needs them, or import again "
+            "to refit them now.",
+            icon=":material/cancel:",
+        )
     if st.button("Import", type="primary", key="data_import", disabled=not files):
         uploads = [(f.name, f.getvalue()) for f in files]
         names = ", ".join(name for name, _ in uploads)
@@ -51,7 +119,13 @@ with left:
                 auth.check(f"import:{table}", detail=names, store=store)
 
         too_big = [n for n, data in uploads if len(data) > LIMIT_MB * 1024 * 1024]
+        changes = None
         try:
+            if not importable:
+                # a role that may import nothing is refused before any file is opened (the
+                # table named is a CSV's, when one is; a workbook's sheets are not read)
+                stems = {Path(name).stem.strip().lower() for name, _ in uploads}
+                _authorize([next((t for t in TABLE_ORDER if t in stems), TABLE_ORDER[0])])
             if too_big:
                 raise SopError(f"Above the limit of {LIMIT_MB} MB per file: {', '.join(too_big)}.")
             with st.spinner("Validating and importing…"):
@@ -71,25 +145,22 @@ with left:
                 language=None,
             )
         except SopError as exc:
-            st.error(str(exc))
-        else:
+            st.error(plain(exc))
+        except (OSError, duckdb.Error) as exc:
+            # a full disk, or a store another program holds: nothing was imported
+            st.error(
+                f"The import could not be written to the plan store ({plain(_first_line(exc))}). "
+                "Nothing was changed. Free disk space where the store is kept, or close the "
+                "other program using it (a second app, a command line import), then import again.",
+                icon=":material/error:",
+            )
+        if changes is not None:
+            state.after_write()
             st.success(
                 "Imported: "
                 + ", ".join(f"{t} ({old:,} → {new:,} rows)" for t, (old, new) in changes.items())
             )
-            if {"actuals", "forecasts", "products", "settings"} & set(changes):
-                # New history, cycles, skus or horizon: refit the statistical baseline now (with
-                # progress), not on the next page someone opens; past cycles too, for the track record.
-                try:
-                    with st.spinner(
-                        "Refitting the statistical baseline on the new data (about 10–30 s)…"
-                    ):
-                        run_forecast(store, progress=False, history=True, user=state.user_name())
-                except SopError as exc:
-                    st.warning(
-                        f"The data are imported, but the statistical baseline could not be refitted: {exc}"
-                    )
-            state.after_write()
+            _refit(changes)
 
 with right:
     st.subheader("Templates")

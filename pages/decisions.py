@@ -10,6 +10,7 @@ from sop_core.meeting import decisions
 from sop_core.store import lock
 from sop_core.views.register import decision_counts, decision_log_view
 from ui import auth, editing, flash, plan, state
+from ui.text import plain
 
 P = "decisions"
 store = state.get_store()
@@ -26,12 +27,12 @@ if not cycle:
     st.stop()
 info = lock.cycle_info(store, cycle)
 st.caption(
-    f"Cycle {cycle} · you are {user}"
+    f"Cycle {cycle} · you are {plain(user)}"
     + (" (set your name in the sidebar)" if user == "anonymous" else "")
 )
 if info and info.locked:
     st.info(
-        f"Cycle {cycle} is locked (by {info.locked_by} on {pd.Timestamp(info.locked_at):%d %b %Y}): "
+        f"Cycle {cycle} is locked (by {plain(info.locked_by)} on {pd.Timestamp(info.locked_at):%d %b %Y}): "
         "its decisions are the record of that meeting and cannot be changed. "
         "Open the next cycle (S&OP cycle page) to carry them on.",
         icon=":material/lock:",
@@ -177,4 +178,4 @@ with right:
                 args=(P, "decision", row_id, f"{P}_d_"),
             )
             if snap.get("answers"):
-                st.caption(f"Answers: {snap['answers']}")
+                st.caption(f"Answers: {plain(snap['answers'])}")

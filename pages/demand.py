@@ -16,6 +16,7 @@ from sop_core.forecasting.consensus import (
 from sop_core.views.charts import bias_chart, history_forecast_chart
 from sop_core.views.demand import demand_series, find_products
 from ui import auth, flash, plan, state, views
+from ui.text import plain
 from ui.widgets import notice
 
 store = state.get_store()
@@ -28,7 +29,7 @@ tolerance = data.settings.tolerance_pct
 
 st.title("Demand review")
 st.caption(
-    f"What the market will buy · cycle {cycle} · {family or 'all families'} · {plan_label}. "
+    f"What the market will buy · cycle {cycle} · {plain(family or 'all families')} · {plain(plan_label)}. "
     "The plan uses the consensus where given, else the sales forecast, else the statistical baseline."
 )
 
@@ -69,7 +70,7 @@ try:
     track, bias, fva = views.track_tables(store, cycle)
 except SopError as exc:
     track = None
-    notice(f"Track record unavailable: {exc}")
+    notice(f"Track record unavailable: {plain(exc)}")
 if track is not None:
     if track.empty:
         st.info(
@@ -101,7 +102,7 @@ if track is not None:
                     else ":material/trending_down:"
                 )
                 st.warning(
-                    f"**{row['source'].title()} · {row['family']}**: {row['verdict']} "
+                    f"**{plain(row['source'].title())} · {plain(row['family'])}**: {row['verdict']} "
                     f"({fmt.pct(row['bias_pct'], signed=True)} bias, WMAPE {fmt.pct(row['wmape_pct'])}, "
                     f"{int(row['n_points'])} sku-months).",
                     icon=icon,
@@ -115,7 +116,7 @@ if track is not None:
             f"{'Bias' if k == 'bias_pct' else 'WMAPE'} lag {lag} (%)" for k, lag in wide.columns
         ]
         st.caption(
-            f"Bias and WMAPE by source and lag — {fam_key if fam_key != 'All' else 'all families'} (lag 1 = the cycle's own month)."
+            f"Bias and WMAPE by source and lag — {plain(fam_key) if fam_key != 'All' else 'all families'} (lag 1 = the cycle's own month)."
         )
         st.dataframe(wide.round(1), key="demand_track")
         fva_view = fva[fva["family"] == fam_key]
@@ -150,21 +151,26 @@ else:
     )
     # The form's inputs start from the family's choice: when the family (or cycle) changes, let
     # them take the new starting values (the reason typed so far is kept).
+    choice = get_choice(store, cycle, cfam)
     if st.session_state.get("demand_form_for") != (cycle, cfam):
         st.session_state["demand_form_for"] = (cycle, cfam)
+        # the version the form is loaded from: a save is checked against it, not against
+        # whatever is stored when the button is pressed
+        st.session_state["demand_loaded_version"] = choice.version if choice else None
         for key in FORM_KEYS:
             st.session_state.pop(key, None)
-    choice = get_choice(store, cycle, cfam)
     earlier = None if choice else previous_choice(store, cycle, cfam)
     start = choice or (earlier[1] if earlier else None)  # what the form starts from
     if choice:
         st.caption(
-            f"Current choice: {choice.describe()} — set by {choice.author} ({choice.reason})."
+            f"Current choice: {plain(choice.describe())} — set by {plain(choice.author)} "
+            f"({plain(choice.reason)})."
         )
     elif earlier:
         st.caption(
             f"Not set in cycle {cycle} yet. Last set in cycle {earlier[0]}: "
-            f"{earlier[1].describe()} — by {earlier[1].author} ({earlier[1].reason}). The form "
+            f"{plain(earlier[1].describe())} — by {plain(earlier[1].author)} "
+            f"({plain(earlier[1].reason)}). The form "
             "starts from it; set it again, with today's reason, to keep it for this cycle."
         )
     flash.show("demand")
@@ -221,6 +227,12 @@ else:
         )
         if refused:
             st.caption(refused)
+    st.button(
+        "Reload the stored choice",
+        key="demand_consensus_reload",
+        on_click=lambda: st.session_state.pop("demand_form_for", None),
+        help="Load the stored consensus again (after someone else set it).",
+    )
     weights = blend if method == "blend" else None
     if submitted:
         try:
@@ -235,17 +247,19 @@ else:
                 adjustment_pct=adjustment,
                 reason=reason,
                 user=state.user_name(),
-                expected_version=choice.version if choice else None,
+                expected_version=st.session_state.get("demand_loaded_version"),
             )
         except SopError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
         else:
             state.after_write()
+            st.session_state.pop("demand_form_for", None)  # reload the form from what is stored
             total = float(preview["units"].sum())
             flash.say(
                 "demand",
                 "success",
-                f"Consensus for {cfam} set: {fmt.units(total)} units over the horizon. The plan is updated.",
+                f"Consensus for {plain(cfam)} set: {fmt.units(total)} units over the horizon. "
+                "The plan is updated.",
             )
             st.rerun()
     else:
@@ -261,4 +275,4 @@ else:
                 f"against {fmt.units(now)} in the plan now."
             )
         except SopError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))

@@ -9,6 +9,7 @@ from sop_core.views.budget import budget_fte_grid, budget_to_plan_bridge, gap_by
 from sop_core.views.charts import bridge_chart, cash_chart, pnl_chart, working_capital_chart
 from sop_core.views.headline import headline_by_key, headline_figures
 from ui import plan, state
+from ui.text import plain
 from ui.widgets import headline_metrics
 
 store = state.get_store()
@@ -22,7 +23,7 @@ minimum = data.settings.minimum_cash
 
 st.title("Finance")
 st.caption(
-    f"Integrated reconciliation · cycle {cycle} · {plan_label} · money in {cur}. "
+    f"Integrated reconciliation · cycle {cycle} · {plain(plan_label)} · money in {cur}. "
     "Every figure is the plan's: revenue from what supply can ship, at the scenario's prices and costs."
 )
 

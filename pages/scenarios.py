@@ -17,6 +17,7 @@ from sop_core.store.lock import is_locked
 from sop_core.views import whatif
 from ui import auth, decisions, flash, plan, state
 from ui import whatif as panel
+from ui.text import plain
 from ui.widgets import views
 
 P = panel.SCENARIO
@@ -71,21 +72,23 @@ def _save() -> None:
             expected_version=expected,
         )
     except SopError as exc:
-        _flash("error", str(exc))
+        _flash("error", plain(exc))
         return
     state.after_write()
     st.session_state[f"{P}_loaded"] = {"name": saved.name, "version": saved.version}
     _flash(
         "success",
-        f'Saved "{saved.name}" (version {saved.version}, {len(levers)} lever(s)) for cycle {cycle} '
-        f"as {user}.",
+        f'Saved "{plain(saved.name)}" (version {saved.version}, {len(levers)} lever(s)) for cycle '
+        f"{cycle} as {plain(user)}.",
     )
 
 
 def _load(name: str) -> None:
     sc = get_scenario(store, cycle, name)
     if sc is None:
-        _flash("error", f'"{name}" is no longer saved in cycle {cycle} (someone deleted it).')
+        _flash(
+            "error", f'"{plain(name)}" is no longer saved in cycle {cycle} (someone deleted it).'
+        )
         return
     model = plan.model(store, cycle)
     levers, dropped = usable_levers(sc.levers, model.families, model.resources, model.months)
@@ -100,11 +103,14 @@ def _load(name: str) -> None:
     if dropped:
         _flash(
             "warning",
-            f'Loaded "{sc.name}" without {len(dropped)} lever(s) that no longer fit the data: '
+            f'Loaded "{plain(sc.name)}" without {len(dropped)} lever(s) that no longer fit the data: '
             + "; ".join(dropped),
         )
     else:
-        _flash("success", f'Loaded "{sc.name}" (version {sc.version}, by {sc.author or "—"}).')
+        _flash(
+            "success",
+            f'Loaded "{plain(sc.name)}" (version {sc.version}, by {plain(sc.author or "—")}).',
+        )
 
 
 def _delete(name: str, version: int) -> None:
@@ -112,12 +118,12 @@ def _delete(name: str, version: int) -> None:
         auth.check("scenario:save", detail=name, store=store)
         delete_scenario(store, cycle, name, user=user, expected_version=version)
     except SopError as exc:
-        _flash("error", str(exc))
+        _flash("error", plain(exc))
         return
     state.after_write()
     if (st.session_state.get(f"{P}_loaded") or {}).get("name") == name:
         st.session_state.pop(f"{P}_loaded", None)
-    _flash("success", f'Deleted "{name}" from cycle {cycle}.')
+    _flash("success", f'Deleted "{plain(name)}" from cycle {cycle}.')
 
 
 def _promote(name: str) -> None:
@@ -125,12 +131,12 @@ def _promote(name: str) -> None:
         auth.check("scenario:promote", detail=name, store=store)
         promote_scenario(store, cycle, name, user=user)
     except SopError as exc:
-        _flash("error", str(exc))
+        _flash("error", plain(exc))
         return
     state.after_write()
     _flash(
         "success",
-        f'"{name}" is now the plan of cycle {cycle}: the Executive summary and the board pack use it '
+        f'"{plain(name)}" is now the plan of cycle {cycle}: the Executive summary and the board pack use it '
         "(recorded in the audit log).",
     )
 
@@ -150,7 +156,7 @@ def save_popover() -> None:
     if not cycle:
         st.caption("Scenarios are saved per S&OP cycle, and there is none yet.")
         return
-    label = f'Save "{loaded["name"]}"…' if loaded else "Save as scenario…"
+    label = f'Save "{plain(loaded["name"])}"…' if loaded else "Save as scenario…"
     with st.popover(label, icon=":material/save:", type="primary"):
         if locked:
             st.info(
@@ -180,10 +186,10 @@ def save_popover() -> None:
             disabled=locked or not may_save,
         )
         st.caption(
-            f"Saved with the levers set now, you as author ({user}) and the note, for cycle {cycle}"
+            f"Saved with the levers set now, you as author ({plain(user)}) and the note, for cycle {cycle}"
             + (" — set your name in the sidebar." if user == "anonymous" else ".")
             + (
-                f' Loaded: "{loaded["name"]}" (version {loaded["version"]}); keep its name to save '
+                f' Loaded: "{plain(loaded["name"])}" (version {loaded["version"]}); keep its name to save '
                 "a new version."
                 if loaded
                 else ""
@@ -238,7 +244,9 @@ def saved_view() -> None:
     with del_col.popover(
         "Delete", icon=":material/delete:", disabled=locked or not may_save, width="stretch"
     ):
-        st.markdown(f'Delete **"{pick}"** from cycle {cycle}? The audit log keeps its levers.')
+        st.markdown(
+            f'Delete **"{plain(pick)}"** from cycle {cycle}? The audit log keeps its levers.'
+        )
         st.button(
             "Yes, delete",
             key=f"{P}_delete",
@@ -253,7 +261,7 @@ def saved_view() -> None:
         width="stretch",
     ):
         st.markdown(
-            f'Make **"{pick}"** the plan of cycle {cycle}? The Executive summary, finance '
+            f'Make **"{plain(pick)}"** the plan of cycle {cycle}? The Executive summary, finance '
             "and the board pack will show it; recorded in the audit log."
         )
         st.button(
@@ -293,7 +301,7 @@ def compare_view() -> None:
         )
         levers, dropped = usable_levers(items, model.families, model.resources, model.months)
         if dropped:
-            st.warning(f'"{name}" is compared without: ' + "; ".join(dropped))
+            st.warning(f'"{plain(name)}" is compared without: ' + plain("; ".join(dropped)))
         plans[name] = plan.result(store, levers, cycle)
     table = whatif.format_side_by_side(whatif.side_by_side(plans), cur)
     st.dataframe(

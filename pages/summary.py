@@ -12,6 +12,7 @@ from sop_core.views.agenda import agenda
 from sop_core.views.headline import headline_figures
 from sop_core.views.overview import trailing_revenue
 from ui import plan, state, whatif
+from ui.text import plain
 from ui.widgets import delta, headline_metrics, notice, page_link_url
 
 store = state.get_store()
@@ -25,7 +26,7 @@ months = result.model.months
 
 st.title("Executive summary")
 st.caption(
-    f"{result.model.settings.company_name or 'Your company'} · {record.label} · "
+    f"{plain(result.model.settings.company_name or 'Your company')} · {plain(record.label)} · "
     f"{span_label(months[0], months[-1])} ({len(months)} months) · money in {cur}"
 )
 for warning in record.warnings:
@@ -78,14 +79,14 @@ headline_metrics(headline_figures(result, family), columns=4, key="summary")
 try:
     st.info(rhythm_line(store, cycle), icon=":material/event:")
 except SopError as exc:
-    notice(f"Cycle status unavailable: {exc}")
+    notice(f"Cycle status unavailable: {plain(exc)}")
 
 st.subheader("Decisions waiting")
 try:
     waiting = open_decisions(store, cycle)
 except SopError as exc:
     waiting = None
-    notice(f"Decision log unavailable: {exc}")
+    notice(f"Decision log unavailable: {plain(exc)}")
 if waiting is not None:
     if waiting.empty:
         st.caption(

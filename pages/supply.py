@@ -14,6 +14,7 @@ from sop_core.views.charts import (
 )
 from sop_core.views.supply import inventory_cover, supplier_limits, unmet_by_family, unmet_totals
 from ui import plan, state
+from ui.text import plain
 
 store = state.get_store()
 cycle = state.selected_cycle(store)
@@ -24,7 +25,8 @@ cur = state.settings(store).currency
 
 st.title("Supply review")
 st.caption(
-    f"What the business can deliver · cycle {cycle} · {family or 'all families'} · {plan_label}. "
+    f"What the business can deliver · cycle {cycle} · {plain(family or 'all families')} · "
+    f"{plain(plan_label)}. "
     "Load and FTE needed are what demand asks for, so a shortfall shows instead of hiding behind a scaled-down plan."
 )
 
@@ -100,7 +102,8 @@ else:
             )
         else:
             st.info(
-                f"{chosen} has no headcount plan: import headcount rows to compare labour needed with planned."
+                f"{plain(chosen)} has no headcount plan: import headcount rows to compare labour needed "
+                "with planned."
             )
 
 st.subheader("Projected inventory and days of cover")

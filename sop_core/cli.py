@@ -20,6 +20,7 @@ from sop_core.months import parse_month
 from sop_core.plan.goalseek import goal_seek, parse_target
 from sop_core.plan.levers import parse_lever_key
 from sop_core.plan.sensitivity import sensitivity
+from sop_core.safetext import write_csv
 from sop_core.store.db import Store, resolve_db_path
 
 __all__ = ["main", "build_parser"]
@@ -177,7 +178,7 @@ def _write_csv(frame, out: str) -> None:
     path = Path(out)
     if path.parent and not path.parent.exists():
         raise SopError(f"Folder {path.parent} does not exist; cannot write {path}.")
-    frame.to_csv(path, index=False)
+    write_csv(frame, path)  # text that starts like a formula is quoted (docs/SECURITY.md)
 
 
 def _cmd_init(args) -> str:
@@ -198,7 +199,11 @@ def _cmd_forecast(args) -> str:
     scheduler = None if args.scheduler == "pool" else args.scheduler
     with _open_store(args) as store, cluster.using(scheduler):
         frame = run_forecast(
-            store, cycle=args.cycle, progress=not args.no_progress, workers=args.workers
+            store,
+            cycle=args.cycle,
+            progress=not args.no_progress,
+            workers=args.workers,
+            user=_user(),
         )
     if args.out:
         _write_csv(frame[list(FORECAST_OUT_COLUMNS)], args.out)

@@ -17,6 +17,7 @@ __all__ = [
     "in_unit",
     "day",
     "moment",
+    "duration",
 ]
 
 _SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "CHF": "CHF ", "AUD": "A$", "CAD": "C$"}
@@ -104,3 +105,16 @@ def moment(value: object) -> str:
     """A time as '13 Nov 2026 14:05'."""
     d = pd.Timestamp(value)
     return f"{d.day} {d.strftime('%b %Y %H:%M')}"
+
+
+def duration(seconds: float | None) -> str:
+    """A time left, rounded as a person says it: "about 40 s", "about 3 min", "about 1 h 20 min"."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"about {max(5, round(s / 5) * 5)} s"
+    m = round(s / 60)
+    if m < 60:
+        return f"about {m} min"
+    return f"about {m // 60} h {m % 60} min" if m % 60 else f"about {m // 60} h"

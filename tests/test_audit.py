@@ -97,3 +97,31 @@ def test_audit_page_empty_state(tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     assert "Nothing has been recorded yet" in at.info[0].value
+
+
+def test_audit_download_quotes_text_that_starts_like_a_formula(store, monkeypatch):
+    import csv
+    import io
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    register.add_assumption(store, "2026-02", name="Lead time", value="-5", owner="=1+1",
+                            user="@attacker")  # fmt: skip
+    monkeypatch.setenv("SOP_DB", str(store.path))
+    store.close()
+    sent: list[bytes] = []
+    original = st.download_button
+
+    def capture(label, data, *args, **kwargs):
+        sent.append(data)
+        return original(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", capture)
+    at = AppTest.from_file(str(ROOT / "pages" / "audit.py"), default_timeout=30)
+    at.run()
+    assert not at.exception
+    rows = list(csv.DictReader(io.StringIO(sent[-1].decode("utf-8"))))
+    added = next(r for r in rows if r["user_name"] == "'@attacker")
+    assert added["new_value"] == "-5"  # a plain number is left as it is
+    assert not any(v.startswith(("=", "+", "@")) for r in rows for v in r.values() if v)

@@ -92,7 +92,7 @@ def served(tmp_path_factory, demo_store_file, provider):
                 break
         except OSError:
             time.sleep(0.2)
-    yield {"url": app, "db": db, "log": log_path, "secrets": secret}
+    yield {"url": app, "db": db, "log": log_path, "secrets": secret, "provider": provider}
     proc.terminate()
     proc.wait(timeout=30)
 
@@ -116,8 +116,19 @@ def _main_text(page) -> str:
     return page.locator('[data-testid="stMain"]').inner_text()
 
 
-def _sign_in(page, app: str, email: str) -> None:
+def _account(provider: str, sub: str, **claims) -> None:
+    """An account at the test provider: subject ``sub`` with these claims (default: its own
+    address as a verified email)."""
+    import httpx
+
+    body = {"email": sub, "email_verified": True, **claims}
+    httpx.put(f"{provider}/users/{sub}", json=body, timeout=10).raise_for_status()
+
+
+def _sign_in(page, app: str, email: str, provider: str | None = None) -> None:
     """From the app's sign-in screen through the provider's authorization page and back."""
+    if provider is not None and "@" in email:
+        _account(provider, email)
     page.goto(app, timeout=60_000)
     page.get_by_role("button", name="Sign in").click(timeout=60_000)
     page.get_by_placeholder("sub").fill(email, timeout=30_000)  # the provider's own page
@@ -148,7 +159,7 @@ def test_signed_out_sees_only_the_sign_in_screen_even_on_a_deep_link(served, pag
 
 def test_sign_in_through_the_provider_maps_the_role_audits_the_email_and_signs_out(served, page):
     app = served["url"]
-    _sign_in(page, app, EXECUTIVE)
+    _sign_in(page, app, EXECUTIVE, served["provider"])
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text(f"Signed in as {EXECUTIVE}").wait_for(timeout=60_000)
     assert "Role: executive" in sidebar.inner_text()
@@ -172,7 +183,7 @@ def test_sign_in_through_the_provider_maps_the_role_audits_the_email_and_signs_o
 
 
 def test_an_email_with_no_role_sees_only_a_refusal(served, page):
-    _sign_in(page, served["url"], "stranger@example.com")
+    _sign_in(page, served["url"], "stranger@example.com", served["provider"])
     page.get_by_text("which has no role in this cockpit").wait_for(timeout=60_000)
     page.get_by_role("button", name="Sign out").wait_for(timeout=30_000)
     assert page.locator('[data-testid="stSidebarNav"]').count() == 0
@@ -183,7 +194,7 @@ def test_an_email_with_no_role_sees_only_a_refusal(served, page):
 
 
 def test_a_refused_import_says_who_may_and_no_secret_reaches_the_log(served, page, tmp_path):
-    _sign_in(page, served["url"], OPERATIONS)
+    _sign_in(page, served["url"], OPERATIONS, served["provider"])
     page.locator('[data-testid="stSidebar"]').get_by_text("Role: operations").wait_for(
         timeout=60_000
     )
@@ -206,3 +217,30 @@ def test_a_refused_import_says_who_may_and_no_secret_reaches_the_log(served, pag
     for value in served["secrets"].values():
         assert value not in log
     assert "Traceback" not in log
+
+
+def test_an_unverified_email_claim_is_refused_even_as_a_string(served, page):
+    _account(served["provider"], "mallory", email=OPERATIONS, email_verified="false")
+    _sign_in(page, served["url"], "mallory")
+    page.get_by_text("does not vouch for this email address").wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+    assert page.locator('[data-testid="stDataFrame"], [data-testid="stMetric"]').count() == 0
+
+
+def test_another_account_with_someones_email_does_not_get_their_role(served, page, browser):
+    # the executive signs in first: the role is bound to that account (issuer, subject)
+    first = browser.new_context().new_page()
+    _sign_in(first, served["url"], EXECUTIVE, served["provider"])
+    first.locator('[data-testid="stSidebar"]').get_by_text("Role: executive").wait_for(
+        timeout=60_000
+    )
+    first.context.close()
+    # another account at the provider whose email claim is the executive's address
+    _account(served["provider"], "impostor", email=EXECUTIVE)
+    _sign_in(page, served["url"], "impostor")
+    page.get_by_text("from another account at the identity provider").wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+    refused = _audit(served["db"])
+    refused = refused[(refused["action"] == "refused") & (refused["entity"] == "sign-in")]
+    assert EXECUTIVE in refused["user_name"].tolist()
+    assert any("impostor" in str(v) for v in refused["new_value"])

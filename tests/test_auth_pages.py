@@ -6,6 +6,8 @@ The real OpenID Connect flow against a provider is in test_auth_oidc.py.
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,13 +59,27 @@ def _session(script: str, user: dict, *, timeout: float = 60) -> AppTest:
     return at
 
 
-def _signed_in(role_or_email: str) -> dict:
+ISSUER = "https://login.example.com"
+
+
+def _signed_in(role_or_email: str, **claims) -> dict:
+    """What Streamlit keeps of a sign-in: the ID token's claims (iss, sub, iat, email …)."""
     address = role_or_email if "@" in role_or_email else email(role_or_email)
-    return {"is_logged_in": True, "email": address, "email_verified": True, "name": "Test"}
+    user = {
+        "is_logged_in": True,
+        "email": address,
+        "email_verified": True,
+        "name": "Test",
+        "iss": ISSUER,
+        "sub": f"sub-{address.lower()}",
+        "iat": int(time.time()) - 60,
+    }
+    return dict(user, **claims)
 
 
 def _texts(elements) -> list[str]:
-    return [e.value for e in elements]
+    """The texts as a person reads them: Markdown escapes (ui/text.plain) removed."""
+    return [re.sub(r"\\(.)", r"\1", str(e.value)) for e in elements]
 
 
 def _audit(db, action: str | None = None):
@@ -99,12 +115,107 @@ def test_an_email_with_no_role_sees_only_a_refusal_and_may_sign_out(db):
 
 @pytest.mark.parametrize(
     ("claims", "says"),
-    [({"email_verified": False}, "does not vouch for this email"), ({"email": None}, "no email")],
+    [
+        ({"email_verified": False}, "does not vouch for this email"),
+        ({"email_verified": "false"}, "does not vouch for this email"),  # a string is not true
+        ({"email_verified": 0}, "does not vouch for this email"),
+        ({"email_verified": "true"}, "does not vouch for this email"),  # nor is this one
+        ({"email_verified": None}, "does not vouch for this email"),  # missing
+        ({"email": None}, "no email"),
+    ],
 )
 def test_an_unverified_or_missing_email_is_refused(db, claims, says):
     at = _session(APP, dict(_signed_in("admin"), **claims))
     assert says in at.error[0].value
     assert not at.sidebar.selectbox
+
+
+def test_entra_ids_verified_domain_claim_counts_as_verified(db):
+    at = _session(APP, _signed_in("finance", email_verified=None, xms_edov=True))
+    assert at.title[0].value == "Executive summary"
+
+
+def test_a_role_is_bound_to_the_first_account_and_another_account_is_refused(db):
+    first = _session(APP, _signed_in("finance"))
+    assert first.title[0].value == "Executive summary"
+    bound = _audit(db, "bind")
+    assert bound[["user_name", "new_value"]].values.tolist() == [
+        ["finance@example.com", f"{ISSUER} sub-finance@example.com"]
+    ]
+    # another account at the provider whose email claim is the finance lead's address
+    intruder = _signed_in("finance", sub="sub-intruder")
+    for _ in range(2):  # two page loads: refused each time, logged once
+        other = _session(APP, intruder)
+        assert not other.sidebar.selectbox and not other.dataframe and not other.metric
+        assert "from another account at the identity provider" in other.error[0].value
+        assert [b.label for b in other.button] == ["Sign out"]
+    refused = _audit(db, "refused")
+    assert refused[["user_name", "entity", "item_key"]].values.tolist() == [
+        ["finance@example.com", "sign-in", "finance@example.com"]
+    ]
+    assert "sub-intruder" in refused["new_value"].iloc[0]
+    # the first account still gets in
+    assert _session(APP, _signed_in("finance")).title[0].value == "Executive summary"
+
+
+def test_a_sign_in_without_account_identifier_is_refused(db):
+    at = _session(APP, _signed_in("finance", sub=None))
+    assert "sent no account identifier" in at.error[0].value
+    assert not at.sidebar.selectbox
+
+
+def test_the_no_role_refusal_is_logged_once_per_sign_in_not_per_page_load(db):
+    user = _signed_in("stranger@example.com")
+    for _ in range(3):  # each page load is a new Streamlit session
+        _session(APP, user)
+    assert len(_audit(db, "refused")) == 1
+    _session(APP, dict(user, iat=user["iat"] + 5))  # a new sign-in is logged again
+    assert len(_audit(db, "refused")) == 2
+
+
+def test_a_signed_out_sign_in_opens_nothing_again(db):
+    user = _signed_in("stranger@example.com")
+    at = _session(APP, user)
+    at.button(key="auth_sign_out").click().run()
+    assert _audit(db, "sign out")["user_name"].tolist() == ["stranger@example.com"]
+    # the same cookie, copied before sign-out, in another browser
+    again = _session(APP, user)
+    assert [b.label for b in again.button] == ["Sign in"]
+    assert "This sign-in was signed out" in again.info[0].value
+
+
+def test_a_sign_in_older_than_the_session_limit_is_asked_again(db, monkeypatch):
+    monkeypatch.setenv(auth.SESSION_HOURS_ENV, "2")
+    old = _session(APP, _signed_in("finance", iat=int(time.time()) - 3 * 3600))
+    assert [b.label for b in old.button] == ["Sign in"]
+    assert "more than 2 hours old" in old.info[0].value
+    fresh = _session(APP, _signed_in("finance", iat=int(time.time()) - 3600))
+    assert fresh.title[0].value == "Executive summary"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Forwarded-For": "203.0.113.9", "Host": "127.0.0.1:8501"},
+        {"Forwarded": "for=203.0.113.9", "Host": "127.0.0.1:8501"},
+        {"Host": "sop.example.com"},
+    ],
+)
+def test_local_mode_refuses_requests_through_a_proxy(tmp_path, monkeypatch, headers):
+    path = tmp_path / "plan.duckdb"
+    make_store(path).close()
+    monkeypatch.setenv("SOP_DB", str(path))
+    # AppTest sends no request headers: the app reads them through auth._request_headers
+    monkeypatch.setattr(auth, "_request_headers", lambda: headers)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert "configure sign-in" in at.error[0].value
+    assert not at.sidebar.text_input and not at.metric
+    monkeypatch.setattr(auth, "_request_headers", lambda: {"Host": "localhost:8501"})
+    local = AppTest.from_file(APP, default_timeout=60)
+    local.run()
+    assert not local.error and local.title[0].value == "Executive summary"
 
 
 def test_sign_in_maps_the_role(db):

@@ -405,3 +405,45 @@ def test_pptx_titles_too_long_for_one_line_are_set_smaller():
     assert title_size("Executive summary · Headline figures") == TITLE_PT
     long = "Scenarios compared · Closing cash and gross margin by plan"  # 58 characters
     assert title_size(long) == TITLE_PT - 4
+
+
+# --- a build that fails or is killed; characters the PDF's font lacks ---------------------------
+
+
+@pytest.fixture
+def small_store(write_csvs, valid_csv, tmp_path):
+    csvs = dict(valid_csv)
+    csvs["settings"] += "company_name,日本 Heating 🙂 مرحبا\n"
+    with Store(tmp_path / "small.duckdb") as store:
+        from sop_core.intake.importer import import_paths
+
+        import_paths(store, [write_csvs(**csvs)], user="setup")
+        yield store
+
+
+def test_a_failed_build_leaves_the_previous_pack_in_place(small_store, tmp_path, monkeypatch):
+    from sop_core.boardpack import build
+
+    out = tmp_path / "pack.xlsx"
+    build_boardpack(small_store, out)
+    good = out.read_bytes()
+
+    def killed(pack, path, *, progress=None):
+        Path(path).write_bytes(b"PK\x03\x04 half a workbook")
+        raise KeyboardInterrupt  # as if the process were stopped mid-write
+
+    monkeypatch.setattr(build, "render_xlsx", killed)
+    with pytest.raises(KeyboardInterrupt):
+        build_boardpack(small_store, out)
+    assert out.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir() if "pack" in p.name) == ["pack.xlsx"]
+
+
+def test_the_pdf_says_which_characters_its_font_could_not_show(small_store, tmp_path):
+    out = tmp_path / "pack.pdf"
+    build_boardpack(small_store, out)
+    text = " ".join(page.extract_text() for page in PdfReader(out).pages)
+    assert "Heating" in text
+    assert "has no glyph for were printed as" in text
+    for point in ("U+65E5", "U+672C", "U+1F642"):  # 日, 本, 🙂
+        assert point in text

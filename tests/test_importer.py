@@ -500,14 +500,31 @@ def test_reimport_replaces_only_its_tables_and_writes_the_audit_log(loaded_db, w
         ["2026-01", "A", 5.0],
         ["2026-01", "B", 6.0],
     ]
-    log = loaded_db.audit_log().head(2).sort_values("entity")
+    full = loaded_db.audit_log()
+    log = full[full["action"] == "import"].head(2).sort_values("entity")
     assert log["user_name"].tolist() == ["bea", "bea"]
-    assert log["action"].tolist() == ["import", "import"]
     assert log["entity"].tolist() == ["actuals", "inventory"]
     assert log["old_value"].tolist() == ["4 rows", "3 rows"]
     assert log["new_value"].tolist() == ["2 rows", "1 rows"]
-    assert set(log["detail"]) == {"actuals.csv, inventory.csv"}
-    assert len(after["audit_log"]) == len(before["audit_log"]) + 2
+    assert log["detail"].tolist() == [
+        "actuals.csv, inventory.csv: 2 added, 4 removed, 0 changed",
+        "actuals.csv, inventory.csv: 0 added, 2 removed, 1 changed",
+    ]
+    # each row change, old -> new, by key (every one here: fewer than MAX_LOGGED_ROWS)
+    full = full[full["user_name"] == "bea"].astype(object)
+    full = full.where(full.notna(), None)
+    rows = full[(full["action"] == "import change") & (full["entity"] == "inventory")]
+    assert sorted(rows[["item_key", "old_value", "new_value", "detail"]].values.tolist(),
+                  key=str) == [
+        ["A", "on_hand_units 200", "on_hand_units 1", "changed"],
+        ["B", "on_hand_units 40", None, "removed"],
+        ["C", "on_hand_units 0", None, "removed"],
+    ]  # fmt: skip
+    actuals = full[(full["action"] == "import change") & (full["entity"] == "actuals")]
+    assert sorted(actuals["item_key"]) == [
+        "2025-11 · A", "2025-12 · A", "2025-12 · B", "2025-12 · C", "2026-01 · A", "2026-01 · B",
+    ]  # fmt: skip
+    assert len(after["audit_log"]) == len(before["audit_log"]) + 2 + 6 + 3
 
 
 def test_header_only_clears_an_optional_table(loaded_db, write_csvs):
@@ -613,9 +630,8 @@ def test_workbook_import_reads_cached_values_and_ignores_readme(fresh_db, tmp_pa
         ["2025-11", "B", 4.25],
         ["2025-12", "1001", 3.0],
     ]
-    assert (
-        fresh_db.audit_log()["detail"].iloc[0]
-        == "plan.xlsx sheet products, plan.xlsx sheet actuals"
+    assert fresh_db.audit_log()["detail"].iloc[0] == (
+        "plan.xlsx sheet products, plan.xlsx sheet actuals: 2 added, 0 removed, 0 changed"
     )
 
 

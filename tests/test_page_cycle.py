@@ -142,6 +142,31 @@ def test_an_executive_override_locks_with_its_reason(db):
     )
 
 
+def test_a_rerun_after_typing_does_not_take_the_other_editors_version(db):
+    # In a browser a text input reruns the page when it loses focus, before Save is clicked:
+    # the save must still be checked against the version the inputs were loaded from.
+    ann, bob = _session("Ann"), _session("Bob")
+    ann.text_input(key="cycle_owner_supply_review").input("Head of Operations")
+    ann.button(key="cycle_save_supply_review").click().run()
+    bob.text_input(key="cycle_owner_supply_review").input("COO").run()
+    bob.selectbox(key="cycle_status_supply_review").select("in progress").run()
+    bob.button(key="cycle_save_supply_review").click().run()
+    error = _texts(bob.error)[0]
+    assert error.startswith('Ann saved the step "Supply review" at ')
+    assert "since you loaded it" in error and "Your owner COO" in error
+    with Store(db) as store:
+        owner = store.scalar(
+            "SELECT owner FROM cycle_steps WHERE cycle = '2026-01' AND step = 'supply_review'"
+        )
+    assert owner == "Head of Operations"
+    # Reload shows what Ann stored; saving then is Bob's informed choice
+    bob.button(key="cycle_reload_supply_review").click().run()
+    assert bob.text_input(key="cycle_owner_supply_review").value == "Head of Operations"
+    bob.text_input(key="cycle_owner_supply_review").input("COO").run()
+    bob.button(key="cycle_save_supply_review").click().run()
+    assert _texts(bob.success) == ["Supply review: owner COO, due 9 Jan, not started."]
+
+
 def test_a_refused_action_shows_the_reason(db):
     at = _session("Jane")
     at.checkbox(key="cycle_lock_confirm").check().run()

@@ -66,25 +66,69 @@ def test_templates_offered_for_download(demo_db):
     assert "products.csv" in labels
 
 
-def test_importing_actuals_refits_the_baseline_with_the_track_record(demo_db):
+def _refitted_since(store, last_id: int) -> list[str]:
+    log = store.audit_log()
+    rows = log[(log["action"] == "forecast") & (log["id"] > last_id)]
+    return sorted(rows["item_key"])
+
+
+def _last_id(store) -> int:
+    return int(store.scalar("SELECT max(id) FROM audit_log"))
+
+
+def test_importing_actuals_refits_only_the_baselines_after_the_change(demo_db):
     store = Store(demo_db)
     actuals = store.read_table("actuals")
+    fitted = store.query("SELECT cycle, count(*) AS n FROM baseline GROUP BY cycle ORDER BY 1")
+    assert list(fitted["cycle"]) == [f"2026-{m:02d}" for m in range(5, 12)]
+    last = _last_id(store)
+    # August's shipments corrected: only the baselines made as of September on used them
+    actuals.loc[actuals["month"] == "2026-08", "units"] += 1
     at = _data_page()
     at.file_uploader(key="data_upload").set_value(
         ("actuals.csv", actuals.to_csv(index=False).encode(), "text/csv")
     ).run()
     at.button(key="data_import").click().run()
     assert not at.error and not at.warning, [w.value for w in at.warning]
-    cycles = store.query("SELECT cycle, count(*) AS n FROM baseline GROUP BY cycle ORDER BY cycle")
-    # the current cycle and the six past ones (for forecast value added) are fitted again
-    assert list(cycles["cycle"]) == [
-        "2026-05",
-        "2026-06",
-        "2026-07",
-        "2026-08",
-        "2026-09",
-        "2026-10",
-        "2026-11",
+    assert "Statistical baseline refitted for 3 cycle(s): 2026-09, 2026-10, 2026-11." in [
+        c.value for c in at.caption
     ]
-    actions = store.audit_log(limit=20)["action"].tolist()
-    assert "import" in actions and "forecast" in actions
+    assert _refitted_since(store, last) == ["2026-09", "2026-10", "2026-11"]
+    after = store.query("SELECT cycle, count(*) AS n FROM baseline GROUP BY cycle ORDER BY 1")
+    assert after.equals(fitted)  # every cycle still has its whole baseline
+
+
+def test_a_price_change_refits_nothing(demo_db):
+    store = Store(demo_db)
+    products = store.read_table("products")
+    products["unit_price"] = products["unit_price"] * 1.05
+    last = _last_id(store)
+    at = _data_page()
+    at.file_uploader(key="data_upload").set_value(
+        ("products.csv", products.to_csv(index=False).encode(), "text/csv")
+    ).run()
+    at.button(key="data_import").click().run()
+    assert not at.error and not at.warning
+    assert "products (41 → 41 rows)" in at.success[0].value
+    assert _refitted_since(store, last) == []
+    assert not [c.value for c in at.caption if "refitted" in c.value]
+
+
+def test_a_full_disk_is_said_without_a_traceback(demo_db, monkeypatch):
+    import duckdb
+
+    from sop_core.intake import importer
+
+    def full(*args, **kwargs):
+        raise duckdb.IOException('IO Error: Could not write file "demo.duckdb.wal": No space left')
+
+    monkeypatch.setattr(importer, "import_uploads", full)
+    at = _data_page()
+    at.file_uploader(key="data_upload").set_value(
+        ("cash_items.csv", b"month,item,amount\n2027-01,Grant,1\n", "text/csv")
+    ).run()
+    at.button(key="data_import").click().run()
+    assert not at.exception
+    [error] = at.error
+    assert "No space left" in error.value and "Nothing was changed" in error.value
+    assert "Free disk space" in error.value

@@ -186,6 +186,31 @@ def test_setting_the_consensus_changes_the_plan_and_is_audited(demo_db):
     assert "Statistical baseline" in row["new_value"]
 
 
+def test_a_second_consensus_editor_is_refused_not_silently_overwriting(demo_db):
+    sessions = {}
+    for name in ("Ann", "Bob"):
+        at = _app("pages/demand.py")
+        at.session_state["user"] = name
+        at.selectbox(key="demand_consensus_family").set_value("Smart Controls").run()
+        sessions[name] = at
+    ann, bob = sessions["Ann"], sessions["Bob"]
+    ann.radio(key="demand_consensus_method").set_value("statistical")
+    ann.text_input(key="demand_consensus_reason").set_value("Sales inflates; take the baseline")
+    ann.form_submit_button[0].click().run()
+    assert not ann.error, [e.value for e in ann.error]
+    bob.radio(key="demand_consensus_method").set_value("marketing")
+    bob.text_input(key="demand_consensus_reason").set_value("Marketing knows the launch dates")
+    bob.form_submit_button[0].click().run()
+    assert not bob.exception
+    [error] = [e.value for e in bob.error]
+    assert error.startswith('Ann saved the consensus "Smart Controls" at ')
+    assert "since you loaded it: choice is now Statistical baseline" in error
+    assert "Your choice Marketing forecast, adjustment +0 % was not saved" in error
+    store = Store(demo_db)
+    log = store.audit_log()
+    assert log.loc[log["action"] == "set consensus", "user_name"].tolist()[0] == "Ann"
+
+
 def test_consensus_without_reason_is_refused_and_changes_nothing(demo_db):
     store = Store(demo_db)
     at = _app("pages/demand.py")

@@ -77,7 +77,7 @@ def test_replace_tables_replaces_audits_and_drops_the_stale_baseline(loaded_db):
         "4 rows",
         "1 rows",
     )
-    assert last["detail"] == "a.csv"
+    assert last["detail"] == "a.csv: 1 added, 4 removed, 0 changed"
 
 
 def test_transaction_rolls_back_on_error(loaded_db):

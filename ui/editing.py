@@ -10,6 +10,7 @@ import streamlit as st
 from sop_core.errors import SopError
 from sop_core.store.concurrency import show_value
 from ui import auth, flash, state
+from ui.text import plain
 
 __all__ = ["loaded_row", "forget", "changed_fields", "write"]
 
@@ -59,7 +60,7 @@ def write(
         auth.check(action, detail=str(detail), store=store)
         do()
     except SopError as exc:
-        flash.say(page, "error", str(exc))
+        flash.say(page, "error", plain(exc))  # names in the message show as typed
         return False
     state.after_write()
     if after is not None:

@@ -20,6 +20,7 @@ from sop_core.plan.levers import LEVERS, Levers, describe_lever, describe_levers
 from sop_core.views import whatif
 from sop_core.views.charts import scenario_curves_chart
 from ui import plan, state
+from ui.text import plain
 from ui.widgets import delta as metric_delta
 from ui.widgets import views
 
@@ -236,7 +237,7 @@ def _input(
             )
             return
         value = st.number_input(
-            c.label,
+            plain(c.label),
             value=None,  # the value lives in session state (seeded, loaded, reset)
             step=STEP.get(c.unit, 1.0),
             format="%g",
@@ -252,7 +253,7 @@ def _input(
         st.session_state[f"{key}__bad"] = problem is not None
         st.session_state[f"{key}__set"] = _is_set(c, value)
         if problem:
-            st.error(problem, icon=":material/block:")
+            st.error(plain(problem), icon=":material/block:")
 
     st.fragment(draw, key=fragment_key)()
 
@@ -287,21 +288,13 @@ def lever_grid(prefix: str, ctrls: list[whatif.LeverControl], names: list[str], 
     by_key = {c.key: c for c in rows}
     for entity in entities:
         cells = st.columns(widths, vertical_alignment="top")
-        cells[0].markdown(entity)
+        cells[0].markdown(plain(entity))
         for col, name in zip(cells[1:], names, strict=True):
             with col:
                 _input(prefix, by_key[(name, entity)], collapsed=True)
 
 
 # --- when each lever applies ---------------------------------------------------------------------
-
-_MARKDOWN = str.maketrans({ch: "\\" + ch for ch in "\\`*_{}[]()#+-.!|<>~$:&"})
-
-
-def plain(text: str) -> str:
-    """Text from the data (a family's or resource's name) for ``st.markdown``: every Markdown
-    and Streamlit directive character escaped, so it shows as typed."""
-    return str(text).translate(_MARKDOWN)
 
 
 def _timing_changed(prefix: str, c: whatif.LeverControl) -> None:

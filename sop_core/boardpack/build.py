@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sop_core.boardpack.content import pack_content
@@ -48,6 +49,13 @@ def render_pack(pack: BoardPack, out: Path, *, progress: Progress | None = None)
     renderers = {".pdf": render_pdf, ".pptx": render_pptx, ".xlsx": render_xlsx}
     if suffix not in renderers:
         raise SopError(f"{out.name}: expected a file ending in .pdf, .pptx or .xlsx")
-    renderers[suffix](pack, out, progress=progress)
+    # Written beside the target, then renamed over it: a build that is killed or fails leaves
+    # the previous pack as it was (a rename within a folder is atomic).
+    partial = out.with_name(f".{out.stem}.partial-{os.getpid()}{out.suffix}")
+    try:
+        renderers[suffix](pack, partial, progress=progress)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
     step(progress, f"{out.name} written", 1.0)
     return out

@@ -63,6 +63,7 @@ class _PDF(FPDF):
         super().__init__(orientation="L", unit="mm", format="A4")
         self.pack = pack
         self.family, self.unicode = _fonts(self)
+        self.replaced: set[str] = set()
         self.set_margins(MARGIN, TOP, MARGIN)
         self.set_auto_page_break(True, margin=BOTTOM)
         self.alias_nb_pages()
@@ -71,11 +72,19 @@ class _PDF(FPDF):
         self.set_creator("S&OP cockpit")
 
     def t(self, text: str) -> str:
-        """Text the current font can draw."""
+        """Text the font can draw: a character it has no glyph for becomes "?" and is
+        remembered (:attr:`replaced`), so the pack can say which ones were replaced."""
         text = str(text)
         if self.unicode:
+            cmap = self.fonts[self.family.lower()].cmap
+            missing = {ch for ch in text if ord(ch) not in cmap and not ch.isspace()}
+        else:
+            text = text.translate(LATIN1)
+            missing = {ch for ch in text if ord(ch) > 255}
+        if not missing:
             return text
-        return text.translate(LATIN1).encode("latin-1", "replace").decode("latin-1")
+        self.replaced |= missing
+        return "".join("?" if ch in missing else ch for ch in text)
 
     def font(self, size: float, bold: bool = False) -> None:
         self.set_font(self.family, "B" if bold else "", size)
@@ -515,6 +524,25 @@ def render_pdf(pack: BoardPack, out: Path, *, progress: Progress | None = None) 
         _section_title(pdf, section.title, new_page=i > 0)
         for block in section.blocks:
             _block(pdf, block, pack, images)
+    if pdf.replaced:
+        _replaced_note(pdf)
     step(progress, "Writing the PDF", 0.95)
     pdf.output(str(out))
     return Path(out)
+
+
+def _replaced_note(pdf: _PDF) -> None:
+    """Say which characters the PDF's font could not show (by code point: it cannot draw them)."""
+    shown = sorted(pdf.replaced)
+    points = ", ".join(f"U+{ord(ch):04X}" for ch in shown[:40])
+    more = f" and {len(shown) - 40} more" if len(shown) > 40 else ""
+    pdf.ln(4)
+    pdf.set_text_color(*GREY)
+    _paragraph(
+        pdf,
+        'Characters this PDF\'s font has no glyph for were printed as "?": '
+        f"{points}{more}. "
+        "The PowerPoint and Excel packs show them as written.",
+        size=FOOTER_PT,
+    )
+    pdf.set_text_color(*INK)

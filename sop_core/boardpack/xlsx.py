@@ -28,6 +28,7 @@ from sop_core.boardpack.model import (
 )
 from sop_core.fmt import currency_symbol
 from sop_core.months import is_month
+from sop_core.safetext import neutralise_workbook
 from sop_core.views import charts
 
 __all__ = ["render_xlsx", "number_format"]
@@ -278,5 +279,6 @@ def render_xlsx(pack: BoardPack, out: Path, *, progress: Progress | None = None)
             sheet.row += 1
         sheet.finish()
     step(progress, "Saving the workbook", 0.95)
+    neutralise_workbook(wb)  # names and notes are data: never a live formula (docs/SECURITY.md)
     wb.save(str(out))
     return Path(out)

@@ -41,9 +41,10 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 import types
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -79,6 +80,7 @@ __all__ = [
     "run_forecast",
     "ensure_baseline",
     "baseline_history",
+    "FitProgress",
 ]
 
 SEASON = 12
@@ -537,6 +539,58 @@ def _fit_chunk(tasks: list[tuple[np.ndarray, int]]) -> list[SeriesFit]:
     return [fit_series(y, steps) for y, steps in tasks]
 
 
+def _fit_numbered(chunk: tuple[int, list[tuple[np.ndarray, int]]]) -> tuple[int, list]:
+    start, tasks = chunk
+    return start, _fit_chunk(tasks)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: the pid was reused, so ours is gone
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            text = stat.read()
+    except OSError:  # no /proc: kill(0) is all there is
+        return True
+    return text[text.rindex(b")") + 2 : text.rindex(b")") + 3] != b"Z"
+
+
+def _end_with(parent: int) -> None:
+    """In a worker: exit as soon as the process that started the pool is gone.
+
+    A killed app server (or test runner) must not leave workers fitting: with forkserver their
+    own parent is the fork server, so nothing else tells them.
+    """
+
+    def watch() -> None:
+        while _alive(parent):
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
+@dataclass(frozen=True)
+class FitProgress:
+    """How far a fit of many series is: for a progress bar with an estimate of the time left."""
+
+    done: int
+    total: int
+    elapsed: float  # seconds since the fit started
+
+    @property
+    def remaining(self) -> float | None:
+        """Seconds left at the pace so far (None before the first series is done)."""
+        if self.done <= 0:
+            return None
+        return self.elapsed / self.done * (self.total - self.done)
+
+
 _MAIN_SWAP = threading.Lock()
 
 
@@ -575,9 +629,17 @@ def _pool_context():
 
 
 def _fit_many(
-    tasks: list[tuple[np.ndarray, int]], *, workers: int | None, progress: bool
+    tasks: list[tuple[np.ndarray, int]],
+    *,
+    workers: int | None,
+    progress: bool,
+    on_progress: Callable[[FitProgress], None] | None = None,
 ) -> list[SeriesFit]:
-    """``fit_series`` over every task, in order; in worker processes for large inputs."""
+    """``fit_series`` over every task, in order; in worker processes for large inputs.
+
+    ``on_progress`` is called after each chunk; an exception it raises (a person cancelling,
+    a closed browser) stops the fit at once: the workers are terminated, not waited for.
+    """
     from tqdm import tqdm
 
     workers = max(1, int(workers or os.cpu_count() or 1))
@@ -585,6 +647,15 @@ def _fit_many(
         total=len(tasks), desc="Statistical baseline", unit="sku", file=sys.stderr,
         disable=not progress, leave=False,
     )  # fmt: skip
+    started, done_so_far = time.monotonic(), 0
+
+    def report(count: int) -> None:
+        nonlocal done_so_far
+        done_so_far += count
+        bar.update(count)
+        if on_progress is not None:
+            on_progress(FitProgress(done_so_far, len(tasks), time.monotonic() - started))
+
     try:
         scheduler = cluster.active_scheduler()
         if scheduler is not None and len(tasks) >= PARALLEL_MIN_SERIES:
@@ -592,27 +663,32 @@ def _fit_many(
             size = max(5, min(50, math.ceil(len(tasks) / (workers * 8))))
             chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
             parts = cluster.map_chunks(
-                _fit_chunk, chunks, scheduler=scheduler, workers=workers, on_done=bar.update
+                _fit_chunk, chunks, scheduler=scheduler, workers=workers, on_done=report
             )
             return [fit for part in parts for fit in part]
         if workers == 1 or len(tasks) < PARALLEL_MIN_SERIES:
             results = []
             for y, steps in tasks:
                 results.append(fit_series(y, steps))
-                bar.update(1)
+                report(1)
             return results
         # Chunks: few enough to keep the pickling small, many enough to balance the load.
         size = max(5, min(50, math.ceil(len(tasks) / (workers * 8))))
         chunks = [(i, tasks[i : i + size]) for i in range(0, len(tasks), size)]
         results: list = [None] * len(tasks)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-            with _workers_never_run_main():  # every worker starts during these submits
-                futures = {pool.submit(_fit_chunk, chunk): start for start, chunk in chunks}
-            for future in as_completed(futures):
-                start = futures[future]
-                done = future.result()
+        with _workers_never_run_main():  # every worker starts here
+            pool = _pool_context().Pool(workers, initializer=_end_with, initargs=(os.getpid(),))
+        try:
+            for start, done in pool.imap_unordered(_fit_numbered, chunks):
                 results[start : start + len(done)] = done
-                bar.update(len(done))
+                report(len(done))
+        except BaseException:
+            pool.terminate()  # cancelled or failed: stop the workers now
+            raise
+        else:
+            pool.close()
+        finally:
+            pool.join()
         return results
     finally:
         bar.close()
@@ -820,11 +896,12 @@ def _baselines(
     *,
     workers: int | None,
     progress: bool,
+    on_progress: Callable[[FitProgress], None] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """One baseline per cycle (``{cycle: (origin, months)}``), every fit in one worker pool."""
     prepared = {c: _prepare(actuals, skus, months, origin) for c, (origin, months) in jobs.items()}
     tasks = [t for tasks, _ in prepared.values() for t in tasks]
-    results = _fit_many(tasks, workers=workers, progress=progress)
+    results = _fit_many(tasks, workers=workers, progress=progress, on_progress=on_progress)
     frames, at = {}, 0
     for cycle, (cycle_tasks, steps_of) in prepared.items():
         part = results[at : at + len(cycle_tasks)]

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sop_core.errors import ConflictError, SopError
+from sop_core.store.concurrency import conflict_message
 from sop_core.store.lock import ensure_unlocked
 
 __all__ = [
@@ -205,14 +206,19 @@ def set_consensus(
         stored_version = None if stored.empty else int(stored["version"].iloc[0])
         if stored_version != expected_version:
             theirs = get_choice_from_row(stored.iloc[0]) if not stored.empty else None
-            by = (
-                f"{theirs.author or 'someone'} set {theirs.describe()}"
-                if theirs
-                else "the choice was removed"
-            )
+            if theirs is None:
+                raise ConflictError(
+                    f"The {family} consensus was removed since you loaded it. Yours "
+                    f"({mine.describe()}) was not saved: reload and re-apply it if it still holds."
+                )
             raise ConflictError(
-                f"The {family} consensus was changed since you loaded it: {by}. "
-                f"Yours ({mine.describe()}) was not saved: reload the page and re-apply it if it still holds."
+                conflict_message(
+                    label="consensus",
+                    name=family,
+                    who=theirs.author,
+                    when=theirs.updated_at,
+                    fields=[("choice", theirs.describe(), None, mine.describe())],
+                )
             )
         cur.register("new_consensus", rows)
         old_total = float(cur.execute(SQL_OLD_TOTAL, [cycle]).fetchone()[0])

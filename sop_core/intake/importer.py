@@ -10,6 +10,8 @@ import pandas as pd
 
 from sop_core.contract import TABLE_ORDER
 from sop_core.errors import ImportRejected
+from sop_core.forecasting.baseline import FitProgress
+from sop_core.forecasting.refit import refit_stale
 from sop_core.intake.checks import frame_source, validate_sources
 from sop_core.intake.problems import Problems
 from sop_core.intake.sources import (
@@ -34,7 +36,13 @@ __all__ = [
     "validate",
     "import_paths",
     "import_uploads",
+    "REFIT_TABLES",
+    "refit_after_import",
 ]
+
+# Tables whose import can leave a cycle's statistical baseline stale or incomplete: history,
+# cycles and their months, the skus, the horizon.
+REFIT_TABLES = frozenset({"actuals", "forecasts", "products", "settings"})
 
 
 # --- public API -----------------------------------------------------------------------------
@@ -164,3 +172,33 @@ def import_uploads(
     return _import(
         store, lambda _: [bytes_input(name, data) for name, data in files], user, authorize
     )
+
+
+def refit_after_import(
+    store,
+    changes: dict[str, tuple[int, int]],
+    *,
+    user: str,
+    on_progress: Callable[[FitProgress], None] | None = None,
+) -> list[str]:
+    """Refit the statistical baselines an import left stale, and only those.
+
+    New history makes the cycles after it stale (the import forgets their baselines: see
+    ``sop_core.store.changes.forget_baselines``); new cycles, skus or horizon months leave
+    baselines incomplete. Anything else (prices, capacity, an unchanged re-import) refits
+    nothing.
+
+    Args:
+        changes: what :func:`import_uploads` or :func:`import_paths` returned.
+        on_progress: called as series are fitted; an exception it raises cancels the refit
+            (the workers stop at once; the baselines not stored are fitted when next needed).
+
+    Returns:
+        The cycles refitted.
+
+    Raises:
+        PlanError: no products are loaded.
+    """
+    if not REFIT_TABLES & set(changes):
+        return []
+    return refit_stale(store, user=user, on_progress=on_progress)

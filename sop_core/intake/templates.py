@@ -8,6 +8,7 @@ import io
 import pandas as pd
 
 from sop_core.contract import SETTINGS, TABLE_ORDER, TABLES, Column, TableSpec
+from sop_core.safetext import csv_cell, neutralise_workbook
 
 __all__ = ["EXAMPLE_ROWS", "template_csv", "template_xlsx", "table_help"]
 
@@ -87,7 +88,7 @@ def template_csv(table: str) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(spec.column_names)
-    writer.writerows(EXAMPLE_ROWS[table])
+    writer.writerows([[csv_cell(v) for v in row] for row in EXAMPLE_ROWS[table]])
     return out.getvalue().encode("utf-8")
 
 
@@ -128,6 +129,7 @@ def template_xlsx() -> bytes:
         for i, col in enumerate(spec.column_names):
             sheet.column_dimensions[chr(ord("A") + i)].width = max(12, len(col) + 4)
         sheet.freeze_panes = "A2"
+    neutralise_workbook(book)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -28,6 +28,9 @@ __all__ = [
     "list_roles",
     "set_role",
     "remove_role",
+    "bind_identity",
+    "sign_out",
+    "signed_out",
 ]
 
 ADMIN = "admin"
@@ -119,6 +122,15 @@ ON CONFLICT (email) DO UPDATE SET role = excluded.role, granted_by = excluded.gr
     granted_at = excluded.granted_at
 """
 SQL_DELETE_ROLE = "DELETE FROM user_roles WHERE email = ?"
+SQL_BINDING = "SELECT issuer, subject, bound_at FROM user_roles WHERE email = ?"
+SQL_BIND = """
+UPDATE user_roles SET issuer = ?, subject = ?, bound_at = current_timestamp
+WHERE email = ? AND subject IS NULL
+"""
+SQL_SIGN_OUT = """
+INSERT INTO signed_out (issuer, subject, issued_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING
+"""
+SQL_SIGNED_OUT = "SELECT 1 FROM signed_out WHERE issuer = ? AND subject = ? AND issued_at = ?"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
@@ -241,3 +253,67 @@ def _keep_an_admin(cur, email: str) -> None:
             f"{email} is the last admin: give another person the admin role first, "
             "so someone can still manage roles."
         )
+
+
+# --- sign-in binding (migration 5) -------------------------------------------------------------
+def bind_identity(
+    store, email: str, issuer: str | None, subject: str | None, *, log: bool = True
+) -> None:
+    """Bind ``email``'s role to the provider's account on its first sign-in; refuse another one.
+
+    An email claim is only as good as the provider's account behind it: an account whose email
+    claim is someone else's address must not get their role. The first sign-in of an email that
+    has a role records the provider's (issuer, subject); a later sign-in for the same email from
+    another (issuer, subject) is refused and logged. To move a role to a new account, an admin
+    removes the role and sets it again. ``log=False``: a refusal already logged for this
+    sign-in is not logged again.
+
+    Raises:
+        PermissionDenied: no issuer or subject, or not the account the role is bound to.
+    """
+    key = normalize_email(email)
+    issuer, subject = (issuer or "").strip(), (subject or "").strip()
+    if not issuer or not subject:
+        _refuse_sign_in(
+            store if log else None, key, "no issuer or subject",
+            f"Signed in as {key}, but the identity provider sent no account identifier (the "
+            "iss and sub claims), so the cockpit cannot tell which account this is.",
+        )  # fmt: skip
+    with store.transaction() as cur:
+        rows = cur.execute(SQL_BINDING, [key]).fetchall()
+        if not rows:
+            return
+        bound_issuer, bound_subject, bound_at = rows[0]
+        if bound_subject is None:
+            cur.execute(SQL_BIND, [issuer, subject, key])
+            store.audit(cur, key, "bind", "user_roles", key, None, f"{issuer} {subject}")
+            return
+    if (bound_issuer, bound_subject) != (issuer, subject):
+        when = f" on {bound_at:%d %b %Y}" if bound_at is not None else ""
+        _refuse_sign_in(
+            store if log else None, key,
+            f"account {issuer} {subject}, bound to {bound_issuer} {bound_subject}",
+            f"Signed in as {key}, but from another account at the identity provider than the "
+            f"one this role was first used with{when}. The cockpit refuses it: ask an "
+            "administrator to remove the role and set it again if your account really changed.",
+        )  # fmt: skip
+
+
+def _refuse_sign_in(store, email: str, detail: str, message: str) -> None:
+    if store is not None:
+        with store.transaction() as cur:
+            store.audit(cur, email or "unknown", "refused", "sign-in", email, None, detail, message)
+    raise PermissionDenied(message)
+
+
+def sign_out(store, issuer: str, subject: str, issued_at: int, *, user: str) -> None:
+    """Record that this sign-in (its ID token's issuer, subject and issue time) was signed out:
+    a copy of its cookie opens nothing afterwards (audited)."""
+    with store.transaction() as cur:
+        cur.execute(SQL_SIGN_OUT, [issuer, subject, int(issued_at)])
+        store.audit(cur, user, "sign out", "sign-in", user, None, None)
+
+
+def signed_out(store, issuer: str, subject: str, issued_at: int) -> bool:
+    """Whether this sign-in was signed out."""
+    return store.scalar(SQL_SIGNED_OUT, [issuer, subject, int(issued_at)]) is not None

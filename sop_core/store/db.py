@@ -16,6 +16,7 @@ from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.errors import StoreError
 from sop_core.settings import Settings, settings_from_frame
 from sop_core.store.access import HeldCursor, access_for, give_back
+from sop_core.store.changes import TableChange, audit_change, forget_baselines, table_change
 from sop_core.store.lock import ensure_unlocked_in
 from sop_core.store.migrations import MIGRATIONS
 from sop_core.store.plandata import current_cycle
@@ -211,23 +212,27 @@ class Store:
     ) -> dict[str, tuple[int, int]]:
         """Replace whole contract tables with already-validated frames, in one transaction.
 
-        Writes one audit row per table (old row count -> new row count). Returns
-        ``{table: (old_rows, new_rows)}``.
+        Writes one audit row per table (row counts; rows added, removed and changed) and one
+        per row changed, up to ``changes.MAX_LOGGED_ROWS`` of each kind, with old -> new values.
+        Returns ``{table: (old_rows, new_rows)}``.
         """
         # Lock guard (sop_core.meeting.cycles): every import into a locked current cycle is refused,
         # checked inside the write transaction so a lock cannot slip in between.
 
         changes: dict[str, tuple[int, int]] = {}
+        diffs: dict[str, TableChange] = {}
         with self.transaction() as cur:
-            ensure_unlocked_in(cur, current_cycle(self))
+            current = current_cycle(self)
+            ensure_unlocked_in(cur, current)
             for table in TABLE_ORDER:
                 if table not in frames:
                     continue
                 spec = TABLES[table]
                 frame = frames[table].reindex(columns=spec.column_names)
-                old = cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                cur.execute(f"DELETE FROM {table}")
                 cur.register("incoming_frame", frame)
+                # rows added, removed and changed, for the audit log and the stale baselines
+                diffs[table] = diff = table_change(cur, table, "incoming_frame")
+                cur.execute(f"DELETE FROM {table}")
                 cols = ", ".join(spec.column_names)
                 casts = ", ".join(f"CAST({c.name} AS {c.sql_type})" for c in spec.columns)
                 # Stored in key order, so that reads in stored order need no sort.
@@ -236,12 +241,10 @@ class Store:
                     f"INSERT INTO {table} ({cols}) SELECT {casts} FROM incoming_frame ORDER BY {keys}"
                 )
                 cur.unregister("incoming_frame")
-                new = len(frame)
-                changes[table] = (int(old), int(new))
-                self.audit(cur, user, "import", table, None, f"{old} rows", f"{new} rows", source)
-            if "actuals" in frames:
-                # The statistical baseline was fitted on the old history.
-                cur.execute("DELETE FROM baseline")
+                changes[table] = (diff.old_rows, diff.new_rows)
+                audit_change(self, cur, diff, user=user, source=source)
+            # The statistical baselines fitted on history this import changed.
+            forget_baselines(cur, diffs, current)
         return changes
 
     # --- audit ----------------------------------------------------------------------------

@@ -79,8 +79,10 @@ def ensure_unlocked_in(cur, cycle: str | None) -> None:
     """The same check on the caller's transaction (so no lock slips in between check and write)."""
     if not cycle:
         return
-    row = cur.execute(
+    # fetchall: a result left open would block the caller's next register() on this cursor
+    rows = cur.execute(
         "SELECT status, locked_by, locked_at FROM cycles WHERE cycle = ?", [cycle]
-    ).fetchone()
+    ).fetchall()
+    row = rows[0] if rows else None
     if row is not None and row[0] == "locked":
         raise CycleLocked(_locked_message(cycle, row[1], row[2]))

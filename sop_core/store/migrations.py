@@ -176,6 +176,21 @@ ALTER TABLE baseline ADD COLUMN p10 DOUBLE;
 ALTER TABLE baseline ADD COLUMN p90 DOUBLE;
 """
 
+# Sign-in hardening (docs/SECURITY.md): a role is bound to the provider's account (issuer,
+# subject) on its first sign-in; a sign-in that was signed out is not accepted again.
+M007_SIGN_IN_BINDING = """
+ALTER TABLE user_roles ADD COLUMN issuer VARCHAR;
+ALTER TABLE user_roles ADD COLUMN subject VARCHAR;
+ALTER TABLE user_roles ADD COLUMN bound_at TIMESTAMP;
+CREATE TABLE signed_out (
+    issuer VARCHAR NOT NULL,
+    subject VARCHAR NOT NULL,
+    issued_at BIGINT NOT NULL,
+    signed_out_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (issuer, subject, issued_at)
+);
+"""
+
 # (number, name, sql): append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -196,4 +211,9 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         M005_RECORD,
     ),
     (6, "baseline: the 80 % band p10, p90", M006_BASELINE_BAND),
+    (
+        7,
+        "sign-in: a role bound to the provider's account; signed-out sign-ins",
+        M007_SIGN_IN_BINDING,
+    ),
 ]

@@ -1,0 +1,156 @@
+"""Two people edit the same thing in two browsers: the second save is refused with who saved it
+and when, and the first one's value stays (headless Chromium, two browser contexts)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sop_core.store.db import Store
+from tests._browser import CHROMIUM, CHROMIUM_ARGS, free_port
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, demo_store_file):
+    folder = tmp_path_factory.mktemp("conflicts")
+    db = folder / "demo.duckdb"
+    shutil.copy(demo_store_file, db)
+    port = free_port()
+    env = dict(os.environ, SOP_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    with open(folder / "app.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
+             f"--server.port={port}"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.3)
+    yield {"url": f"http://127.0.0.1:{port}", "db": db}
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _idle(page, timeout: float = 90) -> None:
+    """Until the script has finished (no running indicator for a moment)."""
+    page.wait_for_selector('[data-testid="stMain"]', timeout=timeout * 1000)
+    busy = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
+    quiet, end = 0, time.time() + timeout
+    while time.time() < end and quiet < 4:
+        quiet = 0 if page.locator(busy).count() else quiet + 1
+        time.sleep(0.2)
+
+
+def _person(browser, url: str, name: str):
+    """A browser of its own (no shared cookies or session), on the page, with a name."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.goto(url, timeout=90_000)
+    _idle(page)
+    page.locator(".st-key-user input").fill(name)
+    page.locator(".st-key-user input").press("Enter")
+    _idle(page)
+    return context, page
+
+
+def _stored(db: Path, sql: str):
+    # The app holds the store; read a copy of the file (DuckDB allows one writer process).
+    copy = db.with_name(f"read_{time.time_ns()}.duckdb")
+    shutil.copy(db, copy)
+    wal = db.with_name(db.name + ".wal")
+    if wal.exists():
+        shutil.copy(wal, copy.with_name(copy.name + ".wal"))
+    with Store(copy) as store:
+        return store.scalar(sql)
+
+
+def test_a_second_step_owner_save_is_refused_with_who_and_when(served, browser):
+    url = served["url"] + "/cycle"
+    (ann_ctx, ann), (bob_ctx, bob) = _person(browser, url, "Ann"), _person(browser, url, "Bob")
+    try:
+        for page in (ann, bob):
+            page.locator(".st-key-cycle_owner_supply_review input").wait_for(timeout=60_000)
+        ann.locator(".st-key-cycle_owner_supply_review input").fill("Head of Operations")
+        ann.locator(".st-key-cycle_owner_supply_review input").press("Tab")  # reruns the page
+        _idle(ann)
+        ann.locator(".st-key-cycle_save_supply_review button").click()
+        ann.get_by_text("Supply review: owner Head of Operations").wait_for(timeout=60_000)
+
+        # Bob loaded the page before Ann saved; typing reruns his page before he clicks Save
+        bob.locator(".st-key-cycle_owner_supply_review input").fill("COO")
+        bob.locator(".st-key-cycle_owner_supply_review input").press("Tab")
+        _idle(bob)
+        bob.locator(".st-key-cycle_save_supply_review button").click()
+        error = bob.locator('[data-testid="stAlertContentError"]').first
+        error.wait_for(timeout=60_000)
+        text = error.inner_text()
+        assert text.startswith('Ann saved the step "Supply review" at ')
+        assert "since you loaded it" in text and "Your owner COO was not saved" in text
+        owner = _stored(
+            served["db"],
+            "SELECT owner FROM cycle_steps WHERE cycle = '2026-11' AND step = 'supply_review'",
+        )
+        assert owner == "Head of Operations"
+    finally:
+        ann_ctx.close()
+        bob_ctx.close()
+
+
+def _set_consensus(page, method: str, reason: str) -> None:
+    page.locator(".st-key-demand_consensus_method").get_by_text(method, exact=True).click()
+    page.locator(".st-key-demand_consensus_reason input").fill(reason)
+    page.locator(".st-key-demand_consensus_set button").click()
+
+
+def test_a_second_consensus_is_refused_with_who_and_when(served, browser):
+    url = served["url"] + "/demand?family=Towel+Rails"
+    (ann_ctx, ann), (bob_ctx, bob) = _person(browser, url, "Ann"), _person(browser, url, "Bob")
+    try:
+        for page in (ann, bob):
+            page.locator(".st-key-demand_consensus_set button").wait_for(timeout=60_000)
+        _set_consensus(ann, "Statistical baseline", "Sales inflates; take the baseline")
+        ann.get_by_text("Consensus for Towel Rails set").wait_for(timeout=60_000)
+        _set_consensus(bob, "Marketing forecast", "Marketing knows the launch dates")
+        error = bob.locator('[data-testid="stAlertContentError"]').first
+        error.wait_for(timeout=60_000)
+        text = error.inner_text()
+        assert text.startswith('Ann saved the consensus "Towel Rails" at ')
+        assert "choice is now Statistical baseline" in text
+        method = _stored(
+            served["db"],
+            "SELECT method FROM consensus_choices WHERE cycle = '2026-11' AND family = 'Towel Rails'",
+        )
+        assert method == "statistical"
+    finally:
+        ann_ctx.close()
+        bob_ctx.close()
