@@ -204,7 +204,6 @@ if not locked:
                 on_click=_save_step,
                 args=(row.step,),
                 disabled=not auth.can("step:update", store),
-                help="Saving the owner or due date never changes a sign-off.",
             )
             reload.button(
                 "Reload",

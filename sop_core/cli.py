@@ -40,9 +40,7 @@ def _cycle(text: str) -> str:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, no usage dump
-        sub = " ".join(self.prog.split()[1:])
-        hint = f"python -m sop_core {sub} --help" if sub else "python -m sop_core --help"
-        self.exit(2, f"error: {message} (see '{hint}')\n")
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
 
 
 def _user() -> str:

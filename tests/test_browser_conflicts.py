@@ -103,14 +103,14 @@ def test_a_second_step_owner_save_is_refused_with_who_and_when(served, browser):
         ann.locator(".st-key-cycle_owner_supply_review input").fill("Head of Operations")
         ann.locator(".st-key-cycle_owner_supply_review input").press("Tab")  # reruns the page
         _idle(ann)
-        ann.locator(".st-key-cycle_save_supply_review button").click()
+        ann.locator(".st-key-cycle_save_supply_review:not([data-stale='true']) button").click()
         ann.get_by_text("Supply review: owner Head of Operations").wait_for(timeout=60_000)
 
         # Bob loaded the page before Ann saved; typing reruns his page before he clicks Save
         bob.locator(".st-key-cycle_owner_supply_review input").fill("COO")
         bob.locator(".st-key-cycle_owner_supply_review input").press("Tab")
         _idle(bob)
-        bob.locator(".st-key-cycle_save_supply_review button").click()
+        bob.locator(".st-key-cycle_save_supply_review:not([data-stale='true']) button").click()
         error = bob.locator('[data-testid="stAlertContentError"]').first
         error.wait_for(timeout=60_000)
         text = error.inner_text()

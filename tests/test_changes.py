@@ -74,12 +74,15 @@ def test_many_changes_list_the_first_and_count_all(loaded_db):
 def _baselines(store, cycles: list[str]) -> None:
     with store.transaction() as cur:
         for cycle in cycles:
-            cur.execute("INSERT INTO baseline VALUES (?, ?, 'A', 1.0, 'ets')", [cycle, cycle])
+            cur.execute(
+                "INSERT INTO baseline (cycle, month, sku, units, model) "
+                "VALUES (?, ?, 'A', 1.0, 'ets')",
+                [cycle, cycle],
+            )
 
 
 def _cycles(store) -> list[str]:
-    return [r[0] for r in store.cursor().execute(
-        "SELECT DISTINCT cycle FROM baseline ORDER BY 1").fetchall()]  # fmt: skip
+    return store.query("SELECT DISTINCT cycle FROM baseline ORDER BY 1")["cycle"].tolist()
 
 
 def test_changed_actuals_forget_only_the_baselines_fitted_on_them(loaded_db):

@@ -159,13 +159,23 @@ def test_model_for_store_is_what_plan_for_store_computes(db):
         ["boardpack", "--out", "{pdf}"],
     ],
 )
-@pytest.mark.parametrize("cycle", ["banana", "2026-13", "2026", "26-01"])
-def test_a_cycle_that_is_not_a_month_is_refused_in_one_line(db, tmp_path, capsys, command, cycle):
+@pytest.mark.parametrize(
+    ("cycle", "reason"),
+    [
+        ("banana", "is not a month (expected YYYY-MM, e.g. 2026-01)"),
+        ("2026-13", "has month 13, which does not exist (expected 01-12)"),
+        ("2026", "is not a month (expected YYYY-MM, e.g. 2026-01)"),
+        ("26-01", "is not a month (expected YYYY-MM, e.g. 2026-01)"),
+    ],
+)
+def test_a_cycle_that_is_not_a_month_is_refused_in_one_line(
+    db, tmp_path, capsys, command, cycle, reason
+):
     args = [a.format(out=tmp_path / "x.csv", pdf=tmp_path / "x.pdf") for a in command]
     with pytest.raises(SystemExit) as exit_:
         run(*args[:1], "--db", db, *args[1:], "--cycle", cycle)
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert f'"{cycle}" is not a month (expected YYYY-MM, e.g. 2026-11)' in err
+    assert f'error: argument --cycle: "{cycle}" {reason}' in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "x.pdf").exists()
