@@ -10,14 +10,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui.text import plain
-
 from sop_core import cli, fmt
 from sop_core.meeting.record import plan_for_store
 from sop_core.meeting.scenarios import get_scenario, promoted_scenario
 from sop_core.store.db import Store
 from sop_core.store.plandata import current_cycle
 from sop_core.views import whatif
+from ui.text import plain
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "scenarios.py")
