@@ -15,7 +15,9 @@ from sop_core.intake.importer import import_paths
 from sop_core.meeting import roles
 from sop_core.meeting.cycles import cycle_command
 from sop_core.meeting.record import plan_for_store
+from sop_core.months import parse_month
 from sop_core.store.db import Store, resolve_db_path
+from sop_core.views.review import review
 
 __all__ = ["main", "build_parser"]
 
@@ -78,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--scenario", help="a saved scenario's name (default: the cycle's plan)")
     sp.add_argument("--out", required=True, help="FILE.pdf, FILE.pptx or FILE.xlsx")
 
+    sp = sub.add_parser("review", help="a locked cycle's plan against what happened, as CSV")
+    db(sp)
+    sp.add_argument("--cycle", required=True, help="a locked cycle (YYYY-MM)")
+    sp.add_argument("--out", required=True, help="CSV file to write")
+
     sp = sub.add_parser("cycle", help="open, lock or show the monthly S&OP cycle")
     db(sp)
     sp.add_argument("action", choices=("open", "lock", "status"))
@@ -103,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     db(rp)
     rp.add_argument("email")
     return p
+
+
+def _parse_cycle(text: str) -> str:
+    """A ``--cycle`` argument as ``YYYY-MM``, or a one-line refusal."""
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise SopError(f'--cycle "{text}" {exc}') from None
 
 
 def _open_store(args, *, create: bool = False):
@@ -173,6 +188,14 @@ def _cmd_boardpack(args) -> str:
     return f"Board pack written to {out}"
 
 
+def _cmd_review(args) -> str:
+    with _open_store(args) as store:
+        frame = review(store, _parse_cycle(args.cycle))
+    _write_csv(frame, args.out)
+    months = frame["month"].nunique()
+    return f"Wrote {len(frame)} rows ({months} month(s) with actuals) of cycle {args.cycle} to {args.out}"
+
+
 def _cmd_cycle(args) -> str:
     with _open_store(args) as store:
         return cycle_command(store, args.action, user=_user(), override=args.override)
@@ -200,6 +223,7 @@ COMMANDS = {
     "plan": _cmd_plan,
     "disagreements": _cmd_disagreements,
     "boardpack": _cmd_boardpack,
+    "review": _cmd_review,
     "cycle": _cmd_cycle,
     "roles": _cmd_roles,
 }

@@ -15,6 +15,7 @@ __all__ = [
     "notice",
     "delta",
     "views",
+    "plain",
 ]
 
 
@@ -96,6 +97,16 @@ def _stake(money: float, counted: bool, status: str, currency: str) -> str:
         return "resolved"
     text = fmt.money(money, currency)
     return text if counted or money < 0.5 else f"({text})"
+
+
+_MARKDOWN = set("\\`*_{}[]()#+-.!|<>$~:")
+
+
+def plain(text: object) -> str:
+    """Text shown as written where Streamlit reads Markdown (st.info, st.warning, st.caption, a
+    metric's label): every Markdown character escaped, so a name a user typed, or "$1.2m" (which
+    Markdown would read as math), stays text."""
+    return "".join(f"\\{ch}" if ch in _MARKDOWN else ch for ch in str(text))
 
 
 def notice(message: str) -> None:

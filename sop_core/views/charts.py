@@ -26,6 +26,7 @@ __all__ = [
     "bias_chart",
     "inventory_cover_chart",
     "working_capital_chart",
+    "accuracy_chart",
 ]
 
 # One colour per story, the same on every page; Okabe-Ito hues, distinguishable with colour-blindness.
@@ -577,3 +578,22 @@ def working_capital_chart(frame: pd.DataFrame, currency: str, title: str = "") -
     return _money_lines(
         frame, names, [STORY_COLORS["Demand"], STORY_COLORS["Supply"], "#444444"], currency, title
     )
+
+
+def accuracy_chart(history: pd.DataFrame, title: str = "") -> alt.Chart:
+    """Each locked cycle's error (plan − actual, % of actual) by lag: one line per lag, cycles
+    along the axis."""
+    frame = history.assign(lag_label=[f"lag {k}" for k in history["lag"]])
+    base = alt.Chart(frame, title=title).encode(
+        x=alt.X("cycle:O", title="Locked cycle"),
+        y=alt.Y("error_pct:Q", title="Plan − actual, % of actual"),
+        color=alt.Color("lag_label:N", title="Months ahead"),
+        tooltip=[
+            "cycle",
+            "month",
+            "lag",
+            alt.Tooltip("error_pct:Q", format="+.1f", title="error %"),
+        ],
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y="y:Q")
+    return _configure((base.mark_line(point=True) + zero).properties(height=300))
