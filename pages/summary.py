@@ -7,7 +7,7 @@ from sop_core import fmt
 from sop_core.errors import SopError
 from sop_core.meeting.cycles import rhythm_line
 from sop_core.meeting.decisions import open_decisions
-from sop_core.months import span_label
+from sop_core.months import month_label, span_label
 from sop_core.views.agenda import agenda
 from sop_core.views.headline import headline_figures
 from sop_core.views.overview import trailing_revenue
@@ -49,7 +49,7 @@ if last is not None:
                 continue
             planned, actual, variance = figure
             tile.metric(
-                MEASURE_LABELS[measure],
+                f"{MEASURE_LABELS[measure]}, {month_label(last.month)}",
                 show_measure(measure, actual, cur),
                 delta(f"{show_measure(measure, variance, cur, signed=True)} vs plan"),
                 help=f"Plan {show_measure(measure, planned, cur)} (cycle {last.cycle}'s locked plan)",

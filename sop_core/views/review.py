@@ -627,7 +627,9 @@ def decision_outcomes(
     found = store.query(SQL_EXPECTED)
     if found.empty:
         return pd.DataFrame(columns=OUTCOME_COLUMNS)
-    found = found.drop_duplicates("decision_key", keep="last")
+    found = found.drop_duplicates("decision_key", keep="last").sort_values(
+        ["taken_in", "decision_key"], kind="stable"
+    )
     actual = actual_measures(*_actuals(store)).set_index("month")
     tolerance = float(store.settings().tolerance_pct)
     currency = store.settings().currency
@@ -654,11 +656,10 @@ def decision_outcomes(
         )
         expected = float(d.expected_value)
         label = MEASURE_LABELS[measure]
-        show = (
-            fmt.units
-            if OUTCOME_MEASURES[measure][1] == "units"
-            else (lambda v: fmt.money(v, currency, digits=2))
-        )
+
+        def show(v: float, measure: str = measure) -> str:
+            return show_measure(measure, v, currency)
+
         outcome = ""
         if np.isnan(plan):
             text = f"{label} in {month_label(month)}: not a month of cycle {taken_in}'s plan"
@@ -713,10 +714,15 @@ def decision_outcomes(
 
 
 def show_measure(measure: str, value: float, currency: str, *, signed: bool = False) -> str:
+    """A figure of a measure as the review shows it: units with separators, money compact from a
+    hundred thousand (£171k, £1.16m), written out below it (£3,250); empty when missing."""
     if value is None or pd.isna(value):
         return ""
     if measure == "shipped_units":
         text = fmt.units(value)
+        return f"+{text}" if signed and value > 0 else text
+    if abs(value) < 1e5:  # compact money rounds £3,250 and £3,300 alike: write it out
+        text = fmt.money_full(value, currency)
         return f"+{text}" if signed and value > 0 else text
     return fmt.signed_money(value, currency) if signed else fmt.money(value, currency, digits=2)
 

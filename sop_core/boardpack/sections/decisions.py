@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sop_core.boardpack.model import (
+    NUMBER,
     TEXT,
     Block,
     Section,
@@ -65,6 +66,9 @@ def decisions_section(a: PackInputs) -> Section:
         blocks.append(Block("Decisions against outcomes", text=(error,)))
     elif outcomes is not None and len(outcomes):
         shown = outcomes_table(outcomes, a.currency).drop(columns=["judged"])
+        for column in ("plan", "expected", "actual"):  # numbers, in the measure's own unit
+            shown[column] = outcomes[column].astype(float)
+        kinds = {c: NUMBER if c in ("plan", "expected", "actual") else TEXT for c in shown}
         judged = int((outcomes["verdict"] != "").sum())
         blocks.append(
             Block(
@@ -76,7 +80,7 @@ def decisions_section(a: PackInputs) -> Section:
                 ),
                 table=Table(
                     shown,
-                    {c: TEXT for c in shown.columns},
+                    kinds,
                     title="Decisions against outcomes",
                     limit=10,
                     key_columns=0,
