@@ -83,6 +83,8 @@ class _Measured:
     # days of inventory: each sku's weight units(s, m+1) × unit_cost(s) over the window
     cover_weight: np.ndarray | None = None
     why_not: dict[str, str] = field(default_factory=dict)
+    # the register's row linked to a test, by key: (name, owner, tolerance_pct or None)
+    register: dict[str, tuple[str, str, float | None]] = field(default_factory=dict)
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -207,15 +209,17 @@ def _measure(model: Model) -> _Measured:
 
 
 def _measured(model: Model) -> _Measured:
+    """What the actuals say for this model, measured once (a what-if reuses it)."""
     found = _CACHE.get(model)
     if found is None:
         found = _measure(model)
+        found.register = _register_rows(model)
         _CACHE[model] = found
     return found
 
 
-def _register_rows(model: Model) -> dict[str, dict]:
-    """The register's rows linked to a tested assumption (dso_days), by test key."""
+def _register_rows(model: Model) -> dict[str, tuple[str, str, float | None]]:
+    """The register's row linked to a tested assumption (dso_days), by test key."""
     data = model.data
     linked = getattr(data, "linked", None) if data is not None else None
     if linked is None or linked.empty or "link" not in linked:
@@ -223,7 +227,10 @@ def _register_rows(model: Model) -> dict[str, dict]:
     rows = linked[linked["link"].astype(str) == "dso_days"]
     if rows.empty:
         return {}
-    return {"dso_days": rows.iloc[-1].to_dict()}
+    row = rows.iloc[-1]
+    tol = row.get("tolerance_pct")
+    tol = None if tol is None or pd.isna(tol) else float(tol)
+    return {"dso_days": (_text(row.get("name")), _text(row.get("owner")), tol)}
 
 
 def _text(value: object) -> str:
@@ -282,35 +289,25 @@ def _assumed(key: str, result, measured: _Measured) -> float:
     return 100.0
 
 
-def assumption_tests(model: Model, result) -> pd.DataFrame:
-    """Each plan-driving assumption the financial actuals can measure, tested (``TEST_COLUMNS``).
-
-    Args:
-        model: the prepared plan (its ``data`` holds the financial actuals, actuals, headcount
-            and the register's linked rows).
-        result: the computed plan (its DSO, cover days and figures, levers applied).
-
-    Returns:
-        One row per test that could be measured, in ``TEST_KEYS`` order; ``text`` says it in
-        one sentence ("assumed DSO 52 days; measured 61 days over Aug–Oct 2026").
-    """
+def _tests(model: Model, result, *, flagged_only: bool = False) -> list[dict]:
+    """The tests as plain rows (``TEST_COLUMNS``): no pandas here, a what-if runs it per lever."""
     measured = _measured(model)
-    register = _register_rows(model)
     settings = model.settings
     rows = []
     for key, (label, unit, owner) in TEST_KEYS.items():
         if key not in measured.value:
             continue
-        reg = register.get(key, {})
-        name = _text(reg.get("name")) or label
-        who = _text(reg.get("owner")) or owner
-        tol = reg.get("tolerance_pct")
-        tol = float(settings.tolerance_pct) if tol is None or pd.isna(tol) else float(tol)
+        reg_name, reg_owner, reg_tol = measured.register.get(key, ("", "", None))
+        name = reg_name or label
+        who = reg_owner or owner
+        tol = float(settings.tolerance_pct) if reg_tol is None else reg_tol
         value = float(measured.value[key])
         assumed = _assumed(key, result, measured)
         gap = value - assumed
         gap_pct = gap / abs(assumed) * 100.0 if assumed else (0.0 if gap == 0 else math.inf)
         flagged = abs(gap) > tol / 100.0 * abs(assumed) + _EPS * max(abs(assumed), 1.0)
+        if flagged_only and not flagged:
+            continue
         months = measured.months[key]
         span = span_label(months[0], months[-1])
         shown = {"days": lambda v: f"{v:,.0f} days", "%": lambda v: f"{v:.1f} %"}[unit]
@@ -340,13 +337,28 @@ def assumption_tests(model: Model, result) -> pd.DataFrame:
                 "text": text,
             }
         )
-    return pd.DataFrame(rows, columns=TEST_COLUMNS)
+    return rows
 
 
-def flagged_tests(model: Model, result) -> pd.DataFrame:
-    """The tests beyond tolerance: what feeds the ``assumption_drift`` disagreements."""
-    tests = assumption_tests(model, result)
-    return tests[tests["flagged"]].reset_index(drop=True)
+def assumption_tests(model: Model, result) -> pd.DataFrame:
+    """Each plan-driving assumption the financial actuals can measure, tested (``TEST_COLUMNS``).
+
+    Args:
+        model: the prepared plan (its ``data`` holds the financial actuals, actuals, headcount
+            and the register's linked rows).
+        result: the computed plan (its DSO, cover days and figures, levers applied).
+
+    Returns:
+        One row per test that could be measured, in ``TEST_KEYS`` order; ``text`` says it in
+        one sentence ("assumed DSO 52 days; measured 61 days over Aug–Oct 2026").
+    """
+    return pd.DataFrame(_tests(model, result), columns=TEST_COLUMNS)
+
+
+def flagged_tests(model: Model, result) -> list[dict]:
+    """The tests beyond tolerance, as rows (``TEST_COLUMNS`` keys): what feeds the
+    ``assumption_drift`` disagreements."""
+    return _tests(model, result, flagged_only=True)
 
 
 def untested(model: Model) -> dict[str, str]:

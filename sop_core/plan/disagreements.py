@@ -626,32 +626,29 @@ def _find(model: Model, result: PlanFigures, settings: Settings, rows: _Rows | T
 
 def _assumption_rules(model: Model, result: PlanFigures, rows: _Rows | Totals) -> None:
     tests = flagged_tests(model, result)
-    if tests.empty:
+    if not tests:
         return
-    n_months, n_tests = len(model.months), len(tests)
-    mask = np.zeros((n_months, n_tests), dtype=bool)
+    n_months = len(model.months)
+    mask = np.zeros((n_months, len(tests)), dtype=bool)
     mask[0, :] = True
 
-    def grid(values) -> np.ndarray:
-        values = np.asarray(list(values), dtype=object)
-        return np.tile(values, (n_months, 1))
+    def grid(column: str, dtype=object) -> np.ndarray:
+        return np.tile(np.asarray([t[column] for t in tests], dtype=dtype), (n_months, 1))
 
-    spans = [
-        span_label(a, b) for a, b in zip(tests["first_month"], tests["last_month"], strict=True)
-    ]
+    spans = [f"Measured {span_label(t['first_month'], t['last_month'])}" for t in tests]
     rows.add(
         "assumption_drift",
         mask,
-        tests["assumption"].to_numpy(dtype=object),
+        np.asarray([t["assumption"] for t in tests], dtype=object),
         by="company",
-        story_a=grid(f"Measured {s}" for s in spans),
-        figure_a=np.tile(tests["measured"].to_numpy(float), (n_months, 1)),
+        story_a=np.tile(np.asarray(spans, dtype=object), (n_months, 1)),
+        figure_a=grid("measured", float),
         story_b="Assumed in the plan",
-        figure_b=np.tile(tests["assumed"].to_numpy(float), (n_months, 1)),
-        gap=np.tile(tests["gap"].to_numpy(float), (n_months, 1)),
-        unit=grid(tests["unit"]),
-        money_at_stake=np.tile(tests["money_at_stake"].to_numpy(float), (n_months, 1)),
-        owner=grid(tests["owner"]),
+        figure_b=grid("assumed", float),
+        gap=grid("gap", float),
+        unit=grid("unit"),
+        money_at_stake=grid("money_at_stake", float),
+        owner=grid("owner"),
         cause="assumption",
     )
 
