@@ -9,7 +9,7 @@ from sop_core.months import month_label, span_label
 from sop_core.views import review as rv
 from sop_core.views.charts import accuracy_chart
 from ui import plan, state
-from ui.widgets import notice, plain
+from ui.widgets import delta, notice, plain
 
 P = "review"
 store = state.get_store()
@@ -83,8 +83,11 @@ else:
                     col.metric(
                         f"{rv.MEASURE_LABELS[measure]}, {month_label(last)}",
                         text,
-                        f"{rv.show_measure(measure, r['variance'], cur, signed=True)} against plan",
-                        delta_color="off",
+                        delta(
+                            f"{rv.show_measure(measure, r['variance'], cur, signed=True)} "
+                            "against plan"
+                        ),
+                        delta_color="normal",
                         border=True,
                     )
             st.dataframe(
@@ -156,7 +159,7 @@ if locked:
         st.info("No locked plan has actuals for its months yet.")
     else:
         st.markdown(plain(rv.accuracy_sentence(history, measure)))
-        left, right = st.columns([3, 2], gap="large")
+        left, right = st.columns(2, gap="large")
         with left:
             st.altair_chart(
                 accuracy_chart(

@@ -168,7 +168,7 @@ def test_last_month_is_against_the_plan_locked_closest_before_it(locked):
     assert (last.month, last.cycle) == ("2026-03", CYCLE)
     assert last.figure("revenue") == (3000, 2900, -100)
     assert last.sentence.startswith(
-        "Mar 2026 against the plan locked in cycle 2026-01: revenue £3k, £100 (3.3 %) below plan."
+        "Mar 2026 against the plan locked in cycle 2026-01: revenue £2,900, £100 (3.3 %) below plan."
     )
 
 

@@ -767,6 +767,8 @@ def root_causes(dis: pd.DataFrame, currency: str = "GBP") -> pd.DataFrame:
         if kind == "bias":
             owner = str(group["owner"].iloc[0])
             entity = entity.partition("|")[2]
+        if kind == "assumption":  # the assumption's owner in the register
+            owner = str(group["owner"].iloc[0])
         worst = max(group["severity"], key=lambda s: _SEVERITY_RANK.get(s, 0))
         last = group.iloc[-1]
         out.append(

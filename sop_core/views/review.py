@@ -503,22 +503,26 @@ def _last_sentence(month: str, cycle: str, rows: pd.DataFrame, currency: str) ->
     if revenue is not None:
         pct = revenue["variance"] / abs(revenue["plan"]) * 100.0 if revenue["plan"] else None
         side = "above" if revenue["variance"] >= 0 else "below"
+
+        def show(measure: str, value: float, signed: bool = False) -> str:
+            return show_measure(measure, value, currency, signed=signed)
+
         text = (
-            f"{head}: revenue {fmt.money(revenue['actual'], currency)}, "
-            f"{fmt.money(abs(revenue['variance']), currency)} "
+            f"{head}: revenue {show('revenue', revenue['actual'])}, "
+            f"{show('revenue', abs(revenue['variance']))} "
             f"({fmt.pct(abs(pct)) if pct is not None else '—'}) {side} plan"
         )
         volume, mix = get(VOLUME), get(PRICE_MIX)
         if volume is not None:
             text += (
-                f" (volume {fmt.signed_money(volume['variance'], currency)}, price and mix "
-                f"{fmt.signed_money(mix['variance'], currency)})"
+                f" (volume {show(VOLUME, volume['variance'], True)}, price and mix "
+                f"{show(PRICE_MIX, mix['variance'], True)})"
             )
         cash = get("closing_cash")
         if cash is not None:
             text += (
-                f"; closing cash {fmt.money(cash['actual'], currency)} against "
-                f"{fmt.money(cash['plan'], currency)} planned"
+                f"; closing cash {show('closing_cash', cash['actual'])} against "
+                f"{show('closing_cash', cash['plan'])} planned"
             )
         return text + "."
     units = get("shipped_units")
@@ -596,10 +600,8 @@ def assumption_tests_for(store, record: PlanOfRecord) -> pd.DataFrame:
     """The register's monthly test for a cycle's plan of record: DSO, realised price, days of
     inventory and material cost (flagged ones feed the disagreements as ``assumption_drift``),
     then demand against the consensus and sales forecasts (``TEST_COLUMNS`` + ``feeds``)."""
-    plan_tests = assumption_tests(record.model, record.result).assign(
-        feeds="disagreements (assumption contradicted by actuals)"
-    )
-    demand = demand_tests(store, record).assign(feeds="forecast bias disagreements")
+    plan_tests = assumption_tests(record.model, record.result).assign(feeds="assumption drift")
+    demand = demand_tests(store, record).assign(feeds="forecast bias")
     parts = [p for p in (plan_tests, demand) if len(p)]
     if not parts:
         return pd.DataFrame(columns=[*TEST_COLUMNS, "feeds"])
@@ -715,13 +717,13 @@ def decision_outcomes(
 
 def show_measure(measure: str, value: float, currency: str, *, signed: bool = False) -> str:
     """A figure of a measure as the review shows it: units with separators, money compact from a
-    hundred thousand (£171k, £1.16m), written out below it (£3,250); empty when missing."""
+    ten thousand (£68k, £1.16m), written out below it (£3,250); empty when missing."""
     if value is None or pd.isna(value):
         return ""
     if measure == "shipped_units":
         text = fmt.units(value)
         return f"+{text}" if signed and value > 0 else text
-    if abs(value) < 1e5:  # compact money rounds £3,250 and £3,300 alike: write it out
+    if abs(value) < 1e4:  # compact money rounds £3,250 and £3,300 alike: write it out
         text = fmt.money_full(value, currency)
         return f"+{text}" if signed and value > 0 else text
     return fmt.signed_money(value, currency) if signed else fmt.money(value, currency, digits=2)
