@@ -33,16 +33,16 @@ __all__ = [
 STATUSES = ("open", "in progress", "done", "dropped")
 OPEN_STATUSES = ("open", "in progress")
 # The measures a decision's expected effect may name: each has a plan figure and an actual one
-# (docs/METHOD.md §11): key -> (label, unit, which way is better).
-OUTCOME_MEASURES: dict[str, tuple[str, str, str]] = {
-    "shipped_units": ("Shipped units", "units", "up"),
-    "revenue": ("Revenue", "money", "up"),
-    "gross_margin": ("Gross margin", "money", "up"),
-    "operating_profit": ("Operating profit", "money", "up"),
-    "closing_cash": ("Closing cash", "money", "up"),
-    "receivables": ("Receivables", "money", "down"),
-    "payables": ("Payables", "money", "up"),
-    "inventory_value": ("Inventory value", "money", "down"),
+# (docs/METHOD.md §11): key -> (label, unit).
+OUTCOME_MEASURES: dict[str, tuple[str, str]] = {
+    "shipped_units": ("Shipped units", "units"),
+    "revenue": ("Revenue", "money"),
+    "gross_margin": ("Gross margin", "money"),
+    "operating_profit": ("Operating profit", "money"),
+    "closing_cash": ("Closing cash", "money"),
+    "receivables": ("Receivables", "money"),
+    "payables": ("Payables", "money"),
+    "inventory_value": ("Inventory value", "money"),
 }
 EXPECTED_FIELDS = ("expected_measure", "expected_value", "expected_month", "expected_scenario")
 EDITABLE_FIELDS = ("decision", "owner", "due", "status", "answers", "note", *EXPECTED_FIELDS)
