@@ -50,6 +50,12 @@ with state.store_busy_notice():
             st.Page(
                 "pages/finance.py", title="Finance", icon=":material/payments:", url_path="finance"
             ),
+            st.Page(
+                "pages/review.py",
+                title="Performance review",
+                icon=":material/query_stats:",
+                url_path="review",
+            ),
         ],
         "Governance": [
             st.Page(

@@ -9,6 +9,7 @@ from sop_core.plan.links import NOT_LINKED, link_options
 from sop_core.store import lock
 from sop_core.views.register import register_counts, register_view
 from sop_core.views.register_charts import assumption_history_chart
+from sop_core.views.review import assumption_tests_for, tests_table
 from ui import auth, editing, flash, plan, state
 from ui.text import plain
 
@@ -141,6 +142,22 @@ else:
             "why flagged": st.column_config.TextColumn(width="large"),
         },
         key=f"{P}_table",
+    )
+
+try:
+    tested = assumption_tests_for(store, plan.record(store, cycle))
+except SopError as exc:  # no plan yet: the register still shows
+    tested = None
+    st.warning(f"The assumptions could not be tested against the actuals: {exc}")
+if tested is not None and len(tested):
+    st.subheader("Tested against the actuals")
+    st.caption(
+        "The register's monthly test: what the plan assumes, measured over the last three months "
+        "of actuals before it (docs/METHOD.md §11). Beyond its tolerance, a test is a "
+        "disagreement with the assumption's owner (Alignment page)."
+    )
+    st.dataframe(
+        tests_table(tested, state.settings(store).currency), hide_index=True, key=f"{P}_tests"
     )
 
 TOLERANCE = "Drift tolerance (%) — blank: the settings' tolerance"

@@ -6,9 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from sop_core.errors import SopError
-from sop_core.meeting import decisions
+from sop_core.meeting import decisions, outcomes
+from sop_core.meeting.scenarios import scenario_names
+from sop_core.months import month_label
 from sop_core.store import lock
 from sop_core.views.register import decision_counts, decision_log_view
+from sop_core.views.review import MEASURE_LABELS, decision_outcomes, outcomes_table
 from ui import auth, editing, flash, plan, state
 from ui.text import plain
 
@@ -89,6 +92,33 @@ def _save(row_id: int) -> None:
         snap["decision"],
         save,
         f"Decision saved ({fields['status']}).",
+        store=store,
+        after=lambda: st.session_state.pop(f"{P}_loaded_decision", None),
+    )
+
+
+def _expect(row_id: int, clear: bool = False) -> None:
+    snap = st.session_state.get(f"{P}_loaded_decision")
+    get = st.session_state.get
+    measure = None if clear else get(f"{P}_e_measure_{row_id}") or None
+    value = get(f"{P}_e_value_{row_id}")
+    scenario = get(f"{P}_e_scenario_{row_id}") or None
+    editing.write(
+        P,
+        "decision:record",
+        snap["decision"],
+        lambda: outcomes.set_expected_effect(
+            store,
+            row_id,
+            int(snap["version"]),
+            measure=measure,
+            month=get(f"{P}_e_month_{row_id}"),
+            value=None if scenario and value is None else value,
+            scenario=scenario,
+            user=user,
+            loaded=snap,
+        ),
+        "Expected effect cleared." if measure is None else "Expected effect saved.",
         store=store,
         after=lambda: st.session_state.pop(f"{P}_loaded_decision", None),
     )
@@ -179,3 +209,78 @@ with right:
             )
             if snap.get("answers"):
                 st.caption(f"Answers: {plain(snap['answers'])}")
+            with st.form(f"{P}_e_form_{row_id}"):
+                st.markdown(
+                    "**Expected effect**: what it should achieve, judged against the actuals"
+                )
+                measures = ["", *decisions.OUTCOME_MEASURES]
+                current = snap.get("expected_measure") or ""
+                st.selectbox(
+                    "Measure",
+                    measures,
+                    index=measures.index(current) if current in measures else 0,
+                    format_func=lambda m: MEASURE_LABELS.get(m, "—"),
+                    key=f"{P}_e_measure_{row_id}",
+                )
+                try:
+                    months = list(plan.record(store, cycle).model.months)
+                except SopError:  # nothing to plan: no month to pick
+                    months = []
+                chosen = snap.get("expected_month")
+                st.selectbox(
+                    "Month",
+                    months,
+                    index=months.index(chosen) if chosen in months else (0 if months else None),
+                    format_func=month_label,
+                    key=f"{P}_e_month_{row_id}",
+                )
+                st.number_input(
+                    "Expected figure (money in the company currency, or units)",
+                    value=snap.get("expected_value"),
+                    step=1000.0,
+                    key=f"{P}_e_value_{row_id}",
+                )
+                names = ["", *scenario_names(store, cycle)]
+                st.selectbox(
+                    "…or read it from a saved scenario",
+                    names,
+                    index=names.index(snap.get("expected_scenario") or ""),
+                    format_func=lambda n: n or "—",
+                    key=f"{P}_e_scenario_{row_id}",
+                    help="With no figure above, the scenario's figure of the measure in that month.",
+                )
+                c1, c2 = st.columns(2)
+                c1.form_submit_button(
+                    "Save the expected effect",
+                    on_click=_expect,
+                    args=(row_id,),
+                    key=f"{P}_e_save_{row_id}",
+                    disabled=not may_decide,
+                )
+                c2.form_submit_button(
+                    "Clear it",
+                    on_click=_expect,
+                    args=(row_id, True),
+                    key=f"{P}_e_clear_{row_id}",
+                    disabled=not may_decide,
+                )
+
+st.subheader("Decisions against outcomes")
+try:
+    judged = decision_outcomes(store, record=True, plan_of=lambda c: plan.record(store, c))
+except SopError as exc:
+    judged = None
+    st.warning(f"The decisions could not be judged: {exc}", icon=":material/info:")
+if judged is not None:
+    if judged.empty:
+        st.caption(
+            "No decision has an expected effect yet: give one above (a measure, the figure and the "
+            "month); it is judged once the actuals of that month are imported."
+        )
+    else:
+        st.dataframe(
+            outcomes_table(judged, state.settings(store).currency),
+            hide_index=True,
+            key=f"{P}_outcomes",
+            column_config={"decision": st.column_config.TextColumn(width="large")},
+        )

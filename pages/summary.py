@@ -1,4 +1,4 @@
-"""Executive summary: what the meeting must decide, then the plan of record in figures, then the cycle."""
+"""Executive summary: last month against the plan, what the meeting must decide, the plan of record in figures, the cycle."""
 
 import pandas as pd
 import streamlit as st
@@ -7,10 +7,11 @@ from sop_core import fmt
 from sop_core.errors import SopError
 from sop_core.meeting.cycles import rhythm_line
 from sop_core.meeting.decisions import open_decisions
-from sop_core.months import span_label
+from sop_core.months import month_label, span_label
 from sop_core.views.agenda import agenda
 from sop_core.views.headline import headline_figures
 from sop_core.views.overview import trailing_revenue
+from sop_core.views.review import MEASURE_LABELS, last_month_against_plan, show_measure
 from ui import plan, state, whatif
 from ui.text import plain
 from ui.widgets import delta, headline_metrics, notice, page_link_url
@@ -31,6 +32,30 @@ st.caption(
 )
 for warning in record.warnings:
     st.warning(warning, icon=":material/warning:")
+
+st.subheader("Last month against the plan")
+try:
+    last = last_month_against_plan(store, plan_of=lambda c: plan.record(store, c))
+except SopError as exc:  # the rest of the summary still shows
+    last = None
+    notice(f"Last month against the plan is unavailable: {exc}")
+if last is not None:
+    if last.ready:
+        tiles = st.columns(4)
+        for tile, measure in zip(
+            tiles, ("revenue", "gross_margin", "closing_cash", "shipped_units"), strict=True
+        ):
+            figure = last.figure(measure)
+            if figure is None:
+                continue
+            planned, actual, variance = figure
+            tile.metric(
+                f"{MEASURE_LABELS[measure]}, {month_label(last.month)}",
+                show_measure(measure, actual, cur),
+                delta(f"{show_measure(measure, variance, cur, signed=True)} vs plan"),
+                help=f"Plan {show_measure(measure, planned, cur)} (cycle {last.cycle}'s locked plan)",
+            )
+    st.caption(plain(last.sentence) + " · details on the Performance review page")
 
 st.subheader("What the meeting must decide")
 try:

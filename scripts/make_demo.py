@@ -70,6 +70,16 @@ COLUMNS = {
         "headcount_fte",
     ],
     "cash_items": ["month", "item", "amount"],
+    "financial_actuals": [
+        "month",
+        "revenue",
+        "gross_margin",
+        "operating_profit",
+        "closing_cash",
+        "receivables",
+        "payables",
+        "inventory_value",
+    ],
     "settings": ["key", "value"],
 }
 
@@ -357,9 +367,11 @@ def build(out_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
     tables["capacity"] = capacity
     tables["budget"] = _budget(tables, rng)
     tables["cash_items"], tables["settings"] = _cash_and_settings(tables)
+    history = _history(tables)
     tables = {name: tables[name] for name in COLUMNS}
     if out_dir is not None:
         write_tables(tables, out_dir)
+        write_history(history, Path(out_dir) / "history")
     return tables
 
 
@@ -517,6 +529,227 @@ def _cash_and_settings(tables) -> tuple[pd.DataFrame, pd.DataFrame]:
     settings["opening_cash"] = f"{opening:.0f}"
     frame = pd.DataFrame(list(settings.items()), columns=COLUMNS["settings"])
     return cash_items, frame
+
+
+# --------------------------------------------------------------------------------------
+# the last twelve months: what finance booked, and the three cycles locked before this one
+
+HISTORY_SEED = SEED + 1  # its own stream: the tables above stay byte-identical
+HISTORY_MONTHS = month_range("2025-11", 12)  # 2025-11 ... 2026-10: the financial actuals
+LOCKED_CYCLES = ["2026-08", "2026-09", "2026-10"]
+CEO = "Catherine Finch (CEO)"
+REALISED_PRICE = 0.975  # what customers paid against list: volume rebates and promotions
+DSO_DRIFT = {"2026-08": 58.0, "2026-09": 61.0, "2026-10": 63.0}  # a big customer pays later
+HISTORY_UTIL = 0.85  # staffing of each month's production load, before the current plan
+LOAN_REPAYMENT = -42000.0
+HISTORY_TAX = {"2026-01": -240000.0, "2026-04": -240000.0, "2026-07": -250000.0,
+               "2026-10": -250000.0}  # fmt: skip
+
+# The decisions taken in the earlier cycles, with the effect each should have had (a measure,
+# the figure, the month): judged against the financial actuals by the review (plan of record of
+# the cycle, expected, actual). cycle, decision, owner, due, status, answers, note, measure,
+# value, month.
+HISTORY_DECISIONS = [
+    (
+        "2026-08",
+        "Run down the summer valve stock: total inventory at or under £1.10m at the end of "
+        "September",
+        "Operations Director",
+        "2026-09-30",
+        "done",
+        "Valves & Fittings stock above its 45-day cover after the summer",
+        "Valve machining paused for a week in September",
+        "inventory_value",
+        1100000.0,
+        "2026-09",
+    ),
+    (
+        "2026-08",
+        "Credit-control drive: bring receivables down to 45 days of sales (£5.4m) by the end of "
+        "October",
+        "Finance Director",
+        "2026-10-31",
+        "done",
+        "Cash: the working-capital review of the integrated reconciliation",
+        "Weekly chase of the twenty largest accounts",
+        "receivables",
+        5400000.0,
+        "2026-10",
+    ),
+]
+VALVE_RUN_DOWN = ("2026-09", 0.8)  # the first decision delivered: valve stock at 80 % of cover
+
+
+def _history(tables: dict[str, pd.DataFrame]) -> dict:
+    """The twelve months before the plan as finance booked them, and what the team knew in each of
+    the three cycles locked before this one.
+
+    Adds to ``tables``: ``financial_actuals`` (2025-11 ... 2026-10), and the history months of
+    ``headcount``, ``capacity`` and ``cash_items`` (the crew each month's production needed, the
+    loan and tax paid). Returns the files of ``history/``: each locked cycle's ``settings`` and
+    ``inventory`` (the opening position then: October's closing figures are this plan's opening
+    ones), ``cycles`` (who locked each, when) and ``decisions`` (with their expected effects).
+
+    Revenue is the units shipped at list price times ``REALISED_PRICE`` (about 2.5 % of rebates);
+    receivables sit at about 52 days until a large customer starts paying later in August
+    (``DSO_DRIFT``: about 61 days over Aug–Oct 2026) while the plan still assumes 52.
+    """
+    rng = np.random.default_rng(HISTORY_SEED)
+    products = tables["products"].set_index("sku")
+    skus = products.index.tolist()
+    price = products["unit_price"].to_numpy(dtype=float)
+    mat = products["unit_material_cost"].to_numpy(dtype=float)
+    cost = mat + products["unit_variable_cost"].to_numpy(dtype=float)
+    cover = products["target_cover_days"].to_numpy(dtype=float)
+    act = tables["actuals"].pivot(index="month", columns="sku", values="units")[skus]
+    months = ["2025-10", *HISTORY_MONTHS]  # October 2025 opens the first month's cash flow
+    nov = _demand_plan(tables["forecasts"]).reindex(columns=skus).loc[PLAN_START].to_numpy()
+    units = {m: act.loc[m].to_numpy(dtype=float) for m in months}
+    units[PLAN_START] = nov
+
+    # stock at each month end: the cover target of the next month's shipments; October's is the
+    # inventory the plan starts with
+    on_hand = tables["inventory"].set_index("sku")["on_hand_units"].reindex(skus).to_numpy()
+    valves = (products["family"] == VALVES).to_numpy()
+    stock, planned_stock = {}, {}  # as it was; as the recruitment plan expected it
+    for m in months:
+        if m == ACTUAL_MONTHS[-1]:
+            stock[m] = planned_stock[m] = on_hand.astype(float)
+        else:
+            nxt = units[add_months(m, 1)]
+            planned_stock[m] = np.round(cover / DAYS * nxt * rng.normal(1.0, 0.03, len(skus)))
+            stock[m] = planned_stock[m]
+            if m == VALVE_RUN_DOWN[0]:
+                stock[m] = np.where(valves, np.round(stock[m] * VALVE_RUN_DOWN[1]), stock[m])
+    # production = shipments + the change in stock; the crew each month's load needs
+    res = tables["resources"].set_index("resource")
+    rnames = res.index.tolist()
+    hpu = (
+        tables["routings"]
+        .pivot_table(index="sku", columns="resource", values="hours_per_unit", aggfunc="sum")
+        .reindex(index=skus, columns=rnames)
+        .fillna(0.0)
+        .to_numpy()
+    )
+    hpf = res["hours_per_fte"].to_numpy(dtype=float)
+    cpf = res["cost_per_fte"].to_numpy(dtype=float)
+    hc_rows, cap_rows, labour = [], [], {}
+    for m in HISTORY_MONTHS:
+        produced = np.maximum(units[m] + planned_stock[m] - planned_stock[add_months(m, -1)], 0.0)
+        need = produced @ hpu / hpf
+        planned = np.ceil(need / HISTORY_UTIL * rng.uniform(1.0, 1.03, len(rnames)) * 2.0) / 2.0
+        avail = np.round(planned * hpf * 1.2 * _working_days([m])[0])
+        labour[m] = float(planned @ cpf)
+        for k, r in enumerate(rnames):
+            hc_rows.append((m, r, float(planned[k])))
+            cap_rows.append((m, r, float(avail[k])))
+    order = {r: k for k, r in enumerate(RESOURCES)}
+    for name, rows in (("headcount", hc_rows), ("capacity", cap_rows)):
+        past = pd.DataFrame(rows, columns=COLUMNS[name])
+        rank = past["resource"].map(order)
+        past = past.assign(_r=rank).sort_values(["month", "_r"], kind="stable").drop(columns="_r")
+        tables[name] = pd.concat([past, tables[name]], ignore_index=True)
+    items = [(m, "Loan repayment", LOAN_REPAYMENT) for m in HISTORY_MONTHS]
+    items += [(m, "Corporation tax instalment", a) for m, a in HISTORY_TAX.items()]
+    past_items = pd.DataFrame(items, columns=COLUMNS["cash_items"])
+    past_items = past_items.sort_values(["month", "item"], kind="stable")
+    tables["cash_items"] = pd.concat([past_items, tables["cash_items"]], ignore_index=True)
+
+    # what finance booked
+    settings = dict(zip(tables["settings"]["key"], tables["settings"]["value"], strict=True))
+    dpo = float(settings["dpo_days"])
+    fin = {}
+    for m in months:
+        dso = DSO_DRIFT.get(m, DSO + rng.normal(0.0, 0.8))
+        listed = float(units[m] @ price)
+        revenue = round(listed * rng.normal(REALISED_PRICE, 0.003))
+        row = dict(
+            revenue=float(revenue),
+            receivables=float(round(revenue * dso / DAYS, -3)),
+            payables=float(round(float(units[m] @ mat) * dpo / DAYS, -3)),
+            inventory_value=float(round(float(stock[m] @ cost))),
+        )
+        if m in labour:
+            cogs = float(units[m] @ cost) * rng.normal(1.0, 0.006)
+            row["gross_margin"] = float(round(revenue - cogs - labour[m]))
+            fixed = FIXED_COSTS * rng.normal(1.0, 0.015)
+            row["operating_profit"] = float(round(row["gross_margin"] - fixed))
+        fin[m] = row
+    closing = float(settings["opening_cash"])  # October's closing cash opens the plan
+    for m in reversed(HISTORY_MONTHS):
+        fin[m]["closing_cash"] = closing
+        before = fin[add_months(m, -1)]
+        items_m = sum(a for mm, _i, a in items if mm == m)
+        flow = (
+            fin[m]["operating_profit"]
+            - (fin[m]["receivables"] - before["receivables"])
+            - (fin[m]["inventory_value"] - before["inventory_value"])
+            + (fin[m]["payables"] - before["payables"])
+            + items_m
+        )
+        closing = round(closing - flow)
+    tables["financial_actuals"] = pd.DataFrame(
+        [{"month": m, **fin[m]} for m in HISTORY_MONTHS], columns=COLUMNS["financial_actuals"]
+    )
+
+    # each locked cycle as it stood: its opening position is the month before it
+    files: dict[str, pd.DataFrame] = {}
+    for cycle in LOCKED_CYCLES:
+        before = add_months(cycle, -1)
+        own = dict(settings)
+        own.update(
+            plan_start=cycle,
+            opening_cash=f"{fin[before]['closing_cash']:.0f}",
+            opening_receivables=f"{fin[before]['receivables']:.0f}",
+            opening_payables=f"{fin[before]['payables']:.0f}",
+        )
+        files[f"{cycle}/settings"] = pd.DataFrame(list(own.items()), columns=COLUMNS["settings"])
+        files[f"{cycle}/inventory"] = pd.DataFrame(
+            {"sku": skus, "on_hand_units": stock[before]}, columns=COLUMNS["inventory"]
+        )
+    files["cycles"] = pd.DataFrame(
+        [(c, CEO, f"{_last_friday(c)} 16:00:00") for c in LOCKED_CYCLES],
+        columns=["cycle", "locked_by", "locked_at"],
+    )
+    files["decisions"] = pd.DataFrame(
+        HISTORY_DECISIONS,
+        columns=[
+            "cycle",
+            "decision",
+            "owner",
+            "due",
+            "status",
+            "answers",
+            "note",
+            "expected_measure",
+            "expected_value",
+            "expected_month",
+        ],
+    )
+    return files
+
+
+def _last_friday(cycle: str) -> str:
+    """The executive meeting: the fourth Friday of the cycle month (docs/RHYTHM.md)."""
+    import datetime as dt
+
+    first = dt.date(int(cycle[:4]), int(cycle[5:7]), 1)
+    friday = first + dt.timedelta(days=(4 - first.weekday()) % 7)
+    return (friday + dt.timedelta(weeks=3)).isoformat()
+
+
+def write_history(files: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
+    """Write ``history/`` (each locked cycle's settings and inventory, cycles, decisions)."""
+    paths = []
+    for name, frame in files.items():
+        path = folder / f"{name}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [",".join(frame.columns)]
+        for row in frame.itertuples(index=False, name=None):
+            lines.append(",".join(_csv_cell(_fmt(v)) for v in row))
+        path.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
+        paths.append(path)
+    return paths
 
 
 # --------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from sop_core.plan.levers import parse_lever_key
 from sop_core.plan.sensitivity import sensitivity
 from sop_core.safetext import write_csv
 from sop_core.store.db import Store, resolve_db_path
+from sop_core.views.review import review
 
 __all__ = ["main", "build_parser"]
 
@@ -131,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--scenario", help="a saved scenario's name (default: the cycle's plan)")
     sp.add_argument("--out", required=True, help="FILE.pdf, FILE.pptx or FILE.xlsx")
 
+    sp = sub.add_parser("review", help="a locked cycle's plan against what happened, as CSV")
+    db(sp)
+    sp.add_argument("--cycle", required=True, help="a locked cycle (YYYY-MM)")
+    sp.add_argument("--out", required=True, help="CSV file to write")
+
     sp = sub.add_parser("cycle", help="open, lock or show the monthly S&OP cycle")
     db(sp)
     sp.add_argument("action", choices=("open", "lock", "status"))
@@ -166,6 +172,14 @@ def _set(sp) -> None:
         metavar="KEY[:QUALIFIER][@FROM[..TO]]=VALUE",
         help="a lever (repeat for more), e.g. headcount_change_fte:Press & Weld@2027-09=3",
     )
+
+
+def _parse_cycle(text: str) -> str:
+    """A ``--cycle`` argument as ``YYYY-MM``, or a one-line refusal."""
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise SopError(f'--cycle "{text}" {exc}') from None
 
 
 def _open_store(args, *, create: bool = False):
@@ -260,6 +274,14 @@ def _cmd_boardpack(args) -> str:
     return f"Board pack written to {out}"
 
 
+def _cmd_review(args) -> str:
+    with _open_store(args) as store:
+        frame = review(store, _parse_cycle(args.cycle))
+    _write_csv(frame, args.out)
+    months = frame["month"].nunique()
+    return f"Wrote {len(frame)} rows ({months} month(s) with actuals) of cycle {args.cycle} to {args.out}"
+
+
 def _cmd_cycle(args) -> str:
     with _open_store(args) as store:
         return cycle_command(store, args.action, user=_user(), override=args.override)
@@ -289,6 +311,7 @@ COMMANDS = {
     "goalseek": _cmd_goalseek,
     "sensitivity": _cmd_sensitivity,
     "boardpack": _cmd_boardpack,
+    "review": _cmd_review,
     "cycle": _cmd_cycle,
     "roles": _cmd_roles,
 }

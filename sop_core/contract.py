@@ -38,6 +38,8 @@ class Column:
     max: float | None = None
     choices: tuple[str, ...] | None = None
     help: str = ""
+    # a column the header must name whose cells may still be blank ("not known")
+    blank_ok: bool = False
 
     @property
     def sql_type(self) -> str:
@@ -70,8 +72,8 @@ class TableSpec:
         raise KeyError(name)
 
 
-def _n(name, lo=0.0, hi=None, required=True, help=""):
-    return Column(name, "number", required=required, min=lo, max=hi, help=help)
+def _n(name, lo=0.0, hi=None, required=True, help="", blank_ok=False):
+    return Column(name, "number", required=required, min=lo, max=hi, help=help, blank_ok=blank_ok)
 
 
 def _t(name, choices=None, help=""):
@@ -184,6 +186,22 @@ _TABLE_LIST = [
         key=("month", "item"),
         rows_required=False,
         description="Other cash flows (capex, loans); negative = out.",
+    ),
+    TableSpec(
+        "financial_actuals",
+        (
+            _m(),
+            _n("revenue", lo=-MAX_MONEY, hi=MAX_MONEY, blank_ok=True, help="blank = not known"),
+            _n("gross_margin", lo=-MAX_MONEY, hi=MAX_MONEY, required=False),
+            _n("operating_profit", lo=-MAX_MONEY, hi=MAX_MONEY, required=False),
+            _n("closing_cash", lo=-MAX_MONEY, hi=MAX_MONEY, required=False),
+            _n("receivables", hi=MAX_MONEY, required=False, help="needs the month's revenue"),
+            _n("payables", hi=MAX_MONEY, required=False),
+            _n("inventory_value", hi=MAX_MONEY, required=False),
+        ),
+        key=("month",),
+        rows_required=False,
+        description="What finance booked, month by month (blank = not known).",
     ),
     TableSpec(
         "settings",

@@ -70,10 +70,7 @@ def built(demo_store_file, tmp_path_factory):
     folder = tmp_path_factory.mktemp("boardpack")
     db = folder / "bp.duckdb"
     shutil.copy(demo_store_file, db)
-    with Store(db) as store:
-        lock_cycle(
-            store, "2026-10", user="Jane Smith (CEO)", override="the test locks without sign-offs"
-        )
+    with Store(db) as store:  # the demo's cycle 2026-10 is locked already
         save_scenario(
             store, CYCLE, "Price -3%", parse_levers(["price_change_pct=-3"]), author="CFO"
         )

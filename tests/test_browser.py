@@ -24,6 +24,7 @@ PAGES = {
     "Demand review": "Track record",
     "Supply review": "Utilisation by resource",
     "Finance": "Bridge from budget to plan",
+    "Performance review": "Is the plan getting more accurate?",
     "S&OP cycle": "cycle",
     "Assumptions": "Assumptions in force",
     "Decisions": "Open decisions",
@@ -130,6 +131,7 @@ def test_summary_shows_the_demo_figures(app_url, browser):
     assert "Harlow & Finch" in main
     assert "Revenue vs budget" in main and "£" in main
     assert "What the meeting must decide" in main and "open root causes" in main
+    assert "Last month against the plan" in main and "locked in cycle 2026-10" in main
     page.close()
 
 

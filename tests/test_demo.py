@@ -101,15 +101,17 @@ def test_company_size_and_calendar(tables):
     assert len(act) == 36 * len(products)
 
     horizon = md.month_range("2026-11", 18)
+    history = md.month_range("2025-11", 12)  # the months finance booked (financial_actuals)
     for name in ("capacity", "headcount"):
         grid = tables[name]
-        assert sorted(grid["month"].unique()) == horizon
-        assert len(grid) == 18 * len(res)
+        assert sorted(grid["month"].unique()) == history + horizon
+        assert len(grid) == 30 * len(res)
     budget = tables["budget"]
     assert sorted(budget["month"].unique()) == horizon
     assert len(budget) == 18 * products["family"].nunique()
     assert budget[["closing_inventory_value", "headcount_fte"]].notna().all().all()
-    assert set(tables["cash_items"]["month"]) <= set(horizon)
+    assert set(tables["cash_items"]["month"]) <= set(history + horizon)
+    assert sorted(tables["financial_actuals"]["month"]) == history
 
 
 def test_forecast_cycles(tables):
@@ -145,8 +147,12 @@ def test_margins_are_plausible(story):
 
 def test_regenerating_gives_identical_bytes(tmp_path):
     md.build(tmp_path)
-    written = sorted(p.name for p in tmp_path.glob("*.csv"))
-    assert written == sorted(p.name for p in DEMO.glob("*.csv"))
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.csv"))
+    shipped = sorted(
+        str(p.relative_to(DEMO)) for p in DEMO.rglob("*.csv") if p.parent.name != "meeting"
+    )
+    assert written == shipped
+    assert "history/2026-08/settings.csv" in written
     for name in written:
         assert (tmp_path / name).read_bytes() == (DEMO / name).read_bytes(), name
 
@@ -266,3 +272,124 @@ def test_real_engine_agrees_with_the_reference_check(engine_plan, story):
     assert (peak["fte_needed"] > peak["fte_planned"] * 1.05).all()
     others = res[res["resource"] != md.PRESS]
     assert others["utilisation"].between(0.6, 0.9).all()
+
+
+# --- the performance review: twelve months booked, three cycles locked ----------------------
+
+
+def _history(name: str) -> pd.DataFrame:
+    return pd.read_csv(DEMO / "history" / f"{name}.csv", dtype=str, keep_default_na=False)
+
+
+def test_financial_actuals_agree_with_the_units_shipped_and_the_plan_s_opening(tables):
+    fa = tables["financial_actuals"].set_index("month")
+    products = tables["products"].set_index("sku")
+    act = tables["actuals"]
+    listed = (
+        act.assign(value=act["units"] * act["sku"].map(products["unit_price"]))
+        .groupby("month")["value"]
+        .sum()
+    )
+    realised = fa["revenue"] / listed.reindex(fa.index)
+    assert realised.between(0.96, 0.99).all()  # revenue ≈ units × list price less rebates
+    settings = _settings(tables)
+    october = fa.loc["2026-10"]
+    assert october["closing_cash"] == float(settings["opening_cash"])  # October closes, Nov opens
+    assert october["payables"] == float(settings["opening_payables"])
+    cost = products["unit_material_cost"] + products["unit_variable_cost"]
+    on_hand = tables["inventory"].set_index("sku")["on_hand_units"]
+    assert october["inventory_value"] == pytest.approx((on_hand * cost).sum(), abs=1.0)
+    # DSO sits near the 52 days the plan assumes, then drifts to about 61 days over Aug-Oct
+    dso = 30 * fa["receivables"] / fa["revenue"]
+    assert dso.loc["2025-11":"2026-07"].between(49, 55).all()
+    drift = fa.loc["2026-08":"2026-10"]
+    measured = 30 * drift["receivables"].sum() / drift["revenue"].sum()
+    assert 60 <= measured <= 62 and float(settings["dso_days"]) == 52
+
+
+def test_each_locked_cycle_opens_on_the_month_before_it(tables):
+    fa = tables["financial_actuals"].set_index("month")
+    cycles = _history("cycles")
+    assert cycles["cycle"].tolist() == md.LOCKED_CYCLES == ["2026-08", "2026-09", "2026-10"]
+    for cycle in md.LOCKED_CYCLES:
+        own = pd.read_csv(DEMO / "history" / cycle / "settings.csv", dtype=str)
+        own = dict(zip(own["key"], own["value"], strict=True))
+        before = fa.loc[md.add_months(cycle, -1)]
+        assert own["plan_start"] == cycle
+        assert float(own["opening_cash"]) == before["closing_cash"]
+        assert float(own["opening_receivables"]) == before["receivables"]
+        assert own["dso_days"] == "52"
+
+
+@pytest.fixture(scope="module")
+def review_store(demo_store_file):
+    with Store(demo_store_file) as store:
+        yield store
+
+
+def test_three_earlier_cycles_are_locked_with_the_plan_each_had(review_store):
+    from sop_core.meeting.record import plan_of_record
+    from sop_core.views.review import locked_cycles
+
+    assert locked_cycles(review_store) == ["2026-08", "2026-09", "2026-10"]
+    for cycle in locked_cycles(review_store):
+        record = plan_of_record(review_store, cycle)
+        assert record.locked and record.locked_by == "Catherine Finch (CEO)"
+        assert record.model.months[0] == cycle and len(record.model.months) == 18
+        assert not record.warnings  # recomputing gives the figures stored at the lock
+        # what was known then: no actual of the cycle's own month or later
+        assert record.model.data.actuals["month"].max() < cycle
+        assert record.model.data.financial_actuals["month"].max() < cycle
+
+
+def test_the_review_shows_last_month_and_the_history(review_store):
+    from sop_core.views.review import last_month_against_plan, review, review_history
+
+    last = last_month_against_plan(review_store)
+    assert (last.month, last.cycle) == ("2026-10", "2026-10")
+    revenue = last.figure("revenue")
+    assert revenue[2] < 0  # below plan: customers paid about 2.5 % under list
+    frame = review(review_store, "2026-08")
+    assert sorted(frame["month"].unique()) == ["2026-08", "2026-09", "2026-10"]
+    history = review_history(review_store)
+    assert sorted(set(zip(history["cycle"], history["lag"], strict=True))) == [
+        ("2026-08", 1),
+        ("2026-08", 2),
+        ("2026-08", 3),
+        ("2026-09", 1),
+        ("2026-09", 2),
+        ("2026-10", 1),
+    ]
+
+
+def test_one_assumption_drifted_dso_and_it_is_a_disagreement(review_store, engine_plan):
+    from sop_core.meeting.record import plan_of_record
+    from sop_core.views.review import assumption_tests_for
+
+    tests = assumption_tests_for(review_store, plan_of_record(review_store))
+    flagged = tests[tests["flagged"]]
+    assert flagged["key"].tolist() == ["dso_days"]
+    dso = flagged.iloc[0]
+    assert dso["assumed"] == 52 and 60 <= dso["measured"] <= 62
+    assert dso["owner"] == "Credit Controller"  # the register's owner of the linked assumption
+    assert "assumed 52 days; measured 61 days over Aug 2026–Oct 2026" in dso["text"]
+    dis = engine_plan.disagreements
+    drift = dis[dis["type"] == "assumption_drift"]
+    assert drift["entity"].tolist() == ["Customer payment terms (DSO)"]
+    assert drift["owner"].tolist() == ["Credit Controller"]
+    assert drift["money_at_stake"].iloc[0] == pytest.approx(dso["money_at_stake"])
+
+
+def test_one_decision_delivered_and_one_did_not(review_store):
+    from sop_core.views.review import decision_outcomes
+
+    outcomes = decision_outcomes(review_store).set_index("measure")
+    assert outcomes["taken_in"].tolist() == ["2026-08", "2026-08"]
+    stock = outcomes.loc["inventory_value"]
+    assert stock["verdict"] == "delivered" and stock["actual"] <= stock["expected"] < stock["plan"]
+    credit = outcomes.loc["receivables"]
+    assert credit["verdict"] == "not" and credit["actual"] > credit["plan"] > credit["expected"]
+    # judged when the demo was built, and audited
+    assert outcomes["judged_at"].notna().all()
+    judged = review_store.query("SELECT count(*) AS n FROM audit_log WHERE action = 'judge'")
+    assert int(judged["n"].iloc[0]) == 2

@@ -81,7 +81,10 @@ def test_summary_figures_equal_the_engine(demo_db):
 def test_summary_opens_with_the_root_causes_the_meeting_must_decide(demo_db):
     at = _app()
     _, result = _engine(demo_db)
-    assert at.subheader[0].value == "What the meeting must decide"
+    assert [h.value for h in at.subheader[:2]] == [
+        "Last month against the plan",
+        "What the meeting must decide",
+    ]
     table = _table(at, "root cause", "owner", "at stake")
     causes = result.root_causes.head(len(table))
     assert list(table["root cause"]) == list(causes["title"])

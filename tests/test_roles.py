@@ -23,6 +23,7 @@ EXPECTED: dict[str, set[str]] = {
     "import:supply_limits": {OP, A},
     "import:budget": {F, A},
     "import:cash_items": {F, A},
+    "import:financial_actuals": {F, A},
     "import:settings": {F, A},
     "consensus:set": {S, M, A},
     "assumption:edit": {S, M, OP, F, E, A},

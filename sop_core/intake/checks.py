@@ -104,7 +104,7 @@ def _number_reason(value: str) -> str:
 
 def _check_number(col: Column, s: pd.Series, check: _CellCheck) -> pd.Series:
     empty = (s == "").to_numpy()
-    if col.required:
+    if col.required and not col.blank_ok:
         check.report(col.name, empty, s, "is empty (a number is required)")
     nums = pd.to_numeric(s.where(~empty), errors="coerce").astype("float64")
     values = nums.to_numpy()
@@ -222,7 +222,29 @@ def _check_source(source: Source, problems: Problems) -> _Checked | None:
         _check_keys(source, spec, frame, problems)
     if spec.name == "settings" and complete and "value" in positions:
         frame = _check_settings(source, frame, problems)
+    if spec.name == "financial_actuals" and {"revenue", "receivables"} <= set(positions):
+        _check_receivables(source, frame, problems)
     return _Checked(source, frame, complete)
+
+
+def _check_receivables(source: Source, frame: pd.DataFrame, problems: Problems) -> None:
+    """A month's receivables need its revenue: DSO is measured from both (docs/METHOD.md §11).
+
+    A revenue cell already reported as bad (not a number, out of bounds) is not reported again.
+    """
+    origin = source.origin
+    bad_rows = problems.rows(origin, "revenue")
+    orphan = frame["revenue"].isna() & frame["receivables"].notna()
+    for row, value in zip(frame.loc[orphan, "_row"], frame.loc[orphan, "receivables"], strict=True):
+        if int(row) in bad_rows:
+            continue
+        problems.add(
+            origin,
+            f"{origin} row {int(row)}, column revenue: is empty while receivables is {value:,.0f}: "
+            "receivables need the month's revenue (DSO is measured from both); give the revenue "
+            "or leave receivables blank",
+            int(row),
+        )
 
 
 def _check_keys(source: Source, spec: TableSpec, frame: pd.DataFrame, problems: Problems) -> None:

@@ -40,6 +40,11 @@ class Problems:
             self._kept.setdefault(origin, [])
             self._unlisted[origin] = self._unlisted.get(origin, 0) + count
 
+    def rows(self, origin: str, column: str) -> set[int]:
+        """The rows of ``origin`` with a listed problem in ``column``."""
+        tag = f", column {column}:"
+        return {row for row, text in self._kept.get(origin, ()) if row > 0 and tag in text}
+
     def has(self, origin: str) -> bool:
         return bool(self._kept.get(origin)) or origin in self._unlisted
 

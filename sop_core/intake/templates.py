@@ -25,6 +25,7 @@ EXAMPLE_ROWS: dict[str, list[list[object]]] = {
     "supply_limits": [["2026-01", "SKU-001", 500]],
     "budget": [["2026-01", "Widgets", 3250.0, 1200.0, 5000.0, 2]],
     "cash_items": [["2026-03", "Capex: new mould", -15000.0]],
+    "financial_actuals": [["2025-12", 3100.0, 1150.0, 300.0, 52000.0, 5400.0, 1300.0, 4200.0]],
     "settings": [["currency", "GBP"]],
 }
 
@@ -55,6 +56,8 @@ def _rule(spec: TableSpec, col: Column) -> str:
         parts.append("key: " + " + ".join(spec.key) + " unique")
     if col.name in spec.references:
         parts.append(f"must exist in {spec.references[col.name]}")
+    if col.blank_ok:
+        parts.append("a cell may be blank (not known)")
     if col.help and col.help != "YYYY-MM":
         parts.append(col.help)
     return "; ".join(parts)

@@ -11,7 +11,7 @@ from sop_core import fmt
 from sop_core.errors import SopError
 from sop_core.fmt import money
 from sop_core.meeting.record import capture_version
-from sop_core.meeting.versions import save_version
+from sop_core.meeting.versions import PlanVersion, save_version
 from sop_core.months import add_months, parse_month
 from sop_core.store.concurrency import guarded_update
 from sop_core.store.lock import (
@@ -38,6 +38,7 @@ __all__ = [
     "reopen_step",
     "MIN_REASON",
     "lock_cycle",
+    "lock_version",
     "open_next_cycle",
     "rhythm_line",
     "status_text",
@@ -83,11 +84,13 @@ FROM cycle_steps WHERE cycle = ? ORDER BY position
 """
 SQL_STEP = "SELECT * FROM cycle_steps WHERE cycle = ? AND step = ?"
 SQL_LOCK_CYCLE = """
-UPDATE cycles SET status = 'locked', locked_at = current_timestamp, locked_by = ? WHERE cycle = ?
+UPDATE cycles SET status = 'locked', locked_at = coalesce(?, current_timestamp), locked_by = ?
+WHERE cycle = ?
 """
 SQL_SIGN_EXECUTIVE = """
-UPDATE cycle_steps SET status = 'signed off', signed_by = ?, signed_at = current_timestamp,
-    updated_by = ?, updated_at = current_timestamp, version = version + 1
+UPDATE cycle_steps SET status = 'signed off', signed_by = ?,
+    signed_at = coalesce(?, current_timestamp), updated_by = ?, updated_at = current_timestamp,
+    version = version + 1
 WHERE cycle = ? AND step = 'executive'
 """
 SQL_COPY_FORECASTS = """
@@ -112,9 +115,11 @@ FROM scenarios WHERE cycle = ? ORDER BY id
 """
 SQL_COPY_OPEN_DECISIONS = """
 INSERT INTO decisions (cycle, decision, owner, due, status, answers, created_at, created_by,
-    origin_cycle, note, updated_at, updated_by)
+    origin_cycle, note, updated_at, updated_by, origin_id, expected_measure, expected_value,
+    expected_month, expected_scenario)
 SELECT ?, decision, owner, due, status, answers, created_at, created_by,
-    coalesce(origin_cycle, cycle), note, updated_at, updated_by
+    coalesce(origin_cycle, cycle), note, updated_at, updated_by, coalesce(origin_id, id),
+    expected_measure, expected_value, expected_month, expected_scenario
 FROM decisions WHERE cycle = ? AND status NOT IN ('done', 'dropped') ORDER BY id
 """
 SQL_PLAN_START = "SELECT value FROM settings WHERE key = 'plan_start'"
@@ -303,10 +308,12 @@ def sign_off(
     user: str,
     expected_version: int | None = None,
     today: _dt.date | None = None,
+    at: _dt.datetime | None = None,
 ) -> str:
     """Sign a step off (who, when); the executive step's sign-off is the lock of the plan.
 
     Steps may be signed off out of order; the message says which earlier ones are still open.
+    ``at`` is when it was signed (default now; the demo's earlier cycles give their meeting days).
 
     Returns:
         A one-line confirmation for the person.
@@ -335,7 +342,7 @@ def sign_off(
             "cycle_steps",
             (cycle, step),
             version,
-            {"status": SIGNED_OFF, "signed_by": user, "signed_at": _now()},
+            {"status": SIGNED_OFF, "signed_by": user, "signed_at": at or _now()},
             user=user,
         )
         store.audit(
@@ -403,6 +410,23 @@ def lock_cycle(
             )
         note = f"Locked with {', '.join(earlier)} not signed off: {reason}"
     version = capture_version(store, cycle, lock_note=note)  # slow: outside the write lock
+    return lock_version(store, version, user=user)
+
+
+def lock_version(
+    store, version: PlanVersion, *, user: str, at: _dt.datetime | None = None, detail: str = ""
+) -> str:
+    """Keep ``version`` as its cycle's locked plan, sign the executive step off and lock the cycle.
+
+    ``lock_cycle`` calls it with the open cycle's plan of record; the demo calls it with the plan
+    each earlier cycle had (built from what was known then, ``bootstrap.load_history``), ``at``
+    the day of that meeting. ``detail`` is added to the audit row.
+
+    Raises:
+        CycleLocked: the cycle is already locked.
+    """
+    cycle = version.cycle
+    ensure_cycle(store, cycle, user=user)
     totals = version.totals
     currency = version.settings.currency
     figures = (
@@ -410,16 +434,19 @@ def lock_cycle(
         f"{money(totals['gross_margin'], currency)}, closing cash "
         f"{money(totals['closing_cash'], currency)}"
     )
+    note = version.lock_note
     with store.transaction() as cur:
         ensure_unlocked_in(cur, cycle)
-        save_version(cur, version, user=user)
-        cur.execute(SQL_LOCK_CYCLE, [user, cycle])
-        cur.execute(SQL_SIGN_EXECUTIVE, [user, user, cycle])
-        detail = f"plan: {version.plan_label}; {figures}"
+        save_version(cur, version, user=user, locked_at=at)
+        cur.execute(SQL_LOCK_CYCLE, [at, user, cycle])
+        cur.execute(SQL_SIGN_EXECUTIVE, [user, at, user, cycle])
+        audit = f"plan: {version.plan_label}; {figures}"
         if note:
-            detail += f"; {note}"
+            audit += f"; {note}"
+        if detail:
+            audit += f"; {detail}"
         store.audit(cur, user, "sign off", "cycle step", f"{cycle}/executive", None, SIGNED_OFF)
-        store.audit(cur, user, "lock", "cycle", cycle, "open", "locked", detail)
+        store.audit(cur, user, "lock", "cycle", cycle, "open", "locked", audit)
     said = f" {note}." if note else ""
     return (
         f"Cycle {cycle} locked by {user}: {version.plan_label}, "

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as _dt
+import math
 
 import pandas as pd
 
 from sop_core.errors import ConflictError, SopError
+from sop_core.months import parse_month
 from sop_core.store.concurrency import guarded_update, show_value
 from sop_core.store.lock import ensure_unlocked_in
 
 __all__ = [
     "STATUSES",
     "OPEN_STATUSES",
+    "OUTCOME_MEASURES",
+    "EXPECTED_FIELDS",
     "EDITABLE_FIELDS",
     "DECISION_COLUMNS",
     "add_decision",
@@ -23,11 +27,25 @@ __all__ = [
     "open_decisions",
     "answer_options",
     "parse_due",
+    "expected_text",
 ]
 
 STATUSES = ("open", "in progress", "done", "dropped")
 OPEN_STATUSES = ("open", "in progress")
-EDITABLE_FIELDS = ("decision", "owner", "due", "status", "answers", "note")
+# The measures a decision's expected effect may name: each has a plan figure and an actual one
+# (docs/METHOD.md §11): key -> (label, unit).
+OUTCOME_MEASURES: dict[str, tuple[str, str]] = {
+    "shipped_units": ("Shipped units", "units"),
+    "revenue": ("Revenue", "money"),
+    "gross_margin": ("Gross margin", "money"),
+    "operating_profit": ("Operating profit", "money"),
+    "closing_cash": ("Closing cash", "money"),
+    "receivables": ("Receivables", "money"),
+    "payables": ("Payables", "money"),
+    "inventory_value": ("Inventory value", "money"),
+}
+EXPECTED_FIELDS = ("expected_measure", "expected_value", "expected_month", "expected_scenario")
+EDITABLE_FIELDS = ("decision", "owner", "due", "status", "answers", "note", *EXPECTED_FIELDS)
 DECISION_COLUMNS = [
     "id",
     "decision",
@@ -42,19 +60,26 @@ DECISION_COLUMNS = [
     "updated_at",
     "updated_by",
     "version",
+    "expected_measure",
+    "expected_value",
+    "expected_month",
+    "expected_scenario",
+    "decision_key",
     "overdue",
 ]
 
 SQL_LIST = """
 SELECT id, decision, owner, due, status, answers, note, coalesce(origin_cycle, cycle) AS taken_in,
-    created_at, created_by, updated_at, updated_by, version
+    created_at, created_by, updated_at, updated_by, version, expected_measure, expected_value,
+    expected_month, expected_scenario, coalesce(origin_id, id) AS decision_key
 FROM decisions WHERE cycle = ? ORDER BY id
 """
 SQL_ONE = "SELECT * FROM decisions WHERE id = ?"
 SQL_INSERT = """
 INSERT INTO decisions (cycle, decision, owner, due, status, answers, note, created_by,
-    origin_cycle, updated_at, updated_by)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?) RETURNING id
+    origin_cycle, updated_at, updated_by, expected_measure, expected_value, expected_month,
+    expected_scenario)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?, ?, ?, ?, ?) RETURNING id
 """
 SQL_DELETE = "DELETE FROM decisions WHERE id = ? AND version = ? RETURNING id"
 SQL_SCENARIOS = "SELECT name FROM scenarios WHERE cycle = ? ORDER BY promoted DESC, name"
@@ -75,9 +100,71 @@ def parse_due(value: object) -> str:
         raise SopError(f'Due date "{text}" is not a date (expected YYYY-MM-DD).') from None
 
 
+def _blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _expected(changes: dict) -> dict:
+    """The expected-effect fields of ``changes``, checked: a measure, a number and a month
+    together (a scenario's name optional), or all blank (no expected effect)."""
+    fields = {k: changes[k] for k in EXPECTED_FIELDS if k in changes}
+    if not fields:
+        return {}
+    measure, value, month = (
+        fields.get("expected_measure"),
+        fields.get("expected_value"),
+        fields.get("expected_month"),
+    )
+    scenario = fields.get("expected_scenario")
+    if all(_blank(fields.get(k)) for k in EXPECTED_FIELDS):
+        return dict.fromkeys(EXPECTED_FIELDS)
+    if _blank(measure) or str(measure) not in OUTCOME_MEASURES:
+        raise SopError(
+            f'Expected effect: measure "{"" if measure is None else measure}" is not one of '
+            f"{', '.join(OUTCOME_MEASURES)}."
+        )
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SopError(
+            f'Expected effect: value "{"" if value is None else value}" is not a number '
+            "(the figure the decision should reach, e.g. 4200000)."
+        ) from None
+    if not math.isfinite(number):
+        raise SopError("Expected effect: the value is not a finite number.")
+    try:
+        month = parse_month(month)
+    except ValueError as exc:
+        raise SopError(
+            f'Expected effect: month "{"" if month is None else month}" {exc}.'
+        ) from None
+    return {
+        "expected_measure": str(measure),
+        "expected_value": number,
+        "expected_month": month,
+        "expected_scenario": None if _blank(scenario) else str(scenario).strip(),
+    }
+
+
+def expected_text(measure: object, value: object, month: object, scenario: object = None) -> str:
+    """An expected effect as a sentence: 'Receivables 5,600,000 in 2026-10 (scenario “DSO 45”)';
+    empty when there is none."""
+    if _blank(measure):
+        return ""
+    label = OUTCOME_MEASURES.get(str(measure), (str(measure),))[0]
+    text = f"{label} {float(value):,.0f} in {month}"
+    return text + (f" (scenario “{scenario}”)" if not _blank(scenario) else "")
+
+
 def _clean(changes: dict) -> dict:
-    out = {}
+    out = _expected(changes)
     for key, value in changes.items():
+        if key in EXPECTED_FIELDS:
+            continue
         if key == "due":
             out[key] = parse_due(value)
         elif key == "status":
@@ -104,18 +191,26 @@ def add_decision(
     answers: str = "",
     status: str = "open",
     note: str = "",
+    expected_measure: str | None = None,
+    expected_value: float | None = None,
+    expected_month: str | None = None,
+    expected_scenario: str | None = None,
 ) -> int:
     """Log a decision in the cycle (normally taken in its executive meeting).
 
     Args:
         answers: what it answers: a disagreement or a scenario (see ``answer_options``).
+        expected_measure, expected_value, expected_month: the effect it should have (one of
+            ``OUTCOME_MEASURES`` reaching the value in that month), judged against the actuals
+            once they cover the month (``views.review.decision_outcomes``); all three or none.
+        expected_scenario: the scenario the expected value was read from, if any.
 
     Returns:
         Its id.
 
     Raises:
         CycleLocked: the cycle is locked.
-        SopError: no text, owner or due date.
+        SopError: no text, owner or due date, or half an expected effect.
     """
 
     row = _clean(
@@ -126,8 +221,13 @@ def add_decision(
             "status": status,
             "answers": answers,
             "note": note,
+            "expected_measure": expected_measure,
+            "expected_value": expected_value,
+            "expected_month": expected_month,
+            "expected_scenario": expected_scenario,
         }
     )
+    expected = {k: row.get(k) for k in EXPECTED_FIELDS}
     with store.transaction() as cur:
         ensure_unlocked_in(cur, cycle)
         new_id = cur.execute(
@@ -143,8 +243,10 @@ def add_decision(
                 user,
                 cycle,
                 user,
+                *(expected[k] for k in EXPECTED_FIELDS),
             ],
         ).fetchone()[0]
+        effect = expected_text(*(expected[k] for k in EXPECTED_FIELDS))
         store.audit(
             cur,
             user,
@@ -154,7 +256,8 @@ def add_decision(
             None,
             row["decision"],
             f"owner {row['owner']}, due {row['due']}"
-            + (f", answers {row['answers']}" if row["answers"] else ""),
+            + (f", answers {row['answers']}" if row["answers"] else "")
+            + (f", expected: {effect}" if effect else ""),
         )
     return int(new_id)
 
@@ -191,10 +294,12 @@ def update_decision(
         raise SopError(
             f"{', '.join(bad)} cannot be edited (editable: {', '.join(EDITABLE_FIELDS)})."
         )
-    clean = _clean(changes)
     row = get_decision(store, decision_id)
     if row is None:
         raise SopError(f"Decision {decision_id} no longer exists (someone deleted it).")
+    if any(k in changes for k in EXPECTED_FIELDS):  # an effect is checked as a whole
+        changes = {**{k: row.get(k) for k in EXPECTED_FIELDS}, **changes}
+    clean = _clean(changes)
     with store.transaction() as cur:
         ensure_unlocked_in(cur, row["cycle"])
         old = guarded_update(

@@ -40,6 +40,7 @@ __all__ = [
     "plan_of_record",
     "model_of_record",
     "capture_version",
+    "version_from_data",
     "plan_for_store",
 ]
 
@@ -213,17 +214,42 @@ def capture_version(store, cycle: str, *, lock_note: str | None = None) -> PlanV
     data = _live_data(store, cycle)
     bias = bias_verdicts(data)
     record = plan_of_record(store, cycle, model=prepare(data, bias=bias))
+    return version_from_data(
+        data,
+        bias=bias,
+        levers=record.levers,
+        scenario_name=record.scenario,
+        result=record.result,
+        lock_note=lock_note,
+    )
+
+
+def version_from_data(
+    data: PlanData,
+    *,
+    bias: pd.DataFrame | None,
+    levers: Levers | None = None,
+    scenario_name: str | None = None,
+    result: PlanResult | None = None,
+    lock_note: str | None = None,
+) -> PlanVersion:
+    """A plan version of ``data`` (its cycle's forecasts only) under ``levers``: what a lock keeps.
+
+    ``result`` is the plan if already computed on these inputs (else it is computed here).
+    """
+    levers = dict(levers or {})
+    if result is None:
+        result = compute(prepare(data, bias=bias), levers)
     tables = dict(data.tables)
     forecasts = tables["forecasts"]
-    tables["forecasts"] = forecasts[forecasts["cycle"] == cycle].reset_index(drop=True)
-    result = record.result
+    tables["forecasts"] = forecasts[forecasts["cycle"] == data.cycle].reset_index(drop=True)
     return PlanVersion(
-        cycle=cycle,
+        cycle=data.cycle,
         months=tuple(data.months),
         tables=tables,
         baseline=data.baseline.reindex(columns=BASELINE_COLUMNS).reset_index(drop=True),
-        scenario_name=record.scenario,
-        levers=record.levers,
+        scenario_name=scenario_name,
+        levers=levers,
         results={
             "company": result.company.reset_index(drop=True),
             "family": result.family.reset_index(drop=True),
@@ -232,6 +258,7 @@ def capture_version(store, cycle: str, *, lock_note: str | None = None) -> PlanV
         bias=bias if bias is not None else pd.DataFrame(columns=BIAS_COLUMNS),
         consensus_choices=data.consensus_choices.reset_index(drop=True),
         lock_note=lock_note,
+        linked=data.linked.reset_index(drop=True),
     )
 
 

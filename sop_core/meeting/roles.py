@@ -48,7 +48,7 @@ ROLE_LABELS: dict[str, str] = {
     "sales": "sales: forecasts and consensus",
     "marketing": "marketing: forecasts and consensus",
     "operations": "operations: capacity, headcount, supplier limits, master data",
-    "finance": "finance: budget, settings, cash items, prices and costs",
+    "finance": "finance: budget, settings, cash items, financial actuals, prices and costs",
     "executive": "executive: sign-offs, the lock, promoting scenarios, decisions",
     VIEWER: "viewer: reads every page, changes nothing",
     ADMIN: "admin: everything, and who has which role",
@@ -72,6 +72,7 @@ IMPORT_OWNERS: dict[str, frozenset[str]] = {
     "supply_limits": frozenset({"operations"}),
     "budget": frozenset({"finance"}),
     "cash_items": frozenset({"finance"}),
+    "financial_actuals": frozenset({"finance"}),
     "settings": frozenset({"finance"}),
 }
 assert set(IMPORT_OWNERS) == set(TABLE_ORDER), "every contract table needs its owners"

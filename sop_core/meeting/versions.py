@@ -17,7 +17,7 @@ import pandas as pd
 from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.plan.levers import Levers, describe_levers, levers_from_json, levers_to_json
 from sop_core.settings import Settings, settings_from_frame
-from sop_core.store.plandata import CHOICE_COLUMNS, PlanData
+from sop_core.store.plandata import CHOICE_COLUMNS, LINKED_COLUMNS, PlanData
 
 __all__ = [
     "PlanVersion",
@@ -35,8 +35,9 @@ BASELINE_COLUMNS = ["sku", "month", "units"]
 BIAS_COLUMNS = ["source", "family", "verdict"]
 
 SQL_INSERT_VERSION = """
-INSERT INTO plan_versions (cycle, locked_by, scenario_name, levers, months, summary, lock_note)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO plan_versions (cycle, locked_at, locked_by, scenario_name, levers, months, summary,
+    lock_note)
+VALUES (?, coalesce(?, current_timestamp), ?, ?, ?, ?, ?, ?)
 """
 SQL_INSERT_FRAME = """
 INSERT INTO plan_version_frames (cycle, kind, name, n_rows, data) VALUES (?, ?, ?, ?, ?)
@@ -77,6 +78,9 @@ class PlanVersion:
         default_factory=lambda: pd.DataFrame(columns=CHOICE_COLUMNS)
     )
     lock_note: str | None = None
+    # the register's rows linked to a setting or lever at the lock (their names and owners; the
+    # values are already in the settings and levers above)
+    linked: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LINKED_COLUMNS))
 
     @property
     def settings(self) -> Settings:
@@ -104,6 +108,7 @@ class PlanVersion:
             months=list(months if months is not None else self.months),
             baseline=self.baseline,
             consensus_choices=self.consensus_choices,
+            linked=self.linked,
         )
 
 
@@ -131,13 +136,15 @@ def _from_parquet(data: bytes) -> pd.DataFrame:
     return pd.read_parquet(io.BytesIO(bytes(data)))
 
 
-def save_version(cur, version: PlanVersion, *, user: str) -> None:
-    """Store a captured version as the cycle's locked plan (on the caller's transaction)."""
+def save_version(cur, version: PlanVersion, *, user: str, locked_at: object = None) -> None:
+    """Store a captured version as the cycle's locked plan (on the caller's transaction);
+    ``locked_at`` defaults to now."""
     summary = {**version.totals, "scenario": version.scenario_name}
     cur.execute(
         SQL_INSERT_VERSION,
         [
             version.cycle,
+            locked_at,
             user,
             version.scenario_name,
             levers_to_json(version.levers),
@@ -150,6 +157,7 @@ def save_version(cur, version: PlanVersion, *, user: str) -> None:
     frames.append(("input", "baseline", version.baseline))
     frames.append(("input", "bias", version.bias))
     frames.append(("input", "consensus_choices", version.consensus_choices))
+    frames.append(("input", "linked", version.linked))
     frames += [("result", name, version.results[name]) for name in RESULT_FRAMES]
     for kind, name, frame in frames:
         cur.execute(SQL_INSERT_FRAME, [version.cycle, kind, name, len(frame), _to_parquet(frame)])
@@ -186,6 +194,7 @@ def load_version(store, cycle: str) -> PlanVersion | None:
         bias=inputs.get("bias", pd.DataFrame(columns=BIAS_COLUMNS)),
         consensus_choices=inputs.get("consensus_choices", pd.DataFrame(columns=CHOICE_COLUMNS)),
         lock_note=note if isinstance(note, str) else None,
+        linked=inputs.get("linked", pd.DataFrame(columns=LINKED_COLUMNS)),
     )
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from sop_core import fmt
 from sop_core.months import month_diff, month_label, span_label
+from sop_core.plan.assumption_check import flagged_tests
 from sop_core.plan.finance import Finance
 from sop_core.plan.model import Model
 from sop_core.plan.supply import SupplyPlan
@@ -108,6 +109,8 @@ DISAGREEMENT_TYPES: dict[str, tuple[str, str]] = {
     "inventory_vs_budget": ("Finance", RECONCILIATION),
     "forecast_inflated": ("Sales", DEMAND_REVIEW),  # owner: the source, Sales or Marketing
     "forecast_sandbagged": ("Sales", DEMAND_REVIEW),
+    # owner: the assumption's owner in the register (Finance for DSO by default)
+    "assumption_drift": ("Finance", RECONCILIATION),
     "capacity_warning": ("Operations", SUPPLY_REVIEW),
 }
 _TYPE_RANK = {kind: i for i, kind in enumerate(DISAGREEMENT_TYPES)}
@@ -131,6 +134,7 @@ CAUSES: dict[str, tuple[str, str, str]] = {
     "budget_margin": ("margin gap to budget beyond the revenue gap", "Finance", RECONCILIATION),
     "budget_inventory": ("inventory value gap at the worst month", "Finance", RECONCILIATION),
     "cash": ("cash short of the minimum at the lowest", "Finance", RECONCILIATION),
+    "assumption": ("what the plan moves if the measured value held", "Finance", RECONCILIATION),
 }
 
 
@@ -142,6 +146,8 @@ class PlanFigures(Protocol):
     demand: np.ndarray  # (M, S) after the volume lever
     unit_price: np.ndarray  # (M, S) the scenario's prices, month by month
     planned_fte: np.ndarray  # (M, R) after levers
+    target_cover_days: np.ndarray  # (S,) after levers
+    dso_days: float
 
     @property
     def family_arrays(self) -> dict[str, np.ndarray]: ...
@@ -613,6 +619,39 @@ def _find(model: Model, result: PlanFigures, settings: Settings, rows: _Rows | T
             cause="cash",
         )
 
+    # An assumption the actuals contradict beyond its tolerance (plan.assumption_check), in the
+    # plan's first month: priced at what the plan would move if the measured value held.
+    _assumption_rules(model, result, rows)
+
+
+def _assumption_rules(model: Model, result: PlanFigures, rows: _Rows | Totals) -> None:
+    tests = flagged_tests(model, result)
+    if not tests:
+        return
+    n_months = len(model.months)
+    mask = np.zeros((n_months, len(tests)), dtype=bool)
+    mask[0, :] = True
+
+    def grid(column: str, dtype=object) -> np.ndarray:
+        return np.tile(np.asarray([t[column] for t in tests], dtype=dtype), (n_months, 1))
+
+    spans = [f"Measured {span_label(t['first_month'], t['last_month'])}" for t in tests]
+    rows.add(
+        "assumption_drift",
+        mask,
+        np.asarray([t["assumption"] for t in tests], dtype=object),
+        by="company",
+        story_a=np.tile(np.asarray(spans, dtype=object), (n_months, 1)),
+        figure_a=grid("measured", float),
+        story_b="Assumed in the plan",
+        figure_b=grid("assumed", float),
+        gap=grid("gap", float),
+        unit=grid("unit"),
+        money_at_stake=grid("money_at_stake", float),
+        owner=grid("owner"),
+        cause="assumption",
+    )
+
 
 def _bias_rules(
     model: Model, result: PlanFigures, tol: float, families: np.ndarray, rows: _Rows | Totals
@@ -728,6 +767,8 @@ def root_causes(dis: pd.DataFrame, currency: str = "GBP") -> pd.DataFrame:
         if kind == "bias":
             owner = str(group["owner"].iloc[0])
             entity = entity.partition("|")[2]
+        if kind == "assumption":  # the assumption's owner in the register
+            owner = str(group["owner"].iloc[0])
         worst = max(group["severity"], key=lambda s: _SEVERITY_RANK.get(s, 0))
         last = group.iloc[-1]
         out.append(
@@ -820,4 +861,13 @@ def _title(
     if kind == "cash":
         worst = group.loc[group["money_at_stake"].idxmax()]
         return f"Cash below the minimum {span}: {amount} short at the lowest ({month_label(worst['month'])})"
+    if kind == "assumption":
+        row = group.iloc[0]
+        unit = str(row["unit"])
+        shown = (lambda v: f"{v:,.0f} days") if unit == "days" else (lambda v: f"{v:.1f} %")
+        measured = str(row["story_a"]).removeprefix("Measured ")
+        return (
+            f"{entity}: assumed {shown(row['figure_b'])}, measured {shown(row['figure_a'])} over "
+            f"{measured}: {amount} the plan would move if the measured value held"
+        )
     return f"{kind} {entity} {span}: {amount}"

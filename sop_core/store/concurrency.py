@@ -48,7 +48,20 @@ EDITABLE: dict[str, EditableTable] = {
     ),
     "decisions": EditableTable(
         key=("id",),
-        columns=frozenset({"decision", "owner", "due", "status", "answers", "note"}),
+        columns=frozenset(
+            {
+                "decision",
+                "owner",
+                "due",
+                "status",
+                "answers",
+                "note",
+                "expected_measure",
+                "expected_value",
+                "expected_month",
+                "expected_scenario",
+            }
+        ),
         label="decision",
         name_column="decision",
     ),

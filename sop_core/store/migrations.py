@@ -191,6 +191,41 @@ CREATE TABLE signed_out (
 );
 """
 
+# The performance review (sop_core.views.review): what finance booked month by month, a decision's
+# expected effect (a measure, a value, a month, and the scenario it came from if any) and the
+# verdict once actuals cover that month. ``origin_id`` follows a decision carried into later
+# cycles, so it is judged once. A fresh store already has financial_actuals from migration 1
+# (which creates every table of the contract as it stands), hence IF NOT EXISTS.
+M008_REVIEW = """
+CREATE TABLE IF NOT EXISTS financial_actuals (
+    month VARCHAR,
+    revenue DOUBLE,
+    gross_margin DOUBLE,
+    operating_profit DOUBLE,
+    closing_cash DOUBLE,
+    receivables DOUBLE,
+    payables DOUBLE,
+    inventory_value DOUBLE
+);
+ALTER TABLE decisions ADD COLUMN origin_id BIGINT;
+ALTER TABLE decisions ADD COLUMN expected_measure VARCHAR;
+ALTER TABLE decisions ADD COLUMN expected_value DOUBLE;
+ALTER TABLE decisions ADD COLUMN expected_month VARCHAR;
+ALTER TABLE decisions ADD COLUMN expected_scenario VARCHAR;
+CREATE TABLE decision_verdicts (
+    decision_key BIGINT PRIMARY KEY,
+    taken_in VARCHAR NOT NULL,
+    measure VARCHAR NOT NULL,
+    month VARCHAR NOT NULL,
+    plan_value DOUBLE,
+    expected_value DOUBLE NOT NULL,
+    actual_value DOUBLE NOT NULL,
+    verdict VARCHAR NOT NULL,
+    judged_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    judged_by VARCHAR NOT NULL
+);
+"""
+
 # (number, name, sql): append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -215,5 +250,10 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         7,
         "sign-in: a role bound to the provider's account; signed-out sign-ins",
         M007_SIGN_IN_BINDING,
+    ),
+    (
+        8,
+        "performance review: financial actuals, decisions' expected effects and verdicts",
+        M008_REVIEW,
     ),
 ]

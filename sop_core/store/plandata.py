@@ -19,6 +19,7 @@ __all__ = [
     "current_cycle",
     "horizon",
     "plan_data_from_frames",
+    "LINKED_COLUMNS",
 ]
 
 SQL_CYCLES = """
@@ -33,9 +34,10 @@ SELECT cycle, family, method, weights, adjustment_pct, reason, author, updated_a
 FROM consensus_choices WHERE cycle = ? ORDER BY family
 """
 SQL_LINKED = """
-SELECT name, value, link FROM assumptions WHERE cycle = ? AND link IS NOT NULL ORDER BY id
+SELECT name, value, link, owner, tolerance_pct FROM assumptions
+WHERE cycle = ? AND link IS NOT NULL ORDER BY id
 """
-LINKED_COLUMNS = ["name", "value", "link"]
+LINKED_COLUMNS = ["name", "value", "link", "owner", "tolerance_pct"]
 CHOICE_COLUMNS = [
     "cycle",
     "family",

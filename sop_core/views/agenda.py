@@ -61,7 +61,10 @@ def agenda(
                 "money_at_stake": float(c.money_at_stake),
                 "severity": c.severity,
                 "review": c.review,
-                "page": REVIEW_PAGE.get(c.review, "alignment"),
+                # an assumption the actuals contradict is changed in the register
+                "page": "assumptions"
+                if c.kind == "assumption"
+                else REVIEW_PAGE.get(c.review, "alignment"),
                 "family": c.entity
                 if c.kind.startswith(("bias", "budget", "supply_limit", "unmet"))
                 else None,

@@ -43,6 +43,7 @@ TYPE_LABELS = {
     "cash_below_minimum": "Cash below minimum",
     "forecast_inflated": "Forecast inflated",
     "forecast_sandbagged": "Forecast sandbagged",
+    "assumption_drift": "Assumption contradicted by actuals",
 }
 _SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 

@@ -29,6 +29,7 @@ __all__ = [
     "working_capital_chart",
     "tornado_chart",
     "TORNADO_SIDES",
+    "accuracy_chart",
 ]
 
 # One colour per story, the same on every page; Okabe-Ito hues, distinguishable with colour-blindness.
@@ -637,3 +638,22 @@ def tornado_chart(
     )
     height = max(120, 34 * len(levers) + 40)
     return _configure((bars + rule).properties(height=height))
+
+
+def accuracy_chart(history: pd.DataFrame, title: str = "") -> alt.Chart:
+    """Each locked cycle's error (plan − actual, % of actual) by lag: one line per lag, cycles
+    along the axis."""
+    frame = history.assign(lag_label=[f"lag {k}" for k in history["lag"]])
+    base = alt.Chart(frame, title=title).encode(
+        x=alt.X("cycle:O", title="Locked cycle"),
+        y=alt.Y("error_pct:Q", title="Plan − actual, % of actual"),
+        color=alt.Color("lag_label:N", title="Months ahead"),
+        tooltip=[
+            "cycle",
+            "month",
+            "lag",
+            alt.Tooltip("error_pct:Q", format="+.1f", title="error %"),
+        ],
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#888").encode(y="y:Q")
+    return _configure((base.mark_line(point=True) + zero).properties(height=300))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sop_core.meeting.decisions import OPEN_STATUSES
+from sop_core.meeting.decisions import OPEN_STATUSES, expected_text
 from sop_core.plan.links import link_label
 
 __all__ = ["register_view", "register_counts", "decision_log_view", "decision_counts"]
@@ -60,7 +60,18 @@ def register_counts(table: pd.DataFrame) -> dict[str, int]:
 
 def decision_log_view(log: pd.DataFrame) -> pd.DataFrame:
     """One row per decision: decision, owner, due (YYYY-MM-DD), status, overdue, answers, note,
-    taken in (the cycle it was first logged in)."""
+    taken in (the cycle it was first logged in), expected effect (what it should achieve, by
+    when; judged on the Performance review page)."""
+    expected = [
+        expected_text(*values)
+        for values in zip(
+            log.get("expected_measure", pd.Series(None, index=log.index)),
+            log.get("expected_value", pd.Series(None, index=log.index)),
+            log.get("expected_month", pd.Series(None, index=log.index)),
+            log.get("expected_scenario", pd.Series(None, index=log.index)),
+            strict=True,
+        )
+    ]
     return pd.DataFrame(
         {
             "decision": log["decision"].map(_text),
@@ -71,6 +82,7 @@ def decision_log_view(log: pd.DataFrame) -> pd.DataFrame:
             "answers": log["answers"].map(_text),
             "note": log["note"].map(_text),
             "taken in": log["taken_in"].map(_text),
+            "expected effect": expected,
         }
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sop_core.boardpack.model import (
+    NUMBER,
     TEXT,
     Block,
     Section,
@@ -14,8 +15,10 @@ from sop_core.boardpack.model import (
 )
 from sop_core.boardpack.sections.common import (
     PackInputs,
+    safe,
     text_frame,
 )
+from sop_core.views.review import decision_outcomes, outcomes_table
 
 __all__ = ["decisions_section"]
 
@@ -54,6 +57,32 @@ def decisions_section(a: PackInputs) -> Section:
                     {c: TEXT for c in shown.columns},
                     title="Decisions",
                     limit=14,
+                    key_columns=0,
+                ),
+            )
+        )
+    outcomes, error = safe(lambda: decision_outcomes(a.store))
+    if error:
+        blocks.append(Block("Decisions against outcomes", text=(error,)))
+    elif outcomes is not None and len(outcomes):
+        shown = outcomes_table(outcomes, a.currency).drop(columns=["judged"])
+        for column in ("plan", "expected", "actual"):  # numbers, in the measure's own unit
+            shown[column] = outcomes[column].astype(float)
+        kinds = {c: NUMBER if c in ("plan", "expected", "actual") else TEXT for c in shown}
+        judged = int((outcomes["verdict"] != "").sum())
+        blocks.append(
+            Block(
+                "Decisions against outcomes",
+                text=(
+                    f"{len(outcomes)} decision(s) with an expected effect, {judged} judged against "
+                    "the actuals (delivered: reached the expected figure; partly: at least half "
+                    "the way from the plan).",
+                ),
+                table=Table(
+                    shown,
+                    kinds,
+                    title="Decisions against outcomes",
+                    limit=10,
                     key_columns=0,
                 ),
             )
