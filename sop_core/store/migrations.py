@@ -169,6 +169,16 @@ ALTER TABLE plan_versions ADD COLUMN lock_note VARCHAR;
 ALTER TABLE assumptions ADD COLUMN link VARCHAR;
 """
 
+# The product lifecycle (PRODUCT.md): launch and end months, the like-for-like sku and its share.
+# A store created after the contract gained them has them from migration 1 (which follows the
+# contract), hence IF NOT EXISTS.
+M006_PRODUCT_LIFECYCLE = """
+ALTER TABLE products ADD COLUMN IF NOT EXISTS launch_month VARCHAR;
+ALTER TABLE products ADD COLUMN IF NOT EXISTS end_month VARCHAR;
+ALTER TABLE products ADD COLUMN IF NOT EXISTS like_sku VARCHAR;
+ALTER TABLE products ADD COLUMN IF NOT EXISTS like_share DOUBLE;
+"""
+
 # (number, name, sql): append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -187,5 +197,10 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         5,
         "plan of record: lock override note, assumptions linked to settings and levers",
         M005_RECORD,
+    ),
+    (
+        6,
+        "product lifecycle: launch and end months, like-for-like sku and share",
+        M006_PRODUCT_LIFECYCLE,
     ),
 ]
