@@ -734,8 +734,10 @@ def reference_plan(tables: dict[str, pd.DataFrame], *, unlimited: bool = False) 
     end = np.zeros((n_m, n_s))
     load = np.zeros((n_m, len(rnames)))
     inv = inv0.astype(float).copy()
+    # the last month's target covers its own demand, except for a product ending in it
+    ends_last = (products["end_month"] == months[-1]).to_numpy()
     for i in range(n_m):
-        nxt = d[i + 1] if i + 1 < n_m else d[i]
+        nxt = d[i + 1] if i + 1 < n_m else np.where(ends_last, 0.0, d[i])
         target = cover / DAYS * nxt
         req[i] = np.maximum(0.0, d[i] + target - inv)
         load[i] = req[i] @ hpu

@@ -317,7 +317,9 @@ def test_real_engine_shows_the_product_review(engine_plan, story):
     product = md.read_tables(DEMO)["products"].set_index("sku").loc[ended]
     cost = product["unit_material_cost"] + product["unit_variable_cost"]
     dis = engine_plan.disagreements
-    row = dis[dis["type"] == "stock_left_end_of_life"].set_index("cause").loc[f"end_of_life|{ended}"]
+    row = (
+        dis[dis["type"] == "stock_left_end_of_life"].set_index("cause").loc[f"end_of_life|{ended}"]
+    )
     assert (row["month"], row["owner"], row["review"]) == (end, "Operations", "Supply review")
     assert row["figure_a"] == pytest.approx(ref)
     assert row["money_at_stake"] == pytest.approx(ref * cost)

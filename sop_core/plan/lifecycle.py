@@ -30,6 +30,7 @@ class Lifecycle:
     like_share: np.ndarray  # (S,) float: 1 where blank
     like_for_like: np.ndarray  # (S,) bool: no history and a like sku, so its baseline is taken
     active: np.ndarray  # (M, S) bool: the months of the horizon with demand
+    ends_in_last_month: np.ndarray  # (S,) bool: the end month is the horizon's last
 
     @property
     def restricts(self) -> bool:
@@ -107,6 +108,7 @@ def lifecycle_of(products: pd.DataFrame, months: list[str], actuals: pd.DataFram
         like_share=share,
         like_for_like=(like >= 0) & ~history,
         active=active,
+        ends_in_last_month=np.asarray([bool(months) and e == months[-1] for e in end], dtype=bool),
     )
 
 
