@@ -30,29 +30,19 @@ class Lifecycle:
     like_share: np.ndarray  # (S,) float: 1 where blank
     like_for_like: np.ndarray  # (S,) bool: no history and a like sku, so its baseline is taken
     active: np.ndarray  # (M, S) bool: the months of the horizon with demand
-    ends_in_last_month: np.ndarray  # (S,) bool: the end month is the horizon's last
+    # (S,) the end month's position in the horizon: −1 for an end before it, M for one after
+    # it or none
+    end_pos: np.ndarray
 
     @property
     def restricts(self) -> bool:
         """True when some sku-month of the horizon has no demand because of a launch or an end."""
         return not bool(self.active.all())
 
-    def end_position(self, months: tuple[str, ...] | list[str]) -> np.ndarray:
-        """(S,) the end month's position in the horizon: −1 for an end before the horizon,
-        ``len(months)`` for one after it or none."""
-        n = len(months)
-        out = np.full(len(self.end), n, dtype=np.intp)
-        if not n:
-            return out
-        has = np.asarray([e is not None for e in self.end], dtype=bool)
-        index = pd.Index(list(months))
-        for s in np.flatnonzero(has):
-            month = self.end[s]
-            if month < months[0]:
-                out[s] = -1
-            elif month <= months[-1]:
-                out[s] = index.get_loc(month)
-        return out
+    @property
+    def ends_in_last_month(self) -> np.ndarray:
+        """(S,) bool: the end month is the horizon's last (no cover to hold after it)."""
+        return self.end_pos == len(self.active) - 1
 
 
 def _number(month: str) -> int:
@@ -90,17 +80,22 @@ def lifecycle_of(products: pd.DataFrame, months: list[str], actuals: pd.DataFram
         raw = pd.to_numeric(products["like_share"], errors="coerce").to_numpy(dtype=float)
         share = np.where(np.isnan(raw), 1.0, raw)
     history = np.zeros(n_skus, dtype=bool)
-    if actuals is not None and not actuals.empty:
+    if (like >= 0).any() and actuals is not None and not actuals.empty:
         units = pd.to_numeric(actuals["units"], errors="coerce").fillna(0.0)
         sold = units.groupby(actuals["sku"].astype("str")).sum()
         history = pd.Index(skus).isin(sold.index[sold > 0])
-    active = np.ones((len(months), n_skus), dtype=bool)
-    if any(m is not None for m in launch) or any(m is not None for m in end):
+    n_months = len(months)
+    active = np.ones((n_months, n_skus), dtype=bool)
+    end_pos = np.full(n_skus, n_months, dtype=np.intp)
+    if n_months and (any(m is not None for m in launch) or any(m is not None for m in end)):
         # month numbers, not strings: one comparison per sku-month of a large company
-        horizon = np.asarray([_number(m) for m in months], dtype=np.int64)[:, None]
+        horizon = np.asarray([_number(m) for m in months], dtype=np.int64)
         first = np.asarray([-1 if m is None else _number(m) for m in launch], dtype=np.int64)
         last = np.asarray([1 << 40 if m is None else _number(m) for m in end], dtype=np.int64)
-        active = (horizon >= first[None, :]) & (horizon <= last[None, :])
+        active = (horizon[:, None] >= first[None, :]) & (horizon[:, None] <= last[None, :])
+        # months are consecutive: an end inside the horizon is its offset from the first month
+        end_pos = np.where(last < horizon[0], -1, np.minimum(last - horizon[0], n_months))
+        end_pos = end_pos.astype(np.intp)
     return Lifecycle(
         launch=launch,
         end=end,
@@ -108,7 +103,7 @@ def lifecycle_of(products: pd.DataFrame, months: list[str], actuals: pd.DataFram
         like_share=share,
         like_for_like=(like >= 0) & ~history,
         active=active,
-        ends_in_last_month=np.asarray([bool(months) and e == months[-1] for e in end], dtype=bool),
+        end_pos=end_pos,
     )
 
 
@@ -154,7 +149,7 @@ def stock_left(
         end_inventory: ``(M, S)`` the supply plan's end inventory.
         inventory_value: ``(M, S)`` end inventory × unit cost (``Finance.inventory_value_sku``).
     """
-    pos = lifecycle.end_position(months)
+    pos = lifecycle.end_pos
     ended = pos < len(months)
     sku = np.flatnonzero(ended)
     month = np.maximum(pos[sku], 0)

@@ -65,7 +65,7 @@ def product_review(result, family: str | None = None) -> pd.DataFrame:
     launch_in = np.asarray(
         [x is not None and months[0] <= x <= months[-1] for x in life.launch], dtype=bool
     )
-    end_pos = life.end_position(months)
+    end_pos = life.end_pos
     left = stock_left(life, months, result.supply.end_inventory, result.finance.inventory_value_sku)
     units_left = np.zeros(len(m.skus))
     value_left = np.zeros(len(m.skus))
