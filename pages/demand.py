@@ -15,6 +15,7 @@ from sop_core.forecasting.consensus import (
 )
 from sop_core.views.charts import bias_chart, history_forecast_chart
 from sop_core.views.demand import demand_series, find_products
+from sop_core.views.lifecycle import like_for_like_label, product_review, product_review_note
 from ui import auth, flash, plan, state, views
 from ui.text import plain
 from ui.widgets import notice
@@ -32,6 +33,31 @@ st.caption(
     f"What the market will buy · cycle {cycle} · {plain(family or 'all families')} · {plain(plan_label)}. "
     "The plan uses the consensus where given, else the sales forecast, else the statistical baseline."
 )
+
+st.subheader("Product review: launches and ends")
+review = product_review(result, family)
+st.caption(product_review_note(review, data.settings.currency))
+if len(review):
+    cur = data.settings.currency
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "sku": review["sku"],
+                "product": review["name"],
+                "family": review["family"],
+                "event": review["event"],
+                "launch": review["launch_month"],
+                "end": review["end_month"],
+                "planned like-for-like on": review["like_for_like"],
+                "demand (units)": [fmt.units(v) for v in review["demand_units"]],
+                "revenue": [fmt.money(v, cur) for v in review["revenue"]],
+                "stock left (units)": [fmt.units(v) for v in review["stock_left_units"]],
+                "stock left at cost": [fmt.money(v, cur) for v in review["stock_left_value"]],
+            }
+        ),
+        hide_index=True,
+        key="demand_product_review",
+    )
 
 skus = (
     model.skus
@@ -63,7 +89,13 @@ elif text.strip() and not total:
 sku = None if sku == "All products" else sku
 series = demand_series(data, result, family=family, sku=sku)
 what = sku or family or "all families"
-st.altair_chart(history_forecast_chart(series, title=f"Units per month: {what}"), width="stretch")
+like = like_for_like_label(model, sku)
+st.altair_chart(
+    history_forecast_chart(
+        series, title=f"Units per month: {what}" + (f" · {like}" if like else "")
+    ),
+    width="stretch",
+)
 
 st.subheader("Track record: who inflates, who sandbags")
 try:

@@ -10,8 +10,10 @@ from sop_core.views.charts import (
     fte_chart,
     inventory_cover_chart,
     load_capacity_chart,
+    run_down_chart,
     utilisation_heatmap,
 )
+from sop_core.views.lifecycle import run_down, stock_left_table
 from sop_core.views.supply import inventory_cover, supplier_limits, unmet_by_family, unmet_totals
 from ui import plan, state
 from ui.text import plain
@@ -111,6 +113,37 @@ cover = inventory_cover(result, family)
 st.altair_chart(
     inventory_cover_chart(cover, title="End inventory (units) and days of cover"), width="stretch"
 )
+
+stock_left = stock_left_table(result, family)
+if len(stock_left):
+    st.subheader("Stock left at end of life")
+    st.caption(
+        "Products that end in the plan with stock still on hand: it stays in inventory, valued at "
+        "cost, until it is sold off or written off."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "what": stock_left["title"],
+                "end": stock_left["month"],
+                "units left": [fmt.units(v) for v in stock_left["units"]],
+                "value at cost": [fmt.money(v, cur) for v in stock_left["value"]],
+                "severity": stock_left["severity"],
+            }
+        ),
+        hide_index=True,
+        key="supply_stock_left",
+    )
+    ended = st.selectbox(
+        "Run-down of",
+        list(stock_left["sku"]),
+        format_func=dict(zip(stock_left["sku"], stock_left["name"], strict=True)).get,
+        key="supply_run_down",
+    )
+    st.altair_chart(
+        run_down_chart(run_down(result, ended), title=f"{ended}: end inventory and demand (units)"),
+        width="stretch",
+    )
 
 left, right = st.columns(2, gap="large")
 with left:

@@ -14,6 +14,9 @@ built to tell the stories the cockpit exists for (see ``sop_core/demo/README.md`
    hours, is the binding limit in the peak.
 6. Closing cash dips below the minimum in the autumn of 2027 (stock build, receivables,
    capex and corporation tax at once).
+7. Products start and stop: the Wireless Room Thermostat ends in February 2027 and its Gen 2
+   successor launches in March 2027, planned like the current model; the anthracite straight
+   towel rail ends in December 2026 with stock left from a last-time buy.
 
 Usage: ``python scripts/make_demo.py [OUT_DIR]`` (default ``sop_core/demo``). Running it twice gives
 identical files. ``reference_plan`` and ``story_numbers`` are a small, independent
@@ -52,6 +55,10 @@ COLUMNS = {
         "unit_material_cost",
         "unit_variable_cost",
         "target_cover_days",
+        "launch_month",
+        "end_month",
+        "like_sku",
+        "like_share",
     ],
     "actuals": ["month", "sku", "units"],
     "forecasts": ["cycle", "month", "sku", "source", "units"],
@@ -205,6 +212,20 @@ SKUS = [
 
 LABOUR_SCALE = 1.35  # the routing hours above, at the standard times of 2026
 
+# Story 7, products that start and stop. A launch: (sku, name, family, price, routing, launch
+# month, like sku); it has no history, and sales forecast it from its launch like its like sku.
+LAUNCHES = [
+    ("CTL-WRT-02", "Wireless Room Thermostat Gen 2", SMART, 58.0, {ASSEMBLY: 0.21}, "2027-03",
+     "CTL-WRT-01"),
+]  # fmt: skip
+# Ends: sku -> end month. The current thermostat runs down to its successor's launch; the
+# anthracite towel rail is discontinued after a last-time buy larger than its remaining orders.
+# (An end later in the horizon pre-buys more months of demand, and the cash that stock releases
+# would move the cash story's low point to the first month.)
+ENDS = {"CTL-WRT-01": "2027-02", "TWR-ST-1250A": "2026-12"}
+LAST_TIME_BUY = {"TWR-ST-1250A": 1.6}  # on hand = this × its demand up to the end
+LIFECYCLE_SEED = SEED + 21  # its own generator: the other tables' random draws stay as they were
+
 # Cash items: (month, item, amount), negative = out.
 CAPEX_MONTHS = ["2027-01", "2027-04", "2027-07", "2027-10", "2028-01", "2028-04"]
 CORP_TAX = {"2027-01": -260000.0, "2027-04": -260000.0, "2027-07": -270000.0,
@@ -252,6 +273,7 @@ def _products() -> pd.DataFrame:
                 unit_material_cost=round(price * f["material"], 2),
                 unit_variable_cost=round(price * f["variable"], 2),
                 target_cover_days=float(f["cover"]),
+                end_month=ENDS.get(sku),
             )
         )
     return pd.DataFrame(rows, columns=COLUMNS["products"])
@@ -352,6 +374,9 @@ def build(out_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
     )
 
     supply_limits = _supply_limits(demand)
+    products, forecasts, inventory, routings = _lifecycle(
+        products, forecasts, inventory, routings, expected, demand
+    )
 
     tables = dict(
         products=products,
@@ -373,6 +398,63 @@ def build(out_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
         write_tables(tables, out_dir)
         write_history(history, Path(out_dir) / "history")
     return tables
+
+
+def _lifecycle(products, forecasts, inventory, routings, expected, demand):
+    """Story 7: the launches (product, forecasts from the launch month, no stock, routing) and
+    the ends (the current cycle forecasts nothing after the end; a last-time buy on hand)."""
+    rng = np.random.default_rng(LIFECYCLE_SEED)
+    skus = [s[0] for s in SKUS]
+    current = forecasts["cycle"] == PLAN_START
+    after_end = np.zeros(len(forecasts), dtype=bool)
+    for sku, end in ENDS.items():
+        after_end |= current & (forecasts["sku"] == sku) & (forecasts["month"] > end)
+    forecasts = forecasts[~after_end]
+    new_products, new_forecasts, new_stock, new_routes = [], [], [], []
+    for sku, name, fam, price, route, launch, like in LAUNCHES:
+        f = FAMILY[fam]
+        new_products.append(
+            dict(
+                sku=sku,
+                name=name,
+                family=fam,
+                unit_price=price,
+                unit_material_cost=round(price * f["material"], 2),
+                unit_variable_cost=round(price * f["variable"], 2),
+                target_cover_days=float(f["cover"]),
+                launch_month=launch,
+                like_sku=like,
+            )
+        )
+        j = skus.index(like)
+        for month in month_range(launch, month_diff(PLAN_MONTHS[-1], launch) + 1):
+            t = ALL_MONTHS.index(month)
+            lag = month_diff(month, PLAN_START) + 1
+            for source in ("sales", "marketing", "consensus"):
+                if source == "consensus" and lag > CONSENSUS_MONTHS:
+                    continue
+                sd = {"sales": 0.06, "marketing": 0.10, "consensus": 0.05}[source]
+                sd = sd * (1.0 + 0.04 * (lag - 1))
+                units = _forecast_units(expected[t, j], f[f"{source}_bias"], sd, rng)
+                new_forecasts.append((PLAN_START, month, sku, source, units))
+        new_stock.append((sku, 0.0))
+        new_routes += [(sku, r, round(h * LABOUR_SCALE, 4)) for r, h in route.items()]
+    for sku, share in LAST_TIME_BUY.items():
+        left = float(demand.loc[: ENDS[sku], sku].sum())
+        inventory.loc[inventory["sku"] == sku, "on_hand_units"] = float(round(left * share))
+    products = pd.concat(
+        [products, pd.DataFrame(new_products, columns=COLUMNS["products"])], ignore_index=True
+    )
+    forecasts = pd.concat(
+        [forecasts, pd.DataFrame(new_forecasts, columns=COLUMNS["forecasts"])], ignore_index=True
+    )
+    inventory = pd.concat(
+        [inventory, pd.DataFrame(new_stock, columns=COLUMNS["inventory"])], ignore_index=True
+    )
+    routings = pd.concat(
+        [routings, pd.DataFrame(new_routes, columns=COLUMNS["routings"])], ignore_index=True
+    )
+    return products, forecasts.reset_index(drop=True), inventory, routings
 
 
 def _supply_limits(demand: pd.DataFrame) -> pd.DataFrame:
@@ -601,7 +683,12 @@ def _history(tables: dict[str, pd.DataFrame]) -> dict:
     mat = products["unit_material_cost"].to_numpy(dtype=float)
     cost = mat + products["unit_variable_cost"].to_numpy(dtype=float)
     cover = products["target_cover_days"].to_numpy(dtype=float)
-    act = tables["actuals"].pivot(index="month", columns="sku", values="units")[skus]
+    act = (  # a product launched after these months (no actuals) shipped nothing
+        tables["actuals"]
+        .pivot(index="month", columns="sku", values="units")
+        .reindex(columns=skus)
+        .fillna(0.0)
+    )
     months = ["2025-10", *HISTORY_MONTHS]  # October 2025 opens the first month's cash flow
     nov = _demand_plan(tables["forecasts"]).reindex(columns=skus).loc[PLAN_START].to_numpy()
     units = {m: act.loc[m].to_numpy(dtype=float) for m in months}
@@ -759,6 +846,8 @@ def write_history(files: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
 def _fmt(value) -> str:
     if isinstance(value, str):
         return value
+    if value is None or pd.isna(value):
+        return ""  # an optional cell left blank
     v = float(value)
     if v == int(v) and abs(v) < 1e15:
         return str(int(v))
@@ -790,6 +879,7 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> list[P
 def read_tables(folder: str | Path) -> dict[str, pd.DataFrame]:
     """Read ``TABLE.csv`` files back (text columns as text, numbers as float)."""
     text_cols = {"sku", "name", "family", "source", "resource", "site", "item", "key", "value"}
+    text_cols |= {"like_sku", "launch_month", "end_month"}
     tables = {}
     for name, cols in COLUMNS.items():
         path = Path(folder) / f"{name}.csv"
@@ -820,7 +910,16 @@ def reference_plan(tables: dict[str, pd.DataFrame], *, unlimited: bool = False) 
     months = PLAN_MONTHS
     n_m, n_s = len(months), len(skus)
     demand = _demand_plan(tables["forecasts"]).reindex(index=months, columns=skus).fillna(0.0)
-    d = demand.to_numpy(dtype=float)
+    d = demand.to_numpy(dtype=float, copy=True)
+    # the product lifecycle: no demand before launch_month or after end_month
+    for j, (launch, end) in enumerate(
+        zip(products["launch_month"], products["end_month"], strict=True)
+    ):
+        for k, month in enumerate(months):
+            if (isinstance(launch, str) and month < launch) or (
+                isinstance(end, str) and month > end
+            ):
+                d[k, j] = 0.0
     cover = products["target_cover_days"].to_numpy(dtype=float)
     price = products["unit_price"].to_numpy(dtype=float)
     mat = products["unit_material_cost"].to_numpy(dtype=float)
@@ -873,8 +972,10 @@ def reference_plan(tables: dict[str, pd.DataFrame], *, unlimited: bool = False) 
     end = np.zeros((n_m, n_s))
     load = np.zeros((n_m, len(rnames)))
     inv = inv0.astype(float).copy()
+    # the last month's target covers its own demand, except for a product ending in it
+    ends_last = (products["end_month"] == months[-1]).to_numpy()
     for i in range(n_m):
-        nxt = d[i + 1] if i + 1 < n_m else d[i]
+        nxt = d[i + 1] if i + 1 < n_m else np.where(ends_last, 0.0, d[i])
         target = cover / DAYS * nxt
         req[i] = np.maximum(0.0, d[i] + target - inv)
         load[i] = req[i] @ hpu
@@ -1096,6 +1197,7 @@ def story_numbers(tables: dict[str, pd.DataFrame]) -> dict:
         annual_revenue=float(comp["revenue"].iloc[:12].sum()),
         company=comp,
         resource=res,
+        plan=plan,
     )
 
 

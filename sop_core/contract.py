@@ -12,6 +12,7 @@ __all__ = [
     "SETTINGS",
     "SettingSpec",
     "FORECAST_SOURCES",
+    "LIFECYCLE_COLUMNS",
     "spec",
 ]
 
@@ -76,12 +77,17 @@ def _n(name, lo=0.0, hi=None, required=True, help="", blank_ok=False):
     return Column(name, "number", required=required, min=lo, max=hi, help=help, blank_ok=blank_ok)
 
 
-def _t(name, choices=None, help=""):
-    return Column(name, "text", choices=choices, help=help)
+def _t(name, choices=None, required=True, help=""):
+    return Column(name, "text", required=required, choices=choices, help=help)
 
 
-def _m(name="month", help="YYYY-MM"):
-    return Column(name, "month", help=help)
+def _m(name="month", required=True, help="YYYY-MM"):
+    return Column(name, "month", required=required, help=help)
+
+
+# The product lifecycle (PRODUCT.md "Product lifecycle"): optional columns of products.
+LIFECYCLE_COLUMNS = ("launch_month", "end_month", "like_sku", "like_share")
+MAX_LIKE_SHARE = 100.0
 
 
 _TABLE_LIST = [
@@ -95,9 +101,23 @@ _TABLE_LIST = [
             _n("unit_material_cost", hi=MAX_UNIT_MONEY),
             _n("unit_variable_cost", hi=MAX_UNIT_MONEY),
             _n("target_cover_days", hi=MAX_DAYS),
+            _m("launch_month", required=False, help="first month with demand; blank = on sale"),
+            _m("end_month", required=False, help="last month with demand; blank = no end"),
+            _t(
+                "like_sku",
+                required=False,
+                help="another sku of this file: a product without history takes its "
+                "statistical baseline from launch_month on",
+            ),
+            _n(
+                "like_share",
+                hi=MAX_LIKE_SHARE,
+                required=False,
+                help="the like sku's baseline times this (blank = 1); only with like_sku",
+            ),
         ),
         key=("sku",),
-        description="The product list: price, unit costs and stock cover target per sku.",
+        description="The product list: price, unit costs, stock cover target, launch and end.",
     ),
     TableSpec(
         "actuals",

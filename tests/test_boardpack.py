@@ -444,3 +444,17 @@ def test_the_pdf_says_which_characters_its_font_could_not_show(small_store, tmp_
     assert "has no glyph for were printed as" in text
     for point in ("U+65E5", "U+672C", "U+1F642"):  # 日, 本, 🙂
         assert point in text
+
+
+def test_the_supply_section_lists_the_stock_left_at_end_of_life(built):
+    dis = built["expected"].disagreements
+    row = dis[dis["type"] == "stock_left_end_of_life"].iloc[0]
+    block = next(b for b in built["pack"].section("supply").blocks if "end of life" in b.title)
+    table = block.table.frame
+    assert table[["Sku", "Ends", "Units left", "Value at cost"]].values.tolist() == [
+        ["TWR-ST-1250A", "2026-12", row["figure_a"], row["money_at_stake"]]
+    ]
+    assert block.text[1].startswith("Straight Towel Rail 1200x500 Anthracite ends Dec 2026 with")
+    sheet = load_workbook(built["xlsx"], data_only=True)["Supply"]
+    cells = [c.value for r in sheet.iter_rows() for c in r if isinstance(c.value, str)]
+    assert "Stock left at end of life" in cells

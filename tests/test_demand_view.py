@@ -53,7 +53,7 @@ def test_the_demand_page_lists_a_few_products_and_finds_the_others(demo_db, monk
     assert not at.exception
     options = _options(at)
     assert len(options) == 1 + 5 and options[0] == "All products"
-    assert "5 of 41 products listed" in " ".join(c.value for c in at.caption)
+    assert "5 of 42 products listed" in " ".join(c.value for c in at.caption)
     # a sku far down the list is found by part of its name
     at.text_input(key="demand_sku_find").set_value("towel").run()
     found = _options(at)[1:]

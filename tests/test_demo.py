@@ -47,11 +47,13 @@ def test_one_csv_per_contract_table_with_exactly_the_contract_columns():
         assert len(frame) > 0, name
         for col in spec.columns:
             values = frame[col.name]
+            if not col.required:
+                values = values[values != ""]  # an optional cell may be blank
             if col.kind == "month":
                 assert values.map(lambda v: bool(MONTH.match(v))).all(), (name, col.name)
             elif col.kind == "number":
                 numbers = pd.to_numeric(values)  # a dot decimal, nothing else
-                assert numbers.notna().all() or not col.required, (name, col.name)
+                assert numbers.notna().all(), (name, col.name)
                 assert (numbers >= col.min).all(), (name, col.name)
                 assert (numbers <= col.max).all(), (name, col.name)
             elif col.choices:
@@ -98,7 +100,10 @@ def test_company_size_and_calendar(tables):
     act = tables["actuals"]
     months = sorted(act["month"].unique())
     assert months == md.month_range("2023-11", 36) and months[-1] == "2026-10"
-    assert len(act) == 36 * len(products)
+    launched = set(products.loc[products["launch_month"].notna(), "sku"])
+    assert launched == {sku for sku, *_ in md.LAUNCHES}
+    assert len(act) == 36 * (len(products) - len(launched))  # a launch has no history
+    assert not set(act["sku"]) & launched
 
     horizon = md.month_range("2026-11", 18)
     history = md.month_range("2025-11", 12)  # the months finance booked (financial_actuals)
@@ -121,17 +126,29 @@ def test_forecast_cycles(tables):
     assert cycles == md.month_range("2026-05", 7)
     lag = np.array([md.month_diff(m, c) for m, c in zip(fc["month"], fc["cycle"], strict=True)])
     assert (lag >= 0).all()  # from the cycle's own month (lag 1) onwards
+    n_launches = len(md.LAUNCHES)
     for cycle in cycles[:-1]:
         past = fc[fc["cycle"] == cycle]
         for source in ("sales", "marketing", "consensus"):
             rows = past[past["source"] == source]
             assert rows["month"].nunique() >= 6 and rows["month"].min() == cycle
-            assert len(rows) == rows["month"].nunique() * n_skus
+            # a product launched in the horizon was not forecast in past cycles
+            assert len(rows) == rows["month"].nunique() * (n_skus - n_launches)
     current = fc[fc["cycle"] == "2026-11"]
+    horizon = md.month_range("2026-11", 18)
+    products = tables["products"].set_index("sku")
     for source in ("sales", "marketing"):
         rows = current[current["source"] == source]
-        assert sorted(rows["month"].unique()) == md.month_range("2026-11", 18)
-        assert len(rows) == 18 * n_skus
+        assert sorted(rows["month"].unique()) == horizon
+        # the current cycle forecasts each product from its launch to its end only
+        for sku, months in rows.groupby("sku")["month"]:
+            launch, end = products.at[sku, "launch_month"], products.at[sku, "end_month"]
+            lifetime = [
+                m
+                for m in horizon
+                if (pd.isna(launch) or m >= launch) and (pd.isna(end) or m <= end)
+            ]
+            assert sorted(months) == lifetime, (sku, source)
     consensus = current[current["source"] == "consensus"]
     assert 3 <= consensus["month"].nunique() < 18
 
@@ -220,6 +237,29 @@ def test_story_5_recruitment_lags_labour_needed_and_labour_binds(story):
     assert worst > 1.3
 
 
+def test_story_7_a_launch_like_a_current_model_and_ends_one_leaving_stock(tables, story):
+    products = tables["products"].set_index("sku")
+    (sku, _name, family, _price, _route, launch, like), *_ = md.LAUNCHES
+    assert (products.at[sku, "launch_month"], products.at[sku, "like_sku"]) == (launch, like)
+    assert products.at[sku, "family"] == family == md.SMART
+    assert products.at[like, "end_month"] < launch  # the successor of the current model
+    assert "2026-11" < launch < "2028-04"
+    plan = story["plan"]["sku"]
+    new = plan[plan["sku"] == sku].set_index("month")
+    assert (new.loc[new.index < launch, "demand"] == 0).all()
+    assert (new.loc[new.index >= launch, "demand"] > 0).all()
+    ended = [s for s, end in md.ENDS.items() if s in md.LAST_TIME_BUY]
+    assert len(ended) == 1
+    rail = plan[plan["sku"] == ended[0]].set_index("month")
+    end = md.ENDS[ended[0]]
+    assert (rail.loc[rail.index > end, "demand"] == 0).all()
+    assert (rail.loc[rail.index > end, "production"] == 0).all()
+    left = rail.at[end, "end_inventory"]
+    assert left > 300  # the last-time buy outlasts the orders
+    assert (rail.loc[rail.index > end, "end_inventory"] == left).all()  # it stays on hand
+    assert products.at[ended[0], "family"] == md.TOWEL_RAILS
+
+
 def test_story_6_cash_dips_below_minimum(story):
     below = story["cash_below_minimum"]
     assert 1 <= len(below) <= 3
@@ -258,6 +298,47 @@ def test_real_engine_shows_all_six_stories(engine_plan):
     assert press["money_at_stake"] == pytest.approx(engine_plan.summary["unmet_revenue"], rel=0.01)
     cash = dis[dis["type"] == "cash_below_minimum"]
     assert "2027-10" in set(cash["month"])
+
+
+def test_real_engine_shows_the_product_review(engine_plan, story):
+    from sop_core.views.lifecycle import product_review
+
+    (sku, _name, _family, _price, _route, launch, like), *_ = md.LAUNCHES
+    model = engine_plan.model
+    s = list(model.skus).index(sku)
+    # the launch takes its like sku's statistical baseline (as fitted: the like sku itself ends
+    # before the launch, so its own plan has none there) from its launch month on
+    fitted = model.data.baseline
+    fitted = fitted[fitted["sku"] == like].set_index("month")["units"]
+    after = np.asarray(model.months) >= launch
+    assert after.sum() == 14
+    np.testing.assert_allclose(
+        model.baseline[after, s], fitted.reindex(np.asarray(model.months)[after]).to_numpy()
+    )
+    assert np.isnan(model.baseline[~after, s]).all()
+    # the stock left by the towel rail: a disagreement priced at the reference's units × cost
+    ended = next(s for s in md.ENDS if s in md.LAST_TIME_BUY)
+    end = md.ENDS[ended]
+    ref = story["plan"]["sku"].set_index(["sku", "month"]).at[(ended, end), "end_inventory"]
+    product = md.read_tables(DEMO)["products"].set_index("sku").loc[ended]
+    cost = product["unit_material_cost"] + product["unit_variable_cost"]
+    dis = engine_plan.disagreements
+    row = (
+        dis[dis["type"] == "stock_left_end_of_life"].set_index("cause").loc[f"end_of_life|{ended}"]
+    )
+    assert (row["month"], row["owner"], row["review"]) == (end, "Operations", "Supply review")
+    assert row["figure_a"] == pytest.approx(ref)
+    assert row["money_at_stake"] == pytest.approx(ref * cost)
+    assert row["severity"] in ("medium", "high")
+    review = product_review(engine_plan).set_index("sku")
+    assert review.at[sku, "event"] == "launch"
+    assert review.at[sku, "like_for_like"].startswith(str(product_name(like)))
+    assert review.at[ended, "stock_left_value"] == pytest.approx(ref * cost)
+    assert review.at[like, "event"] == "end" and review.at[like, "stock_left_units"] == 0
+
+
+def product_name(sku: str) -> str:
+    return md.read_tables(DEMO)["products"].set_index("sku").at[sku, "name"]
 
 
 def test_real_engine_agrees_with_the_reference_check(engine_plan, story):

@@ -22,6 +22,7 @@ from sop_core.intake.templates import table_help, template_csv, template_xlsx
 PRODUCTS_HEADER = (
     "sku,name,family,unit_price,unit_material_cost,unit_variable_cost,target_cover_days"
 )
+LIFECYCLE_HEADER = ",launch_month,end_month,like_sku,like_share"
 
 
 def assert_same(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame]) -> None:
@@ -597,7 +598,7 @@ def test_chunk_boundaries_keep_row_numbers_and_find_duplicates(loaded_db, write_
 @given(st.floats(min_value=0, max_value=1e9, allow_nan=False))
 def test_numbers_survive_the_csv_exactly(fresh_db, value):
     frame = pd.DataFrame({"sku": ["A"], "on_hand_units": [repr(value)]})
-    products = pd.DataFrame([["A", "n", "F", "1", "1", "1", "1"]], columns=TABLES[P].column_names)
+    products = pd.DataFrame([["A", "n", "F", "1", "1", "1", "1"]], columns=TABLES[P].required_names)
     clean = validate(fresh_db, {P: (products, "p"), "inventory": (frame, "inventory.csv")})
     assert clean["inventory"]["on_hand_units"].iloc[0] == value
 
@@ -709,17 +710,25 @@ def test_formula_with_saved_value_imports_that_value(loaded_db, tmp_path):
     assert loaded_db.read_table("inventory").values.tolist() == [["A", 7.0]]
 
 
+TEMPLATE_ROWS = {t: (0, 2 if t == P else 1) for t in TABLE_ORDER}  # a launch like a product
+
+
 def test_template_workbook_imports_into_a_fresh_store(fresh_db):
     changes = import_uploads(fresh_db, [("sop_template.xlsx", template_xlsx())], user="x")
-    assert changes == {t: (0, 1) for t in TABLE_ORDER}
+    assert changes == TEMPLATE_ROWS
+    products = fresh_db.read_table(P)
+    lifecycle = products[["launch_month", "end_month", "like_sku"]].fillna("")
+    assert lifecycle.values.tolist() == [["", "2026-09", ""], ["2026-07", "", "SKU-001"]]
+    assert products["like_share"].tolist()[1] == 0.9
     book = openpyxl.load_workbook(io.BytesIO(template_xlsx()), read_only=True)
     assert book.sheetnames == ["README", *TABLE_ORDER]
 
 
 def test_template_csvs_import_into_a_fresh_store(fresh_db):
     files = [(f"{t}.csv", template_csv(t)) for t in TABLE_ORDER]
-    assert import_uploads(fresh_db, files, user="x") == {t: (0, 1) for t in TABLE_ORDER}
-    assert template_csv(P).decode().splitlines()[0] == PRODUCTS_HEADER
+    assert import_uploads(fresh_db, files, user="x") == TEMPLATE_ROWS
+    assert template_csv(P).decode().splitlines()[0] == PRODUCTS_HEADER + LIFECYCLE_HEADER
+    assert template_csv(P).decode().splitlines()[1].endswith(",,2026-09,,")
     with pytest.raises(KeyError):
         template_csv("audit_log")
 
@@ -735,6 +744,15 @@ def test_table_help_lists_every_column_with_its_rule():
     assert "≥ 0" in row["rule"] and "1,000,000,000" in row["rule"]
     optional = help_frame[help_frame["column"] == "closing_inventory_value"]["required"]
     assert optional.tolist() == [False]
+    rules = help_frame[help_frame["table"] == P].set_index("column")
+    for column in ("launch_month", "end_month", "like_sku", "like_share"):
+        assert not rules.at[column, "required"], column
+    assert "YYYY-MM" in rules.at["launch_month", "rule"]
+    assert "no end" in rules.at["end_month", "rule"]
+    assert "another sku" in rules.at["like_sku", "rule"]
+    assert (
+        "≤ 100" in rules.at["like_share", "rule"] and "blank = 1" in rules.at["like_share", "rule"]
+    )
 
 
 # --- uploads, read_sources, validate --------------------------------------------------------

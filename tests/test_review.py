@@ -396,7 +396,8 @@ def test_an_old_store_gains_the_review_tables(tmp_path):
         cur.execute("DELETE FROM schema_migrations WHERE version = 8")
         cur.close()
     with Store(path) as store:
-        assert store.schema_version() == 8
+        applied = store.query("SELECT version FROM schema_migrations")["version"].tolist()
+        assert 8 in applied
         assert store.row_counts()["financial_actuals"] == 0
         columns = set(store.query("DESCRIBE decisions")["column_name"])
         assert {"origin_id", "expected_measure", "expected_value", "expected_month"} <= columns

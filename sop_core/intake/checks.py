@@ -224,6 +224,8 @@ def _check_source(source: Source, problems: Problems) -> _Checked | None:
         frame = _check_settings(source, frame, problems)
     if spec.name == "financial_actuals" and {"revenue", "receivables"} <= set(positions):
         _check_receivables(source, frame, problems)
+    if spec.name == "products" and complete:
+        _check_lifecycle(source, frame, problems)
     return _Checked(source, frame, complete)
 
 
@@ -301,6 +303,44 @@ def _check_settings(source: Source, frame: pd.DataFrame, problems: Problems) -> 
     out = frame.copy()
     out["value"] = pd.Series(values, index=frame.index, dtype="str")
     return out
+
+
+def _check_lifecycle(source: Source, frame: pd.DataFrame, problems: Problems) -> None:
+    """Launch and end of each product: ``like_sku`` another sku of this file (products are
+    replaced as a whole, so the like sku is in the same file), ``end_month`` not before
+    ``launch_month``, ``like_share`` only beside a ``like_sku``."""
+    origin = source.origin
+    check = _CellCheck(origin, frame["_row"].to_numpy(), problems)
+    sku, like = frame["sku"], frame["like_sku"]
+    has_like = like.notna()
+    itself = (has_like & (like == sku)).to_numpy()
+    check.report(
+        "like_sku", itself, like, "is the product itself (expected another sku of this file)"
+    )
+    unknown = has_like.to_numpy() & ~itself & ~like.isin(set(sku.dropna())).to_numpy()
+    check.report(
+        "like_sku", unknown, like, f"is not a sku in {origin} (expected another sku of this file)"
+    )
+    share = frame["like_share"]
+    alone = (share.notna() & ~has_like).to_numpy()
+    check.report(
+        "like_share",
+        alone,
+        share.map(bound),
+        "is given without a like_sku (a share of which sku's baseline? add the like_sku)",
+    )
+    launch, end = frame["launch_month"], frame["end_month"]
+    early = np.flatnonzero((launch.notna() & end.notna() & (end < launch)).to_numpy())
+    room = max(problems.room(origin), 0)
+    for i in early[:room]:
+        row = int(frame["_row"].iat[i])
+        problems.add(
+            origin,
+            f"{origin} row {row}, column end_month: {show(end.iat[i])} is before launch_month "
+            f"{launch.iat[i]} (a product ends after it launches)",
+            row,
+        )
+    problems.unlisted(origin, len(early) - min(room, len(early)))
 
 
 def _stored_values(store, table: str, column: str) -> set[str]:

@@ -14,7 +14,11 @@ __all__ = ["EXAMPLE_ROWS", "template_csv", "template_xlsx", "table_help"]
 
 # One valid example per table, all consistent with each other so the whole template imports.
 EXAMPLE_ROWS: dict[str, list[list[object]]] = {
-    "products": [["SKU-001", "Widget, standard", "Widgets", 25.0, 8.0, 3.0, 30]],
+    # the second row launches in 2026-07 like the first, which ends in 2026-09
+    "products": [
+        ["SKU-001", "Widget, standard", "Widgets", 25.0, 8.0, 3.0, 30, None, "2026-09", None, None],
+        ["SKU-002", "Widget, new", "Widgets", 27.0, 8.5, 3.0, 30, "2026-07", None, "SKU-001", 0.9],
+    ],
     "actuals": [["2025-12", "SKU-001", 120]],
     "forecasts": [["2026-01", "2026-02", "SKU-001", "sales", 130]],
     "inventory": [["SKU-001", 200]],

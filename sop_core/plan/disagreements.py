@@ -8,8 +8,10 @@ counted once (docs/METHOD.md, "Money at stake"):
   capacity and labour rows show it without counting it again;
 - a biased forecast is priced at the revenue it moves in the plan (nothing once the consensus,
   not the biased source, drives the plan);
-- a gap to budget is priced at what lost sales and forecast bias do not already explain;
-- stocks (inventory, cash) are counted at their worst month, not once a month.
+- a gap to budget is priced at what lost sales, forecast bias and stock left at end of life do
+  not already explain;
+- stocks (inventory, cash) are counted at their worst month, not once a month; the stock a
+  product leaves when it ends, once, at its end month.
 
 Every row names its root cause (``cause``: kind and where); ``root_causes`` groups the rows and
 adds up only the money each row ``counted``.
@@ -27,6 +29,7 @@ from sop_core import fmt
 from sop_core.months import month_diff, month_label, span_label
 from sop_core.plan.assumption_check import flagged_tests
 from sop_core.plan.finance import Finance
+from sop_core.plan.lifecycle import stock_left
 from sop_core.plan.model import Model
 from sop_core.plan.supply import SupplyPlan
 from sop_core.settings import Settings
@@ -96,6 +99,7 @@ SUPPLY_REVIEW = "Supply review"
 DEMAND_REVIEW = "Demand review"
 RECONCILIATION = "Integrated reconciliation"
 OPEN, RESOLVED = "open", "resolved"
+STOCK_LEFT = "Stock left at end of life"  # story_a of a product ending in the horizon
 
 # type -> (owner, review), in the order used to break ties
 DISAGREEMENT_TYPES: dict[str, tuple[str, str]] = {
@@ -104,6 +108,7 @@ DISAGREEMENT_TYPES: dict[str, tuple[str, str]] = {
     "capacity_overload": ("Operations", SUPPLY_REVIEW),
     "labour_shortfall": ("Operations", SUPPLY_REVIEW),
     "labour_surplus": ("Operations", SUPPLY_REVIEW),
+    "stock_left_end_of_life": ("Operations", SUPPLY_REVIEW),
     "revenue_vs_budget": ("Finance", RECONCILIATION),
     "margin_vs_budget": ("Finance", RECONCILIATION),
     "inventory_vs_budget": ("Finance", RECONCILIATION),
@@ -129,6 +134,7 @@ CAUSES: dict[str, tuple[str, str, str]] = {
     "supply_limit": ("sales lost", "Operations", SUPPLY_REVIEW),
     "unmet": ("sales lost", "Operations", SUPPLY_REVIEW),
     "labour_surplus": ("labour cost without work", "Operations", SUPPLY_REVIEW),
+    "end_of_life": ("stock left at end of life, at cost", "Operations", SUPPLY_REVIEW),
     "bias": ("plan revenue resting on a biased forecast", "Sales", DEMAND_REVIEW),
     "budget_revenue": ("revenue gap to budget, not explained above", "Finance", RECONCILIATION),
     "budget_margin": ("margin gap to budget beyond the revenue gap", "Finance", RECONCILIATION),
@@ -534,6 +540,10 @@ def _find(model: Model, result: PlanFigures, settings: Settings, rows: _Rows | T
     # take its effect out of the budget gap.
     inflation_moved, sandbag_moved = _bias_rules(model, result, tol, families, rows)
 
+    # Stock still on hand when a product ends, valued at cost: a stock, counted once at its end
+    # month. Its value, held from then on, is taken out of the inventory gap to budget below.
+    dead_value = _end_of_life_rule(model, result, families, rows)
+
     # The plan against finance's budget, priced at what the rules above do not explain.
     lost_family = fa["unmet_revenue"]
     budget_rev = model.budget_revenue
@@ -592,8 +602,8 @@ def _find(model: Model, result: PlanFigures, settings: Settings, rows: _Rows | T
             figure_b=budget_inv,
             gap=gap,
             unit=currency,
-            money_at_stake=np.abs(np.nan_to_num(gap)),
-            counted=_worst_month_only(mask, np.abs(np.nan_to_num(gap))),
+            money_at_stake=np.abs(np.nan_to_num(gap - dead_value)),
+            counted=_worst_month_only(mask, np.abs(np.nan_to_num(gap - dead_value))),
             cause="budget_inventory",
         )
 
@@ -651,6 +661,51 @@ def _assumption_rules(model: Model, result: PlanFigures, rows: _Rows | Totals) -
         owner=grid("owner"),
         cause="assumption",
     )
+
+
+def _end_of_life_rule(
+    model: Model, result: PlanFigures, families: np.ndarray, rows: _Rows | Totals
+) -> np.ndarray:
+    """One row per product that ends in (or before) the horizon with stock left; returns the
+    value of that stock held by each family and month from the end on, ``(M, F)``.
+
+    figure_a = the units left (end inventory of the end month; for a product that ended before
+    the horizon, its stock on hand); money = their inventory value at the scenario's unit cost.
+    """
+    n_months = len(model.months)
+    inventory_value = result.finance.inventory_value_sku
+    left = stock_left(model.lifecycle, model.months, result.supply.end_inventory, inventory_value)
+    if not len(left):
+        return np.zeros((n_months, len(families)))
+    shape = (n_months, len(left))
+    k = np.arange(len(left))
+    mask = np.zeros(shape, dtype=bool)
+    mask[left.month, k] = True
+
+    def at_end(values: np.ndarray) -> np.ndarray:
+        out = np.zeros(shape)
+        out[left.month, k] = values
+        return out
+
+    story = np.where(left.ended_before, "Stock of a product ended before the plan", STOCK_LEFT)
+    rows.add(
+        "stock_left_end_of_life",
+        mask,
+        np.asarray(model.sku_names, dtype=object)[left.sku],
+        by="sku",
+        story_a=np.broadcast_to(story.astype(object), shape).copy(),
+        figure_a=at_end(left.units),
+        story_b="Demand after the end",
+        figure_b=0.0,
+        gap=at_end(left.units),
+        unit="units",
+        money_at_stake=at_end(left.value),
+        family=np.tile(families[model.sku_family[left.sku]], (n_months, 1)),
+        cause=np.tile(
+            np.char.add("end_of_life|", model.skus[left.sku].astype(str)), (n_months, 1)
+        ).astype(object),
+    )
+    return model.family_sum(left.held(inventory_value))
 
 
 def _bias_rules(
@@ -767,8 +822,10 @@ def root_causes(dis: pd.DataFrame, currency: str = "GBP") -> pd.DataFrame:
         if kind == "bias":
             owner = str(group["owner"].iloc[0])
             entity = entity.partition("|")[2]
-        if kind == "assumption":  # the assumption's owner in the register
+        elif kind == "assumption":  # the assumption's owner in the register
             owner = str(group["owner"].iloc[0])
+        elif kind == "end_of_life":
+            entity = str(group["entity"].iloc[0])  # the product's name (the key holds its sku)
         worst = max(group["severity"], key=lambda s: _SEVERITY_RANK.get(s, 0))
         last = group.iloc[-1]
         out.append(
@@ -858,6 +915,12 @@ def _title(
     if kind == "budget_inventory":
         worst = group.loc[group["money_at_stake"].idxmax()]
         return f"{entity} inventory {side} budget {span}: {amount} at the worst month ({month_label(worst['month'])})"
+    if kind == "end_of_life":
+        row = group.iloc[0]
+        units = fmt.units(float(row["figure_a"]))
+        if row["story_a"] != STOCK_LEFT:
+            return f"{entity} ended before the plan with {units} units on hand: {amount} of stock at cost"
+        return f"{entity} ends {month_label(row['month'])} with {units} units left: {amount} of stock at cost"
     if kind == "cash":
         worst = group.loc[group["money_at_stake"].idxmax()]
         return f"Cash below the minimum {span}: {amount} short at the lowest ({month_label(worst['month'])})"

@@ -93,6 +93,7 @@ def compute(model: Model, levers: Levers | list[str] | None = None) -> PlanResul
         model.max_units,
         margin_months=by_margin,
         contribution=None if by_margin is None else price - material - model.unit_variable_cost,
+        demand_after=_demand_after(model, demand),
     )
     money = plan_finance(
         supply,
@@ -145,6 +146,15 @@ def _price_response(model: Model, price_pct: np.ndarray, elasticity: np.ndarray)
         )
     with np.errstate(divide="ignore"):
         return np.where(elasticity == 0.0, 1.0, np.power(np.maximum(base, 0.0), elasticity))
+
+
+def _demand_after(model: Model, demand: np.ndarray) -> np.ndarray | None:
+    """The demand the last month's target covers: its own, except for a product that ends in
+    the last month (nothing after it to cover); None when no product does."""
+    ends = model.lifecycle.ends_in_last_month
+    if not len(demand) or not ends.any():
+        return None
+    return np.where(ends, 0.0, demand[-1])
 
 
 def _margin_months(levers: Levers, months, setting: str) -> np.ndarray | None:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from sop_core.errors import PlanError
 from sop_core.forecasting.consensus import get_choice_from_row
+from sop_core.plan.lifecycle import Lifecycle, lifecycle_of
 from sop_core.plan.supply import Routing
 from sop_core.settings import Settings
 from sop_core.store.plandata import PlanData
@@ -106,6 +107,8 @@ class Model:
     budget_gross_margin: np.ndarray = field(repr=False)
     budget_inventory_value: np.ndarray = field(repr=False)
     bias_verdict: np.ndarray = field(repr=False)  # (2, F): sales, marketing; +1/-1/0
+    # launch and end months, like skus, the months with demand (plan.lifecycle)
+    lifecycle: Lifecycle = field(repr=False)
     settings: Settings = field(default_factory=Settings)
     cycle: str | None = None
     # family -> the consensus choice the team set with a reason in this cycle (author,
@@ -178,7 +181,18 @@ def prepare(data: PlanData, *, bias: pd.DataFrame | None = None) -> Model:
             base, month_index, "month", sku_index, "sku", _numbers(base["units"]), np.nan
         )
         baseline = np.maximum(baseline, 0.0)
+    life = lifecycle_of(products, list(data.months), t["actuals"])
+    if life.like_for_like.any():
+        # a new product takes its like sku's baseline (× like_share); masked below before launch
+        new = np.flatnonzero(life.like_for_like)
+        baseline[:, new] = baseline[:, life.like[new]] * life.like_share[new][None, :]
     consensus, sales = by_source["consensus"], by_source["sales"]
+    marketing = by_source["marketing"]
+    if life.restricts:
+        # no demand outside [launch_month, end_month]: every source is absent there
+        off = ~life.active
+        for grid in (consensus, sales, marketing, baseline):
+            grid[off] = np.nan
     source = np.select(
         [~np.isnan(consensus), ~np.isnan(sales), ~np.isnan(baseline)], [3, 2, 1], default=0
     ).astype(np.int8)
@@ -245,7 +259,7 @@ def prepare(data: PlanData, *, bias: pd.DataFrame | None = None) -> Model:
         demand=demand,
         demand_source=source,
         sales=sales,
-        marketing=by_source["marketing"],
+        marketing=marketing,
         baseline=baseline,
         unit_price=col("unit_price"),
         unit_material_cost=col("unit_material_cost"),
@@ -265,6 +279,7 @@ def prepare(data: PlanData, *, bias: pd.DataFrame | None = None) -> Model:
         budget_gross_margin=budget_grid("gross_margin"),
         budget_inventory_value=budget_grid("closing_inventory_value"),
         bias_verdict=_bias_codes(bias, families),
+        lifecycle=life,
         settings=data.settings,
         cycle=data.cycle,
         consensus_choices=_choices(data.consensus_choices),

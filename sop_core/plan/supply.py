@@ -143,6 +143,7 @@ def supply_plan(
     *,
     margin_months: np.ndarray | None = None,
     contribution: np.ndarray | None = None,
+    demand_after: np.ndarray | None = None,
 ) -> SupplyPlan:
     """Run the supply plan months in order, vectorised over skus and resources.
 
@@ -157,10 +158,15 @@ def supply_plan(
             (``allocation.margin_month``); None = every month pro rata.
         contribution: ``(S,)`` or ``(M, S)`` unit contribution (price − material − variable
             cost), needed when some month is allocated by margin.
+        demand_after: ``(S,)`` the demand of the month after the horizon, which the last
+            month's target covers; None = the last month's own demand (the method's rule). A
+            product that ends in the last month has 0 there.
     """
     n_months, n_skus = demand.shape
     # target(s,m) = cover/30 × D(s,m+1); the last month uses D(s,m)
     following = np.concatenate([demand[1:], demand[-1:]], axis=0) if n_months else demand
+    if demand_after is not None and n_months:
+        following[-1] = demand_after
     target = following * (np.asarray(target_cover_days) / DAYS_PER_MONTH)
 
     shape = (n_months, n_skus)

@@ -226,6 +226,16 @@ CREATE TABLE decision_verdicts (
 );
 """
 
+# The product lifecycle (PRODUCT.md): launch and end months, the like-for-like sku and its share.
+# A store created after the contract gained them has them from migration 1 (which follows the
+# contract), hence IF NOT EXISTS.
+M009_PRODUCT_LIFECYCLE = """
+ALTER TABLE products ADD COLUMN IF NOT EXISTS launch_month VARCHAR;
+ALTER TABLE products ADD COLUMN IF NOT EXISTS end_month VARCHAR;
+ALTER TABLE products ADD COLUMN IF NOT EXISTS like_sku VARCHAR;
+ALTER TABLE products ADD COLUMN IF NOT EXISTS like_share DOUBLE;
+"""
+
 # (number, name, sql): append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -255,5 +265,10 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         8,
         "performance review: financial actuals, decisions' expected effects and verdicts",
         M008_REVIEW,
+    ),
+    (
+        9,
+        "product lifecycle: launch and end months, like-for-like sku and share",
+        M009_PRODUCT_LIFECYCLE,
     ),
 ]

@@ -37,6 +37,7 @@ TYPE_LABELS = {
     "capacity_warning": "Capacity above 90 %",
     "labour_shortfall": "Under-recruitment",
     "labour_surplus": "Over-recruitment",
+    "stock_left_end_of_life": "Stock left at end of life",
     "revenue_vs_budget": "Revenue vs budget",
     "margin_vs_budget": "Margin vs budget",
     "inventory_vs_budget": "Inventory vs budget",

@@ -26,6 +26,7 @@ __all__ = [
     "scenario_curves_chart",
     "bias_chart",
     "inventory_cover_chart",
+    "run_down_chart",
     "working_capital_chart",
     "tornado_chart",
     "TORNADO_SIDES",
@@ -501,27 +502,90 @@ def bias_chart(frame: pd.DataFrame, tolerance_pct: float, title: str = "") -> al
     return _configure((band + bars).properties(height=max(260, 110 * frame["family"].nunique())))
 
 
+END_OF_LIFE_COLOR = "#7F7F7F"  # stock of products past their end: grey, it no longer sells
+STOCK_KINDS = ("on sale", "past end of life")
+
+
 def inventory_cover_chart(frame: pd.DataFrame, title: str = "") -> alt.Chart:
-    """Projected end inventory (units, bars) and days of cover (line), by month.
+    """Projected end inventory (units, bars) and days of cover (line), by month; the stock of
+    products past their end month stacked in grey when there is any (the run-down of a phase-out).
 
     Args:
-        frame: columns month, end_inventory_units, cover_days.
+        frame: columns month, end_inventory_units, cover_days; optionally end_of_life_units.
     """
     base = alt.Chart(frame, title=title).encode(x=_month_x())
-    bars = base.mark_bar(color=STORY_COLORS["Supply"], opacity=0.7).encode(
-        y=alt.Y("end_inventory_units:Q", title="End inventory (units)"),
-        tooltip=[
-            "month",
-            alt.Tooltip("end_inventory_units:Q", format=",.0f"),
-            alt.Tooltip("cover_days:Q", format=",.0f"),
-        ],
-    )
+    tooltip = [
+        "month",
+        alt.Tooltip("end_inventory_units:Q", format=",.0f"),
+        alt.Tooltip("cover_days:Q", format=",.0f"),
+    ]
+    ended = frame.get("end_of_life_units")
+    if ended is not None and (ended > 0).any():
+        stacked = frame.assign(
+            **{
+                STOCK_KINDS[0]: frame["end_inventory_units"] - ended,
+                STOCK_KINDS[1]: ended,
+            }
+        )
+        bars = (
+            alt.Chart(stacked)
+            .transform_fold(list(STOCK_KINDS), as_=["stock", "units"])
+            .mark_bar(opacity=0.7)
+            .encode(
+                x=_month_x(),
+                y=alt.Y("units:Q", stack="zero", title="End inventory (units)"),
+                color=alt.Color(
+                    "stock:N",
+                    title=None,
+                    scale=alt.Scale(
+                        domain=list(STOCK_KINDS),
+                        range=[STORY_COLORS["Supply"], END_OF_LIFE_COLOR],
+                    ),
+                ),
+                order=alt.Order("stock:N", sort="ascending"),
+                tooltip=[*tooltip, "stock:N", alt.Tooltip("units:Q", format=",.0f")],
+            )
+        )
+    else:
+        bars = base.mark_bar(color=STORY_COLORS["Supply"], opacity=0.7).encode(
+            y=alt.Y("end_inventory_units:Q", title="End inventory (units)"), tooltip=tooltip
+        )
     line = base.mark_line(color="#222222", point=True, strokeWidth=2.5).encode(
         y=alt.Y("cover_days:Q", title="Days of cover")
     )
     return _configure(
         alt.layer(bars, line).resolve_scale(y="independent").properties(height=HEIGHT)
     )
+
+
+def run_down_chart(frame: pd.DataFrame, title: str = "") -> alt.Chart:
+    """One product's end inventory (bars, grey after its end) and its demand (line), by month.
+
+    Args:
+        frame: columns month, end_inventory_units, demand_units, phase (``lifecycle.run_down``).
+    """
+    phases = ["before launch", "on sale", "after the end"]
+    base = alt.Chart(frame, title=title).encode(x=_month_x())
+    bars = base.mark_bar(opacity=0.75).encode(
+        y=alt.Y("end_inventory_units:Q", title="Units"),
+        color=alt.Color(
+            "phase:N",
+            title="End inventory",
+            scale=alt.Scale(
+                domain=phases, range=["#F3D28B", STORY_COLORS["Supply"], END_OF_LIFE_COLOR]
+            ),
+        ),
+        tooltip=[
+            "month",
+            "phase",
+            alt.Tooltip("end_inventory_units:Q", title="end inventory", format=",.0f"),
+            alt.Tooltip("demand_units:Q", title="demand", format=",.0f"),
+        ],
+    )
+    line = base.mark_line(color=STORY_COLORS["Demand"], point=True, strokeWidth=2.5).encode(
+        y="demand_units:Q"
+    )
+    return _configure(alt.layer(bars, line).properties(height=HEIGHT))
 
 
 def working_capital_chart(frame: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:

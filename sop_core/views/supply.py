@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sop_core.plan.lifecycle import stock_left
+
 __all__ = ["inventory_cover", "supplier_limits", "unmet_by_family", "unmet_totals", "sku_columns"]
 
 
@@ -21,10 +23,18 @@ def inventory_cover(result, family: str | None = None) -> pd.DataFrame:
     Days of cover = end inventory / (next month's demand / 30); the last month uses its own demand
     (as the target cover does). Months with no demand to cover have no figure.
 
-    Returns columns month, end_inventory_units, next_month_demand, cover_days, end_inventory_value.
+    ``end_of_life_units`` is the part of the end inventory held by products past their end month
+    (from the end month on: the stock they leave, ``plan.lifecycle.stock_left``).
+
+    Returns columns month, end_inventory_units, next_month_demand, cover_days, end_inventory_value,
+    end_of_life_units.
     """
-    cols = sku_columns(result.model, family)
-    end = result.supply.end_inventory[:, cols].sum(axis=1)
+    m = result.model
+    cols = sku_columns(m, family)
+    inventory = result.supply.end_inventory
+    left = stock_left(m.lifecycle, m.months, inventory, result.finance.inventory_value_sku)
+    ended = left.held(inventory)[:, cols].sum(axis=1)
+    end = inventory[:, cols].sum(axis=1)
     demand = result.demand[:, cols].sum(axis=1)
     nxt = np.append(demand[1:], demand[-1:]) if len(demand) else demand
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -37,6 +47,7 @@ def inventory_cover(result, family: str | None = None) -> pd.DataFrame:
             "next_month_demand": nxt,
             "cover_days": cover,
             "end_inventory_value": value,
+            "end_of_life_units": ended,
         }
     )
 

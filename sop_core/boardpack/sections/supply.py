@@ -20,6 +20,7 @@ from sop_core.boardpack.sections.common import (
 )
 from sop_core.plan.disagreements import totals_of_table
 from sop_core.views import charts
+from sop_core.views.lifecycle import stock_left_table
 
 __all__ = ["supply_section"]
 
@@ -177,4 +178,40 @@ def supply_section(a: PackInputs) -> Section:
         )
     # unmet demand (what the customer does not get) comes right after utilisation
     blocks.insert(min(1, len(blocks) - 1), blocks.pop())
+    left = stock_left_table(r)
+    if len(left):
+        table = Table(
+            pd.DataFrame(
+                {
+                    "Product": left["name"],
+                    "Sku": left["sku"],
+                    "Family": left["family"],
+                    "Ends": left["month"],
+                    "Units left": left["units"],
+                    "Value at cost": left["value"],
+                }
+            ),
+            {
+                "Product": TEXT,
+                "Sku": TEXT,
+                "Family": TEXT,
+                "Ends": TEXT,
+                "Units left": UNITS,
+                "Value at cost": MONEY,
+            },
+            title="Stock left at end of life",
+            key_columns=1,
+        )
+        blocks.append(
+            Block(
+                "Stock left at end of life",
+                text=(
+                    f"{len(left)} product(s) end in the plan with stock on hand: "
+                    f"{fmt.money(float(left['value'].sum()), cur)} at cost, in inventory until "
+                    "sold off or written off.",
+                    *left["title"],
+                ),
+                table=table,
+            )
+        )
     return Section("supply", "Supply", tuple(blocks), sheet="Supply")
