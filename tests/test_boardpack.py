@@ -405,3 +405,27 @@ def test_pptx_titles_too_long_for_one_line_are_set_smaller():
     assert title_size("Executive summary · Headline figures") == TITLE_PT
     long = "Scenarios compared · Closing cash and gross margin by plan"  # 58 characters
     assert title_size(long) == TITLE_PT - 4
+
+
+def test_finance_shows_the_cash_ranges_of_the_plan_shown(built):
+    from sop_core.views.ranges import app_ranges, cash_risk_sentence, lowest_cash_sentence
+
+    block = next(b for b in built["pack"].section("finance").blocks if b.title == "Cash ranges")
+    r = app_ranges(built["expected"])  # the promoted scenario: the plan the pack shows
+    assert block.text[0] == cash_risk_sentence(r, "GBP")
+    assert block.text[1].startswith(lowest_cash_sentence(r, "GBP"))
+    rows = block.table.frame.set_index("")
+    cash = r.monthly[r.monthly["measure"] == "closing_cash"]
+    for label, column in (
+        ("P10", "p10"),
+        ("P50", "p50"),
+        ("P90", "p90"),
+        ("Plan of record", "point"),
+    ):
+        assert [rows.loc[label, m] for m in r.months] == pytest.approx(cash[column].tolist())
+    assert rows.loc["Plan of record", r.months[-1]] == pytest.approx(
+        built["expected"].company["closing_cash"].iloc[-1]
+    )
+    assert block.chart is not None
+    titles = [s.shapes.title.text for s in Presentation(built["pptx"]).slides]
+    assert "Finance · Cash ranges" in titles
