@@ -5,9 +5,10 @@ Run: ``.venv/bin/python bench/bench_ranges.py`` (sections ``demo``, ``synthetic`
 - ``demo``: the demo company's plan of record, 1,000 paths (target < 1 s); the app's 500.
 - ``synthetic``: ``bench_plan``'s company of 10,000 skus × 24 months × 20 resources (its baseline
   given a band of −20 %/+25 %, its sources a track record of ln(actual/forecast) ~ N(−0.05,
-  0.12)), 200 paths (target < 10 s), at several batch memory budgets.
-- Both against the same run's single ``compute`` and against the other way to vectorise: a loop
-  of ``compute`` over the same sampled paths, one at a time. Peak memory of the draw is
+  0.12)), 200 paths (target < 10 s).
+- Both at the default batch (``ranges.BATCH_CELLS``) and other batch sizes, against the same
+  run's single ``compute``, and against a loop of ``compute`` over the same sampled paths, one
+  at a time. Peak memory of the draw is
   tracemalloc's (numpy's arrays are traced), measured in a run of its own.
 - ``whatif``: ``bench_plan.py`` of this tree against the merge base with main, alternately
   (``bench_decisions.whatif``): the single-plan what-if path before and after.
@@ -34,6 +35,7 @@ from bench.bench_decisions import whatif  # noqa: E402
 from bench.bench_plan import LEVERS, synthetic_tables  # noqa: E402
 from sop_core.bootstrap import init_store  # noqa: E402
 from sop_core.meeting.record import plan_of_record  # noqa: E402
+from sop_core.plan import ranges  # noqa: E402
 from sop_core.plan.engine import compute  # noqa: E402
 from sop_core.plan.model import prepare  # noqa: E402
 from sop_core.plan.ranges import (  # noqa: E402
@@ -77,7 +79,8 @@ def _loop(model, levers, samples: int, seed: int) -> None:
             compute(replace(model, demand=path), levers)
 
 
-def _report(name: str, model, levers, samples: int, runs: int, budgets=(MEMORY_MB,)) -> None:
+def _report(name: str, model, levers, samples: int, runs: int, batches=(None,)) -> None:
+    """Time the draw at the default batch (None) and at other batch sizes (paths at once)."""
     n_months, n_skus = model.demand.shape
     print(f"{name}: {n_skus:,} skus × {n_months} months × {len(model.resources)} resources")
     single = _times(lambda: compute(model, levers), 31)
@@ -85,18 +88,21 @@ def _report(name: str, model, levers, samples: int, runs: int, budgets=(MEMORY_M
         f"  one compute (same run)       median {statistics.median(single) * 1e3:9.1f} ms"
         f"  min {min(single) * 1e3:8.1f} ms"
     )
-    for mb in budgets:
-        batch = _batch_size(model, samples, mb)
-        t = _times(lambda mb=mb: plan_ranges(model, levers, samples=samples, memory_mb=mb), runs)
-        peak = _peak_mb(lambda mb=mb: plan_ranges(model, levers, samples=samples, memory_mb=mb))
+    default = ranges.BATCH_CELLS
+    for paths in batches:
+        ranges.BATCH_CELLS = default if paths is None else paths * model.demand.size
+        batch = _batch_size(model, samples, MEMORY_MB)
+        t = _times(lambda: plan_ranges(model, levers, samples=samples), runs)
+        peak = _peak_mb(lambda: plan_ranges(model, levers, samples=samples))
         print(
-            f"  {samples:,} paths, vectorised   median {statistics.median(t):9.3f} s  "
-            f"min {min(t):7.3f} s  max {max(t):7.3f} s  (batch {batch} paths, "
-            f"memory budget {mb:g} MB, peak {peak:,.0f} MB traced)"
+            f"  {samples:,} paths, {batch:>4} at once  median {statistics.median(t):7.3f} s  "
+            f"min {min(t):7.3f} s  max {max(t):7.3f} s  (peak {peak:,.0f} MB traced"
+            f"{', the default' if paths is None else ''})"
         )
+    ranges.BATCH_CELLS = default
     t = _times(lambda: _loop(model, levers, samples, DEFAULT_SEED), max(1, runs // 2))
     print(
-        f"  {samples:,} paths, a compute each median {statistics.median(t):9.3f} s  "
+        f"  {samples:,} paths, a compute each median {statistics.median(t):7.3f} s  "
         f"min {min(t):7.3f} s"
     )
     r = plan_ranges(model, levers, samples=samples)
@@ -110,7 +116,7 @@ def demo(args) -> None:
             init_store(db, demo=True, user="bench").close()
         with Store(db) as store:
             record = plan_of_record(store)
-    _report("demo", record.model, record.levers, 1000, args.runs)
+    _report("demo", record.model, record.levers, 1000, args.runs, batches=(None, 1000, 20))
     t = _times(lambda: plan_ranges(record.model, record.levers, samples=500), args.runs)
     print(f"  500 paths (the app's)        median {statistics.median(t):9.3f} s")
 
@@ -125,7 +131,7 @@ def synthetic(args) -> None:
     ]
     bias = pd.concat(spread, ignore_index=True).assign(n_points=100)
     model = prepare(plan_data_from_frames(tables, baseline=baseline), bias=bias)
-    _report("synthetic", model, LEVERS, args.samples, args.runs, budgets=(64, MEMORY_MB, 1024))
+    _report("synthetic", model, LEVERS, args.samples, args.runs, batches=(None, 5))
 
 
 def main(argv=None) -> int:

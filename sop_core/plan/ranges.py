@@ -68,6 +68,9 @@ MEMORY_MB = 256.0  # the working arrays of one batch of paths
 # (M, S) float arrays a path holds at once in the engine (demand, supply, money, temporaries);
 # measured with bench/bench_ranges.py's peak memory
 ARRAYS_PER_PATH = 24
+# sku-months planned at once: small plans are many paths a batch (the engine's per-month Python
+# steps paid once for all), a large one goes path by path (bench/bench_ranges.py)
+BATCH_CELLS = 200_000
 MEASURES = ("revenue", "gross_margin", "closing_cash", "unmet_units")
 HORIZON_MEASURES = ("revenue", "gross_margin", "lowest_cash", "cash_below_minimum_probability")
 RANGE_COLUMNS = ["month", "measure", "p10", "p50", "p90"]
@@ -316,9 +319,13 @@ class PlanRanges:
         return pd.concat([monthly, horizon], ignore_index=True)
 
 
-def _batch_size(model: Model, samples: int, memory_mb: float) -> int:
-    per_path = max(model.demand.size, 1) * 8 * ARRAYS_PER_PATH
-    return int(min(samples, max(1, memory_mb * 1e6 // per_path)))
+def _batch_size(model: Model, samples: int, memory_mb: float, cells: int | None = None) -> int:
+    """Paths planned at once: as many as ``memory_mb`` holds, and no more than ``cells``
+    (default ``BATCH_CELLS``) sku-months in all."""
+    cells = BATCH_CELLS if cells is None else cells
+    path_cells = max(model.demand.size, 1)
+    by_memory = memory_mb * 1e6 // (path_cells * 8 * ARRAYS_PER_PATH)
+    return int(min(samples, max(1, by_memory), max(1, cells // path_cells)))
 
 
 def plan_ranges(
@@ -369,7 +376,8 @@ def plan_ranges(
             family_share=family_share,
             persistence=persistence,
         )
-        result = compute(replace(model, demand=demand), levers)
+        # one path alone goes through the single-plan arrays, (M, S): the faster path then
+        result = compute(replace(model, demand=demand[0] if len(demand) == 1 else demand), levers)
         money = result.finance
         paths["revenue"][start:stop] = money.revenue
         paths["gross_margin"][start:stop] = money.gross_margin
