@@ -397,3 +397,52 @@ def test_a_locked_plan_keeps_the_band_and_track_record_its_ranges_are_drawn_from
     assert np.isfinite(model.baseline_p10).all() and np.isfinite(model.source_log_sd[2:]).all()
     locked = plan_ranges(model, before.levers, samples=200, seed=4)
     assert locked.frame().equals(open_ranges.frame())
+
+
+def test_paths_planned_together_equal_a_plan_of_each():
+    # the hand case with windowed levers (prices, elasticity, cover, DSO by month): a batch of
+    # paths through the sample axis gives each path exactly the single plan of its demand
+    spread = spread_frame(
+        [("consensus", "F1", -0.1, 0.3), ("consensus", "F2", 0.0, 0.2), ("sales", "F2", 0, 0.3)]
+    )
+    band = HAND_BASELINE.assign(p10=HAND_BASELINE["units"] * 0.5, p90=HAND_BASELINE["units"] * 2)
+    model = prepare(plan_data_from_frames(hand_tables(), baseline=band), bias=spread)
+    levers = [
+        "price_change_pct:F1@2026-02=-5",
+        "price_elasticity=-1.5",
+        "target_cover_days:F1@2026-02=30",
+        "dso_days@2026-03=45",
+        "capacity_change_pct=-10",
+    ]
+    ranges = plan_ranges(model, levers, samples=12, seed=2)
+    assert ranges.samples == 12
+    demand = sample_demand(model, demand_uncertainty(model), children(12, seed=2))
+    for n in range(12):
+        single = compute(replace(model, demand=demand[n]), levers)
+        assert ranges.paths["revenue"][n] == pytest.approx(single.finance.revenue)
+        assert ranges.paths["gross_margin"][n] == pytest.approx(single.finance.gross_margin)
+        assert ranges.paths["closing_cash"][n] == pytest.approx(single.finance.closing_cash)
+        assert ranges.paths["unmet_units"][n] == pytest.approx(single.supply.unmet.sum(axis=1))
+
+
+def test_a_baseline_fitted_for_the_plan_brings_its_band(tmp_path):
+    # the hand case with two years of actuals: B's 2026-03 is baseline-driven, so the baseline
+    # is fitted for the plan (service.with_baseline) and its band is the month's spread
+    rng = np.random.default_rng(3)
+    history = month_range("2024-01", 24)
+    actuals = pd.DataFrame(
+        [
+            (m, s, float(u))
+            for s in ("A", "B")
+            for m, u in zip(history, rng.normal(60, 8, 24), strict=True)
+        ],
+        columns=["month", "sku", "units"],
+    )
+    with Store(tmp_path / "plan.duckdb") as store:
+        store.replace_tables({**hand_tables(), "actuals": actuals}, user="test", source="test")
+        model = model_of_record(store, "2026-01")
+    u = demand_uncertainty(model)
+    b = list(model.skus).index("B")
+    assert model.demand_source[2, b] == 1  # baseline
+    assert model.baseline_p10[2, b] < model.baseline[2, b] < model.baseline_p90[2, b]
+    assert u.kind[2, b] == 1 and u.sd_low[2, b] > 0  # "baseline band"

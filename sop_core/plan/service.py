@@ -45,8 +45,10 @@ def with_baseline(store, data: PlanData) -> PlanData:
     if not _needs_baseline(data):
         return data
     # without a cycle (no forecasts at all) the baseline is kept under the first plan month;
-    # with its band, the spread of the demand ranges (plan.ranges)
-    baseline = ensure_baseline(store, data.cycle or data.months[0], with_band=True)
+    # with its band as stored, the spread of the demand ranges (plan.ranges)
+    baseline = ensure_baseline(
+        store, data.cycle or data.months[0], with_band=True, require_band=False
+    )
     return data if baseline is None else data.with_baseline(baseline)
 
 
