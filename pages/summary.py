@@ -1,6 +1,5 @@
-"""Executive summary: last month against the plan, what the meeting must decide, the plan of record in figures, the cycle."""
+"""Executive summary: what the meeting must decide, the plan of record in figures, last month against the plan, the cycle."""
 
-import pandas as pd
 import streamlit as st
 
 from sop_core import fmt
@@ -14,7 +13,7 @@ from sop_core.views.overview import trailing_revenue
 from sop_core.views.review import MEASURE_LABELS, last_month_against_plan, show_measure
 from ui import plan, state, whatif
 from ui.text import plain
-from ui.widgets import delta, headline_metrics, notice, page_link_url
+from ui.widgets import agenda_rows, delta, headline_metrics, notice
 
 store = state.get_store()
 cycle = state.selected_cycle(store)
@@ -32,6 +31,36 @@ st.caption(
 )
 for warning in record.warnings:
     st.warning(warning, icon=":material/warning:")
+
+st.subheader("What the meeting must decide")
+try:
+    scenarios = plan.saved_plans(store, cycle)
+except SopError as exc:  # the agenda still shows, without what each scenario would change
+    scenarios = None
+    notice(f"The saved scenarios could not be compared: {exc}")
+items = agenda(result, scenarios, limit=5)
+if items.empty:
+    st.success("The three stories agree within tolerance: nothing needs a decision.")
+else:
+    agenda_rows(items, cur, key="summary_agenda")
+    total = result.summary["root_causes_count"]
+    st.caption(
+        f"The {len(items)} largest of {total} open root causes, by money at stake (each pound "
+        "counted once; how: docs/METHOD.md). Month by month on the Alignment page."
+    )
+
+st.subheader("The plan in figures" + (f": {family}" if family else ""))
+if family:
+    st.caption(
+        f"Figures for {family} only; cash, operating profit and money at stake are company-wide "
+        "(choose All families in the sidebar)."
+    )
+headline_metrics(headline_figures(result, family), columns=4, key="summary")
+
+try:
+    st.info(rhythm_line(store, cycle), icon=":material/event:")
+except SopError as exc:
+    notice(f"Cycle status unavailable: {plain(exc)}")
 
 st.subheader("Last month against the plan")
 try:
@@ -56,55 +85,6 @@ if last is not None:
                 help=f"Plan {show_measure(measure, planned, cur)} (cycle {last.cycle}'s locked plan)",
             )
     st.caption(plain(last.sentence) + " · details on the Performance review page")
-
-st.subheader("What the meeting must decide")
-try:
-    scenarios = plan.saved_plans(store, cycle)
-except SopError as exc:  # the agenda still shows, without what each scenario would change
-    scenarios = None
-    notice(f"The saved scenarios could not be compared: {exc}")
-items = agenda(result, scenarios, limit=5)
-if items.empty:
-    st.success("The three stories agree within tolerance: nothing needs a decision.")
-else:
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "root cause": items["title"],
-                "owner": items["owner"],
-                "at stake": [fmt.money(v, cur) for v in items["money_at_stake"]],
-                "resolve in": [
-                    page_link_url(page, fam if isinstance(fam, str) else None, cycle)
-                    for page, fam in zip(items["page"], items["family"], strict=True)
-                ],
-                "scenarios that help": items["scenarios"].replace("", "—"),
-            }
-        ),
-        hide_index=True,
-        key="summary_agenda",
-        column_config={
-            "root cause": st.column_config.TextColumn("root cause", width="large"),
-            "resolve in": st.column_config.LinkColumn("resolve in", display_text=r"/(\w+)"),
-        },
-    )
-    total = result.summary["root_causes_count"]
-    st.caption(
-        f"The {len(items)} largest of {total} open root causes, by money at stake (each pound "
-        "counted once; how: docs/METHOD.md). Month by month on the Alignment page."
-    )
-
-st.subheader("The plan in figures" + (f": {family}" if family else ""))
-if family:
-    st.caption(
-        f"Figures for {family} only; cash, operating profit and money at stake are company-wide "
-        "(choose All families in the sidebar)."
-    )
-headline_metrics(headline_figures(result, family), columns=4, key="summary")
-
-try:
-    st.info(rhythm_line(store, cycle), icon=":material/event:")
-except SopError as exc:
-    notice(f"Cycle status unavailable: {plain(exc)}")
 
 st.subheader("Decisions waiting")
 try:

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from sop_core import fmt
+from sop_core.months import month_label
 from sop_core.views.alignment import resources_of_family
 from sop_core.views.charts import (
     fte_chart,
@@ -47,24 +48,25 @@ else:
     m1.metric(
         "Peak utilisation",
         fmt.pct(peak_row["utilisation"] * 100) if pd.notna(peak_row["utilisation"]) else "—",
-        f"{peak_row['resource']}, {peak_row['month']}",
+        f"{peak_row['resource']}, {month_label(peak_row['month'])}",
         delta_color="off",
         delta_arrow="off",
         border=True,
     )
     m2.metric(
-        "Resource-months over 100 %",
+        "Months over capacity",
         f"{len(over)}",
         ", ".join(sorted(over["resource"].unique())) or "none",
         delta_color="off",
         delta_arrow="off",
+        help="Resource-months whose load (hours demand needs) exceeds the capacity available.",
         border=True,
     )
     short = fte_gap[fte_gap > 0]
     m3.metric(
         "Largest FTE shortfall",
         f"{short.max():.1f} FTE" if len(short) else "none",
-        f"{res.loc[short.idxmax(), 'resource']}, {res.loc[short.idxmax(), 'month']}"
+        f"{res.loc[short.idxmax(), 'resource']}, {month_label(res.loc[short.idxmax(), 'month'])}"
         if len(short)
         else None,
         delta_color="off",
@@ -73,9 +75,9 @@ else:
     )
     unmet_units, unmet_revenue = unmet_totals(result, family)
     m4.metric(
-        "Unmet demand",
-        f"{fmt.units(unmet_units)} units",
-        f"{fmt.money(unmet_revenue, cur)} revenue lost",
+        "Unmet demand (units)",
+        fmt.units(unmet_units),
+        f"{fmt.money(unmet_revenue, cur)} of sales lost",
         delta_color="inverse" if unmet_units >= 0.5 else "off",
         delta_arrow="off",
         border=True,
