@@ -69,7 +69,7 @@ def test_summary_figures_equal_the_engine(demo_db):
     assert metrics["Operating profit"].value == fmt.money(s["operating_profit"], "GBP")
     assert metrics["Lowest cash"].value == fmt.money(s["lowest_cash"], "GBP")
     below = fmt.money(750_000 - s["lowest_cash"], "GBP")
-    assert metrics["Lowest cash"].delta == f"Oct 2027 · {below} below minimum"
+    assert metrics["Lowest cash"].delta == f"{below} short · Oct 2027"
     assert below == "£139k"
     assert metrics["Closing cash"].value == fmt.money(s["closing_cash_end"], "GBP")
     assert metrics["Sales lost to supply"].value == fmt.money(s["unmet_revenue"], "GBP")
@@ -209,6 +209,25 @@ def test_setting_the_consensus_changes_the_plan_and_is_audited(demo_db):
     row = audit[audit["action"] == "set consensus"].iloc[0]
     assert row["item_key"] == "2026-11/Smart Controls"
     assert "Statistical baseline" in row["new_value"]
+
+
+def test_the_consensus_preview_follows_the_choice_before_it_is_set(demo_db):
+    from sop_core.forecasting.consensus import get_choice
+
+    store = Store(demo_db)
+    model = model_for_store(store)
+    cols = model.sku_family == list(model.families).index("Smart Controls")
+    at = _app("pages/demand.py")
+    at.selectbox(key="demand_consensus_family").set_value("Smart Controls").run()
+    at.radio(key="demand_consensus_method").set_value("statistical").run()
+    assert not at.exception
+    [preview] = [m for m in at.metric if m.label.startswith("Consensus for Smart Controls")]
+    # the family's statistical baseline over the horizon, not the sales figure it started on
+    assert preview.value == fmt.units(float(np.nansum(model.baseline[:, cols])))
+    assert get_choice(store, "2026-11", "Smart Controls") is None  # nothing stored yet
+    at.number_input(key="demand_consensus_adjustment").set_value(-10.0).run()
+    [preview] = [m for m in at.metric if m.label.startswith("Consensus for Smart Controls")]
+    assert preview.value == fmt.units(float(np.nansum(model.baseline[:, cols])) * 0.9)
 
 
 def test_a_second_consensus_editor_is_refused_not_silently_overwriting(demo_db):

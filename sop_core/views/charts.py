@@ -71,8 +71,15 @@ def money_axis(currency: str, title: str | None = None) -> alt.Axis:
     return alt.Axis(labelExpr=expr, title=title)
 
 
+# "2027-09" on an axis reads "Sep 2027"
+MONTH_LABEL_EXPR = (
+    "['Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec']"
+    "[toNumber(substring(datum.value, 5, 7)) - 1] + ' ' + substring(datum.value, 0, 4)"
+)
+
+
 def _month_x(title: str = "Month") -> alt.X:
-    return alt.X("month:O", title=title, axis=alt.Axis(labelAngle=-45))
+    return alt.X("month:O", title=title, axis=alt.Axis(labelAngle=-45, labelExpr=MONTH_LABEL_EXPR))
 
 
 def history_forecast_chart(
@@ -422,7 +429,12 @@ def stories_chart(
         marks: columns month, type, entity, money_at_stake, severity, y (where to draw the mark).
     """
     months = list(dict.fromkeys(stories["month"]))
-    x = alt.X("month:O", title=None, sort=months, axis=alt.Axis(labelAngle=-45))
+    x = alt.X(
+        "month:O",
+        title=None,
+        sort=months,
+        axis=alt.Axis(labelAngle=-45, labelExpr=MONTH_LABEL_EXPR),
+    )
     lines = (
         alt.Chart(stories)
         .mark_line(point=alt.OverlayMarkDef(size=40), strokeWidth=3)
@@ -749,7 +761,12 @@ def gap_panels_chart(gaps: pd.DataFrame, currency: str, width: int = 760) -> alt
         )
         axis = money_axis(currency, None) if unit == currency else alt.Axis(title=unit, format="~s")
         base = alt.Chart(part).encode(
-            x=alt.X("month:O", sort=months, title=None, axis=alt.Axis(labelAngle=-45))
+            x=alt.X(
+                "month:O",
+                sort=months,
+                title=None,
+                axis=alt.Axis(labelAngle=-45, labelExpr=MONTH_LABEL_EXPR),
+            )
         )
         bars = base.mark_bar().encode(
             y=alt.Y("value:Q", axis=axis),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["demand_series", "SERIES", "find_products", "PRODUCT_CHOICES"]
+__all__ = ["demand_series", "SERIES", "find_products", "PRODUCT_CHOICES", "family_demand_units"]
 
 SERIES = ("Actuals", "Statistical", "Sales", "Marketing", "Consensus", "Plan")
 # At most this many products are offered at once: a company of 100,000 skus is searched, not
@@ -49,11 +49,14 @@ def demand_series(
 ) -> pd.DataFrame:
     """Units by month for a family or a sku (all skus if neither): actuals, then each forecast and the plan.
 
-    The forecasts are the cycle's (PlanData.cycle) over the horizon; a source is summed over the
-    skus that have it (a month where no sku has that source is left out). The plan is the demand
-    plan D after levers.
+    The forecasts are the cycle's (PlanData.cycle) over the horizon. A source's line is drawn
+    only in the months where it covers every chosen sku that has demand then: a sum over the
+    skus that happen to have it (one family's consensus set, the others not yet) would look like
+    a collapse of the total. The consensus is what drives the plan (``demand_source`` 3). The
+    plan is the demand plan D after levers.
 
-    Returns columns month, series, units.
+    Returns columns month, series, units; ``attrs["partial"]`` lists the sources left out of
+    some month for want of coverage.
     """
     m = result.model
     skus = m.skus
@@ -76,9 +79,15 @@ def demand_series(
         parts.append(hist.assign(series="Actuals"))
     months = np.asarray(m.months, dtype=object)
 
+    active = m.demand_source[:, cols] != 0  # the sku has demand in the month
+    partial: list[str] = []
+
     def add(name: str, grid: np.ndarray) -> None:
         sub = grid[:, cols]
-        has = ~np.isnan(sub).all(axis=1)
+        present = ~np.isnan(sub)
+        has = present.any(axis=1) & ~(active & ~present).any(axis=1)
+        if (present.any(axis=1) & ~has).any():
+            partial.append(name)
         if has.any():
             parts.append(
                 pd.DataFrame(
@@ -89,17 +98,7 @@ def demand_series(
     add("Statistical", m.baseline)
     add("Sales", m.sales)
     add("Marketing", m.marketing)
-    fc = data.forecasts
-    cons = fc[
-        (fc["cycle"] == data.cycle)
-        & (fc["source"] == "consensus")
-        & fc["sku"].isin(chosen)
-        & fc["month"].isin(list(m.months))
-    ]
-    if len(cons):
-        parts.append(
-            cons.groupby("month", as_index=False)["units"].sum().assign(series="Consensus")
-        )
+    add("Consensus", np.where(m.demand_source == 3, m.demand, np.nan))
     parts.append(
         pd.DataFrame(
             {"month": months, "units": result.demand[:, cols].sum(axis=1), "series": "Plan"}
@@ -107,9 +106,20 @@ def demand_series(
     )
     out = pd.concat(parts, ignore_index=True)[["month", "series", "units"]]
     order = out["series"].map({name: i for i, name in enumerate(SERIES)})
-    return (
+    out = (
         out.assign(order=order)
         .sort_values(["order", "month"])
         .drop(columns="order")
         .reset_index(drop=True)
     )
+    out.attrs["partial"] = partial
+    return out
+
+
+def family_demand_units(result, family: str | None = None) -> float:
+    """The plan's demand over the horizon, in units, of a family (all products if None)."""
+    m = result.model
+    if family is None:
+        return float(result.demand.sum())
+    cols = m.sku_family == list(m.families).index(family)
+    return float(result.demand[:, cols].sum())

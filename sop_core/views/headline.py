@@ -119,12 +119,13 @@ def headline_figures(result, family: str | None = None) -> list[Headline]:
             "Lowest cash",
             s["lowest_cash"],
             fmt.money(s["lowest_cash"], cur),
-            f"{month_label(s['lowest_cash_month'])} · "
             f"{fmt.money(abs(s['lowest_cash'] - minimum), cur)} "
-            f"{'below' if s['lowest_cash'] < minimum else 'above'} minimum",
+            f"{'short' if s['lowest_cash'] < minimum else 'spare'} · "
+            f"{month_label(s['lowest_cash_month'])}",
             "money",
-            help="The lowest month-end cash balance over the horizon, against the minimum cash "
-            f"the company holds ({fmt.money(minimum, cur)}, setting minimum_cash).",
+            help="The lowest month-end cash balance over the horizon and its month; short (or "
+            "spare) against the minimum cash the company holds "
+            f"({fmt.money(minimum, cur)}, setting minimum_cash).",
         ),
         Headline(
             "closing_cash",
