@@ -28,6 +28,7 @@ data = state.plan_data(store, cycle)
 result, plan_label, _ = plan.cycle_plan(store, cycle)
 model = result.model
 tolerance = data.settings.tolerance_pct
+cur = data.settings.currency
 AHEAD = {1: "1 month", 2: "2 months", 3: "3 months"}
 
 st.title("Demand review")
@@ -89,16 +90,30 @@ if total > len(matches):
 elif text.strip() and not total:
     pick.caption("No product's sku or name contains that text.")
 sku = None if sku == "All products" else sku
-series = demand_series(data, result, family=family, sku=sku)
-band, band_label = baseline_band(result, family=family, sku=sku)
+REVENUE, UNITS = "Revenue at plan prices", "Units"
+if sku is None:
+    # products of different prices do not add up in units: money at plan prices by default
+    shown = st.segmented_control(
+        "Show", [REVENUE, UNITS], default=REVENUE, key="demand_measure", required=True
+    )
+    if shown == UNITS:
+        st.caption(
+            "Units of every product added up: the cheapest part counts as much as the dearest product."
+        )
+else:
+    shown = UNITS
+at_prices = shown == REVENUE
+series = demand_series(data, result, family=family, sku=sku, at_prices=at_prices)
+band, band_label = baseline_band(result, family=family, sku=sku, at_prices=at_prices)
 what = sku or family or "all families"
 like = like_for_like_label(model, sku)
 st.altair_chart(
     history_forecast_chart(
         series,
-        title=f"Units per month: {what}" + (f" · {like}" if like else ""),
+        title=f"{shown} per month: {what}" + (f" · {like}" if like else ""),
         band=band,
         band_label=band_label,
+        currency=cur,
     ),
     width="stretch",
 )

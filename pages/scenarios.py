@@ -332,8 +332,9 @@ def compare_view() -> None:
         panel.curves_chart(
             frame[frame["measure"] == "Closing cash"],
             cur,
-            "Closing cash by month",
+            "Closing cash by month (red: the minimum)",
             key=f"{P}_cmp_cash",
+            minimum=data.settings.minimum_cash,
         )
     with c2:
         panel.curves_chart(

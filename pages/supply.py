@@ -1,6 +1,5 @@
 """Supply review: what the business can deliver — load against capacity, labour, supplier limits, inventory, unmet demand."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -83,6 +82,11 @@ else:
         border=True,
     )
 
+    if family:
+        st.caption(
+            f"The {len(resources)} resource(s) {plain(family)} is made on. Their load, capacity "
+            "and FTE are the whole resource's: other families share them."
+        )
     st.altair_chart(
         utilisation_heatmap(res, title="Utilisation by resource and month (%)"), width="stretch"
     )
@@ -176,18 +180,25 @@ with right:
         )
     else:
         binding = int(limits["binding"].sum())
+        costly = int((limits["unshipped_units"] >= 0.5).sum())
         st.caption(
-            f"{len(limits)} limit(s) in the horizon, {binding} binding (production held below what capacity allows)."
+            f"{len(limits)} limit(s) in the horizon; {binding} hold production below what capacity "
+            f"allows, {costly} of them leave demand unshipped. A limit that holds production back "
+            "without leaving demand unshipped only slows the stock built up for cover."
         )
         st.dataframe(
             pd.DataFrame(
                 {
-                    "month": limits["month"],
+                    "month": [month_label(m) for m in limits["month"]],
                     "sku": limits["sku"],
                     "limit (units)": [fmt.units(v) for v in limits["max_units"]],
                     "capacity allows": [fmt.units(v) for v in limits["wanted_units"]],
-                    "binding": np.where(limits["binding"], "yes", "no"),
-                    "short (units)": [fmt.units(v) if v else "—" for v in limits["short_units"]],
+                    "held back (units)": [
+                        fmt.units(v) if v else "—" for v in limits["short_units"]
+                    ],
+                    "demand unshipped (units)": [
+                        fmt.units(v) if v >= 0.5 else "—" for v in limits["unshipped_units"]
+                    ],
                 }
             ),
             hide_index=True,

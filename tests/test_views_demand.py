@@ -1,4 +1,4 @@
-"""The Demand review's series: a source is drawn only where it covers every product shown."""
+"""Demand and Supply views: sources drawn where they cover every product, plan prices, limits."""
 
 from __future__ import annotations
 
@@ -45,3 +45,38 @@ def test_the_family_demand_over_the_horizon():
     assert family_demand_units(result, "F1") == 240.0  # 100 + 80 + 60
     assert family_demand_units(result, "F2") == 140.0  # 50 + 50 + 40
     assert family_demand_units(result) == 380.0
+
+
+def test_products_of_different_prices_add_up_at_plan_prices():
+    # A sells at 10, B at 20: the plan's 2026-01 is 100 A + 50 B = 150 units but 2,000 of revenue
+    data, result = _plan()
+    every = demand_series(data, result, at_prices=True)
+    assert "units" not in every.columns
+    plan = every[every["series"] == "Plan"]
+    assert dict(zip(plan["month"], plan["revenue"], strict=True)) == {
+        "2026-01": 100 * 10 + 50 * 20,
+        "2026-02": 80 * 10 + 50 * 20,
+        "2026-03": 60 * 10 + 40 * 20,
+    }
+    cons = every[every["series"] == "Consensus"]
+    assert cons["revenue"].tolist() == [2000.0]
+    b = demand_series(data, result, sku="B", at_prices=True)
+    sales = b[b["series"] == "Sales"]
+    assert sales["revenue"].tolist() == [70 * 20, 50 * 20]
+
+
+def test_a_supplier_limit_says_whether_it_costs_sales():
+    # the hand case (test_engine): 2026-03 req A = 60 + 30 − 6 = 84 against a limit of 50, so 34
+    # are held back; ship A = min(60, 6 + 50) = 56: 4 of demand unshipped. B's limit of 100 is
+    # above its 40: nothing held back
+    from sop_core.views.supply import supplier_limits
+
+    _, result = _plan()
+    limits = supplier_limits(result).set_index("sku")
+    assert limits.loc["A", ["max_units", "wanted_units", "production_units"]].tolist() == [
+        50.0,
+        84.0,
+        50.0,
+    ]
+    assert limits.loc["A", "short_units"] == 34.0 and limits.loc["A", "unshipped_units"] == 4.0
+    assert not limits.loc["B", "binding"] and limits.loc["B", "unshipped_units"] == 0.0

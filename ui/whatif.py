@@ -437,13 +437,17 @@ def figure_metrics(args: list[dict], columns: int) -> None:
 
 
 PLAN_COLORS = ["#D55E00", "#0072B2", "#009E73", "#CC79A7"]
-CURVES_TITLE = "Cash (solid) and gross margin (dashed)"
+CURVES_TITLE = "Cash (solid), margin (dashed), minimum (red)"
 SIDE_CHART_HEIGHT = 150  # beside the levers: in sight on a 1280 × 720 projector
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _chart_spec(
-    currency: str, plans: tuple[str, ...], title: str, height: int | None = None
+    currency: str,
+    plans: tuple[str, ...],
+    title: str,
+    height: int | None = None,
+    minimum: float | None = None,
 ) -> dict:
     """The curves chart's Vega-Lite spec without data: built by the house function once, reused."""
     months = ["2000-01", "2000-02"]
@@ -458,24 +462,35 @@ def _chart_spec(
     grey = {whatif.BASE, whatif.RECORD}
     colors = {p: "#555555" for p in plans if p in grey}
     colors.update(zip([p for p in plans if p not in grey], PLAN_COLORS, strict=False))
-    spec = scenario_curves_chart(sample, currency, title, colors).to_dict()
+    spec = scenario_curves_chart(sample, currency, title, colors, minimum).to_dict()
     spec.pop("datasets", None)
     spec.pop("data", None)
+    for layer in spec.get("layer", ()):
+        # the lines take the data sent with the chart; the minimum rule keeps its inline values
+        if "name" in (layer.get("data") or {}):
+            layer.pop("data")
     if height is not None:
         # the plot's own height (axes and legends come on top of it), the page's width
         spec["height"] = height
         spec["autosize"] = {"type": "fit-x", "contains": "padding"}
-        spec["encoding"]["x"]["title"] = None  # months need no "Month"
+        lines = spec["layer"][0] if "layer" in spec else spec
+        lines["encoding"]["x"]["title"] = None  # months need no "Month"
     return spec
 
 
-def curves_chart(frame: pd.DataFrame, currency: str, title: str = "", key: str | None = None):
+def curves_chart(
+    frame: pd.DataFrame,
+    currency: str,
+    title: str = "",
+    key: str | None = None,
+    minimum: float | None = None,
+):
     """Closing cash and gross margin by month of each plan on one chart.
 
     The spec comes from ``charts.scenario_curves_chart`` once per currency and set of plans; a
     lever change only sends new data (Altair's to_dict costs tens of ms a call).
     """
-    spec = _chart_spec(currency, tuple(dict.fromkeys(frame["plan"])), title)
+    spec = _chart_spec(currency, tuple(dict.fromkeys(frame["plan"])), title, None, minimum)
     st.vega_lite_chart(frame, spec, width="stretch", key=key)
 
 
@@ -515,7 +530,8 @@ def _figures(store, cycle, prefix, keys, columns, chart_box, lead=None) -> None:
     args = metric_args(whatif.compare_records(base, scenario), currency, keys)
     if chart_box is not None:
         height = SIDE_CHART_HEIGHT if chart_box == "here" else None
-        spec = _chart_spec(currency, (whatif.RECORD, "Scenario"), CURVES_TITLE, height)
+        minimum = base.model.settings.minimum_cash
+        spec = _chart_spec(currency, (whatif.RECORD, "Scenario"), CURVES_TITLE, height, minimum)
         data = curves_table(base, scenario)
     if chart_box == "here":
         figure_metrics(args[:lead], columns)

@@ -45,9 +45,19 @@ def find_products(
 
 
 def demand_series(
-    data, result, *, family: str | None = None, sku: str | None = None, history_months: int = 24
+    data,
+    result,
+    *,
+    family: str | None = None,
+    sku: str | None = None,
+    history_months: int = 24,
+    at_prices: bool = False,
 ) -> pd.DataFrame:
     """Units by month for a family or a sku (all skus if neither): actuals, then each forecast and the plan.
+
+    With ``at_prices`` each sku's units are valued at its plan price (``unit_price``, before
+    levers), so that products of different prices add up: a £3 valve and a £259 radiator are
+    not two of the same thing. The column is then ``revenue`` instead of ``units``.
 
     The forecasts are the cycle's (PlanData.cycle) over the horizon. A source's line is drawn
     only in the months where it covers every chosen sku that has demand then: a sum over the
@@ -55,7 +65,7 @@ def demand_series(
     a collapse of the total. The consensus is what drives the plan (``demand_source`` 3). The
     plan is the demand plan D after levers.
 
-    Returns columns month, series, units; ``attrs["partial"]`` lists the sources left out of
+    Returns columns month, series, units (or revenue); ``attrs["partial"]`` lists the sources left out of
     some month for want of coverage.
     """
     m = result.model
@@ -67,8 +77,12 @@ def demand_series(
     else:
         cols = np.arange(len(skus))
     chosen = set(skus[cols])
+    weight = m.unit_price[cols] if at_prices else np.ones(len(cols))
     parts = []
     actuals = data.actuals[data.actuals["sku"].isin(chosen)]
+    if at_prices and len(actuals):
+        price = pd.Series(m.unit_price, index=pd.Index(skus, dtype=object))
+        actuals = actuals.assign(units=actuals["units"] * actuals["sku"].map(price).to_numpy())
     if len(actuals):
         hist = (
             actuals.groupby("month", as_index=False)["units"]
@@ -83,7 +97,7 @@ def demand_series(
     partial: list[str] = []
 
     def add(name: str, grid: np.ndarray) -> None:
-        sub = grid[:, cols]
+        sub = grid[:, cols] * weight
         present = ~np.isnan(sub)
         has = present.any(axis=1) & ~(active & ~present).any(axis=1)
         if (present.any(axis=1) & ~has).any():
@@ -100,9 +114,7 @@ def demand_series(
     add("Marketing", m.marketing)
     add("Consensus", np.where(m.demand_source == 3, m.demand, np.nan))
     parts.append(
-        pd.DataFrame(
-            {"month": months, "units": result.demand[:, cols].sum(axis=1), "series": "Plan"}
-        )
+        pd.DataFrame({"month": months, "units": result.demand[:, cols] @ weight, "series": "Plan"})
     )
     out = pd.concat(parts, ignore_index=True)[["month", "series", "units"]]
     order = out["series"].map({name: i for i, name in enumerate(SERIES)})
@@ -112,6 +124,8 @@ def demand_series(
         .drop(columns="order")
         .reset_index(drop=True)
     )
+    if at_prices:
+        out = out.rename(columns={"units": "revenue"})
     out.attrs["partial"] = partial
     return out
 
