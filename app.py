@@ -5,6 +5,9 @@ import streamlit as st
 from ui import auth, state
 
 st.set_page_config(page_title="S&OP cockpit", page_icon=":material/insights:", layout="wide")
+# On a 1280 × 720 projector the default 6rem above the title costs a tenth of the screen; a
+# style-only st.html takes no space on the page.
+st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}</style>")
 
 # Another program (the command line, an import job) may hold the store for a moment: a page
 # that waited too long says so instead of showing a traceback; the next interaction retries.

@@ -63,9 +63,10 @@ m1, m2, m3, m4 = st.columns(4)
 m1.metric(
     "Demand story",
     fmt.money(float(table["demand"].sum()), cur),
-    "every unit asked for, at plan prices",
+    "at plan prices",
     delta_color="off",
     delta_arrow="off",
+    help="Every unit the market asks for (the consensus demand), at the plan's prices.",
     border=True,
 )
 m2.metric(
@@ -88,9 +89,11 @@ m3.metric(
 m4.metric(
     "Money at stake" + (" (filtered)" if filtered else ""),
     fmt.money(stake.money, cur),
-    f"{stake.root_causes} root cause{'s' if stake.root_causes != 1 else ''}, {stake.rows} month rows",
+    f"{stake.root_causes} root cause{'s' if stake.root_causes != 1 else ''}",
     delta_color="off",
     delta_arrow="off",
+    help=f"What the plan would gain or lose if the other story held, each pound counted once "
+    f"across the root causes; {stake.rows} month rows in the table below.",
     border=True,
 )
 

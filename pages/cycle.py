@@ -348,17 +348,19 @@ else:
         st.dataframe(shown, hide_index=True, key="cycle_bridge_table")
 
 versions = list_versions(store)
+currency = state.plan_data(store, cycle).settings.currency
 if len(versions):
     st.subheader("Locked plans")
+    money = {"revenue": "revenue", "gross_margin": "gross margin", "closing_cash": "closing cash"}
+    shown = versions.assign(
+        **{m: [fmt.money(v, currency) for v in versions[m]] for m in money}
+    ).rename(columns={**money, "locked_by": "locked by"})
+    st.caption("Each locked plan's horizon totals as they were locked; closing cash at its end.")
     st.dataframe(
-        versions,
+        shown,
         hide_index=True,
         column_config={
             "locked_at": st.column_config.DatetimeColumn("locked at", format="D MMM YYYY HH:mm"),
-            **{
-                m: st.column_config.NumberColumn(m.replace("_", " "), format="localized")
-                for m in ("revenue", "gross_margin", "closing_cash")
-            },
         },
         key="cycle_versions",
     )

@@ -14,12 +14,12 @@ from sop_core.forecasting.consensus import (
     set_consensus,
 )
 from sop_core.views.charts import bias_chart, history_forecast_chart
-from sop_core.views.demand import demand_series, find_products
+from sop_core.views.demand import demand_series, family_demand_units, find_products
 from sop_core.views.lifecycle import like_for_like_label, product_review, product_review_note
 from sop_core.views.ranges import baseline_band
 from ui import auth, flash, plan, state, views
 from ui.text import plain
-from ui.widgets import notice
+from ui.widgets import delta, notice
 
 store = state.get_store()
 cycle = state.selected_cycle(store)
@@ -28,6 +28,8 @@ data = state.plan_data(store, cycle)
 result, plan_label, _ = plan.cycle_plan(store, cycle)
 model = result.model
 tolerance = data.settings.tolerance_pct
+cur = data.settings.currency
+AHEAD = {1: "1 month", 2: "2 months", 3: "3 months"}
 
 st.title("Demand review")
 st.caption(
@@ -88,19 +90,38 @@ if total > len(matches):
 elif text.strip() and not total:
     pick.caption("No product's sku or name contains that text.")
 sku = None if sku == "All products" else sku
-series = demand_series(data, result, family=family, sku=sku)
-band, band_label = baseline_band(result, family=family, sku=sku)
+REVENUE, UNITS = "Revenue at plan prices", "Units"
+if sku is None:
+    # products of different prices do not add up in units: money at plan prices by default
+    shown = st.segmented_control(
+        "Show", [REVENUE, UNITS], default=REVENUE, key="demand_measure", required=True
+    )
+    if shown == UNITS:
+        st.caption(
+            "Units of every product added up: the cheapest part counts as much as the dearest product."
+        )
+else:
+    shown = UNITS
+at_prices = shown == REVENUE
+series = demand_series(data, result, family=family, sku=sku, at_prices=at_prices)
+band, band_label = baseline_band(result, family=family, sku=sku, at_prices=at_prices)
 what = sku or family or "all families"
 like = like_for_like_label(model, sku)
 st.altair_chart(
     history_forecast_chart(
         series,
-        title=f"Units per month: {what}" + (f" · {like}" if like else ""),
+        title=f"{shown} per month: {what}" + (f" · {like}" if like else ""),
         band=band,
         band_label=band_label,
+        currency=cur,
     ),
     width="stretch",
 )
+if series.attrs.get("partial"):
+    st.caption(
+        f"{' and '.join(series.attrs['partial'])}: drawn only in the months where every product "
+        "shown has it (a sum over some products would look like a fall in demand)."
+    )
 if len(band):
     st.caption(
         "Shaded: the statistical baseline's 80 % band, where 8 months in 10 should fall."
@@ -130,7 +151,7 @@ if track is not None:
                 bias_chart(
                     by_family,
                     tolerance,
-                    title=f"Bias over lags 1–3 (grey band: ±{tolerance:g} % tolerance)",
+                    title=f"Bias, 1 to 3 months ahead (grey band: ±{tolerance:g} % tolerance)",
                 ),
                 width="stretch",
             )
@@ -147,8 +168,8 @@ if track is not None:
                 )
                 st.warning(
                     f"**{plain(row['source'].title())} · {plain(row['family'])}**: {row['verdict']} "
-                    f"({fmt.pct(row['bias_pct'], signed=True)} bias, WMAPE {fmt.pct(row['wmape_pct'])}, "
-                    f"{int(row['n_points'])} sku-months).",
+                    f"(forecasts {fmt.pct(row['bias_pct'], signed=True)} off on average, error "
+                    f"{fmt.pct(row['wmape_pct'])}, over {int(row['n_points']):,} product-months).",
                     icon=icon,
                 )
         fam_key = family or "All"
@@ -157,20 +178,27 @@ if track is not None:
         ]
         wide = table.pivot_table(index="source", columns="lag", values=["bias_pct", "wmape_pct"])
         wide.columns = [
-            f"{'Bias' if k == 'bias_pct' else 'WMAPE'} lag {lag} (%)" for k, lag in wide.columns
+            f"{'Bias' if k == 'bias_pct' else 'Error'}, {AHEAD.get(lag, f'{lag} months')} ahead (%)"
+            for k, lag in wide.columns
         ]
+        wide.index = [str(s).title() for s in wide.index]
         st.caption(
-            f"Bias and WMAPE by source and lag — {plain(fam_key) if fam_key != 'All' else 'all families'} (lag 1 = the cycle's own month)."
+            f"How far each source's forecasts were off, by how far ahead they were made — "
+            f"{plain(fam_key) if fam_key != 'All' else 'all families'}. **Bias** = Σ(forecast − "
+            "actual) ÷ Σ actual: above 0 the source forecasts too much. **Error** = Σ|forecast − "
+            "actual| ÷ Σ actual (weighted by volume). 1 month ahead = the cycle's own month."
         )
         st.dataframe(wide.round(1), key="demand_track")
         fva_view = fva[fva["family"] == fam_key]
         if len(fva_view):
             st.caption(
-                "Forecast value added: WMAPE points each source gains over the statistical baseline "
-                "(positive = the source beats the baseline)."
+                "Does a source beat the statistical baseline? Its error's lead over the baseline's, "
+                "in percentage points: above 0 the people's forecast is better than the statistics "
+                "alone, below 0 it makes the forecast worse."
             )
             fv = fva_view.pivot_table(index="source", columns="lag", values="fva_pct_points")
-            fv.columns = [f"lag {lag} (points)" for lag in fv.columns]
+            fv.columns = [f"{AHEAD.get(lag, f'{lag} months')} ahead (points)" for lag in fv.columns]
+            fv.index = [str(s).title() for s in fv.index]
             st.dataframe(fv.round(1), key="demand_fva")
 
 st.subheader("Set the consensus")
@@ -218,45 +246,56 @@ else:
             "starts from it; set it again, with today's reason, to keep it for this cycle."
         )
     flash.show("demand")
-    with st.form("demand_consensus_form"):
-        c1, c2 = st.columns(2)
-        method = c1.radio(
-            "Consensus from",
-            METHODS,
-            index=METHODS.index(start.method) if start else 0,
-            format_func=METHOD_LABELS.get,
-            key="demand_consensus_method",
-            horizontal=True,
-        )
-        adjustment = c2.number_input(
-            "Adjustment (%)",
-            value=float(start.adjustment_pct) if start else 0.0,
-            step=1.0,
-            key="demand_consensus_adjustment",
-            help="Applied on top of the chosen source, e.g. −5 to take 5 % off.",
-        )
-        saved = start.weights if start else {}
-        st.caption("Blend weights (used when the consensus is a blend of the three):")
+    # the choice itself sits outside the form so that the preview follows it as it changes;
+    # only the reason and the button are in the form (a reason half-typed is not sent)
+    c1, c2 = st.columns(2)
+    method = c1.radio(
+        "Consensus from",
+        METHODS,
+        index=METHODS.index(start.method) if start else 0,
+        format_func=METHOD_LABELS.get,
+        key="demand_consensus_method",
+        horizontal=True,
+    )
+    adjustment = c2.number_input(
+        "Adjustment (%)",
+        value=float(start.adjustment_pct) if start else 0.0,
+        step=1.0,
+        key="demand_consensus_adjustment",
+        help="Applied on top of the chosen source, e.g. −5 to take 5 % off.",
+    )
+    saved = start.weights if start else {}
+    blend = dict(saved) or {"sales": 1.0, "marketing": 1.0, "statistical": 1.0}
+    if method == "blend":
+        st.caption("Blend weights: each source's share of the consensus is its weight ÷ their sum.")
         w1, w2, w3 = st.columns(3)
-        blend = {
-            "sales": w1.number_input(
-                "Sales weight", 0.0, 10.0, float(saved.get("sales", 1.0)), key="demand_w_sales"
+        for column, name, label in (
+            (w1, "sales", "Sales weight"),
+            (w2, "marketing", "Marketing weight"),
+            (w3, "statistical", "Statistical weight"),
+        ):
+            blend[name] = column.number_input(
+                label, 0.0, 10.0, float(saved.get(name, 1.0)), key=f"demand_w_{name}"
+            )
+    weights = blend if method == "blend" else None
+    try:
+        preview = consensus_units(model, cfam, method, weights, adjustment)
+    except SopError as exc:
+        preview = None
+        st.error(plain(exc))
+    else:
+        st.metric(
+            f"Consensus for {cfam} over the horizon (units)",
+            fmt.units(float(preview["units"].sum())),
+            delta(
+                fmt.units(
+                    float(preview["units"].sum()) - family_demand_units(result, cfam), signed=True
+                )
+                + " against the plan now"
             ),
-            "marketing": w2.number_input(
-                "Marketing weight",
-                0.0,
-                10.0,
-                float(saved.get("marketing", 1.0)),
-                key="demand_w_marketing",
-            ),
-            "statistical": w3.number_input(
-                "Statistical weight",
-                0.0,
-                10.0,
-                float(saved.get("statistical", 1.0)),
-                key="demand_w_statistical",
-            ),
-        }
+            delta_color="off",
+        )
+    with st.form("demand_consensus_form"):
         reason = st.text_input(
             "Reason (required)",
             key="demand_consensus_reason",
@@ -277,7 +316,6 @@ else:
         on_click=lambda: st.session_state.pop("demand_form_for", None),
         help="Load the stored consensus again (after someone else set it).",
     )
-    weights = blend if method == "blend" else None
     if submitted:
         try:
             auth.check("consensus:set", detail=f"{cycle} {cfam}", store=store)
@@ -306,17 +344,3 @@ else:
                 "The plan is updated.",
             )
             st.rerun()
-    else:
-        try:
-            preview = consensus_units(model, cfam, method, weights, adjustment)
-            current = pd.DataFrame(
-                {"sku": model.skus, "family": [model.families[i] for i in model.sku_family]}
-            )
-            cols = current["family"] == cfam
-            now = float(result.demand[:, cols.to_numpy()].sum())
-            st.caption(
-                f"Preview: {fmt.units(float(preview['units'].sum()))} units over the horizon "
-                f"against {fmt.units(now)} in the plan now."
-            )
-        except SopError as exc:
-            st.error(plain(exc))

@@ -12,6 +12,7 @@ from sop_core.meeting.scenarios import (
     save_scenario,
     usable_levers,
 )
+from sop_core.months import span_label
 from sop_core.plan.levers import describe_levers, levers_from_json, levers_to_strings
 from sop_core.store.lock import is_locked
 from sop_core.views import whatif
@@ -34,8 +35,8 @@ may_promote = auth.can("scenario:promote", store)
 
 st.title("Scenarios")
 st.caption(
-    f"What if…? Each figure is the scenario against the base plan (the data as imported, no lever) "
-    f"over {data.months[0]} to {data.months[-1]} · cycle {cycle or '—'} · money in {cur}"
+    f"What if…? Each figure against the plan of record · {span_label(data.months[0], data.months[-1])}"
+    f" · cycle {cycle or '—'} · money in {cur}"
 )
 
 
@@ -331,8 +332,9 @@ def compare_view() -> None:
         panel.curves_chart(
             frame[frame["measure"] == "Closing cash"],
             cur,
-            "Closing cash by month",
+            "Closing cash by month (red: the minimum)",
             key=f"{P}_cmp_cash",
+            minimum=data.settings.minimum_cash,
         )
     with c2:
         panel.curves_chart(

@@ -1,6 +1,5 @@
-"""Executive summary: last month against the plan, what the meeting must decide, the plan of record in figures, the cycle."""
+"""Executive summary: what the meeting must decide, the plan of record in figures, last month against the plan, the cycle."""
 
-import pandas as pd
 import streamlit as st
 
 from sop_core import fmt
@@ -21,7 +20,7 @@ from sop_core.views.ranges import (
 from sop_core.views.review import MEASURE_LABELS, last_month_against_plan, show_measure
 from ui import plan, state, whatif
 from ui.text import plain
-from ui.widgets import delta, headline_metrics, notice, page_link_url
+from ui.widgets import agenda_rows, delta, headline_metrics, notice
 
 store = state.get_store()
 cycle = state.selected_cycle(store)
@@ -40,30 +39,6 @@ st.caption(
 for warning in record.warnings:
     st.warning(warning, icon=":material/warning:")
 
-st.subheader("Last month against the plan")
-try:
-    last = last_month_against_plan(store, plan_of=lambda c: plan.record(store, c))
-except SopError as exc:  # the rest of the summary still shows
-    last = None
-    notice(f"Last month against the plan is unavailable: {exc}")
-if last is not None:
-    if last.ready:
-        tiles = st.columns(4)
-        for tile, measure in zip(
-            tiles, ("revenue", "gross_margin", "closing_cash", "shipped_units"), strict=True
-        ):
-            figure = last.figure(measure)
-            if figure is None:
-                continue
-            planned, actual, variance = figure
-            tile.metric(
-                f"{MEASURE_LABELS[measure]}, {month_label(last.month)}",
-                show_measure(measure, actual, cur),
-                delta(f"{show_measure(measure, variance, cur, signed=True)} vs plan"),
-                help=f"Plan {show_measure(measure, planned, cur)} (cycle {last.cycle}'s locked plan)",
-            )
-    st.caption(plain(last.sentence) + " · details on the Performance review page")
-
 st.subheader("What the meeting must decide")
 try:
     scenarios = plan.saved_plans(store, cycle)
@@ -74,26 +49,7 @@ items = agenda(result, scenarios, limit=5)
 if items.empty:
     st.success("The three stories agree within tolerance: nothing needs a decision.")
 else:
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "root cause": items["title"],
-                "owner": items["owner"],
-                "at stake": [fmt.money(v, cur) for v in items["money_at_stake"]],
-                "resolve in": [
-                    page_link_url(page, fam if isinstance(fam, str) else None, cycle)
-                    for page, fam in zip(items["page"], items["family"], strict=True)
-                ],
-                "scenarios that help": items["scenarios"].replace("", "—"),
-            }
-        ),
-        hide_index=True,
-        key="summary_agenda",
-        column_config={
-            "root cause": st.column_config.TextColumn("root cause", width="large"),
-            "resolve in": st.column_config.LinkColumn("resolve in", display_text=r"/(\w+)"),
-        },
-    )
+    agenda_rows(items, cur, key="summary_agenda")
     total = result.summary["root_causes_count"]
     st.caption(
         f"The {len(items)} largest of {total} open root causes, by money at stake (each pound "
@@ -127,6 +83,30 @@ try:
     st.info(rhythm_line(store, cycle), icon=":material/event:")
 except SopError as exc:
     notice(f"Cycle status unavailable: {plain(exc)}")
+
+st.subheader("Last month against the plan")
+try:
+    last = last_month_against_plan(store, plan_of=lambda c: plan.record(store, c))
+except SopError as exc:  # the rest of the summary still shows
+    last = None
+    notice(f"Last month against the plan is unavailable: {exc}")
+if last is not None:
+    if last.ready:
+        tiles = st.columns(4)
+        for tile, measure in zip(
+            tiles, ("revenue", "gross_margin", "closing_cash", "shipped_units"), strict=True
+        ):
+            figure = last.figure(measure)
+            if figure is None:
+                continue
+            planned, actual, variance = figure
+            tile.metric(
+                f"{MEASURE_LABELS[measure]}, {month_label(last.month)}",
+                show_measure(measure, actual, cur),
+                delta(f"{show_measure(measure, variance, cur, signed=True)} vs plan"),
+                help=f"Plan {show_measure(measure, planned, cur)} (cycle {last.cycle}'s locked plan)",
+            )
+    st.caption(plain(last.sentence) + " · details on the Performance review page")
 
 st.subheader("Decisions waiting")
 try:

@@ -1,10 +1,10 @@
 """Supply review: what the business can deliver — load against capacity, labour, supplier limits, inventory, unmet demand."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from sop_core import fmt
+from sop_core.months import month_label
 from sop_core.views.alignment import resources_of_family
 from sop_core.views.charts import (
     fte_chart,
@@ -47,24 +47,25 @@ else:
     m1.metric(
         "Peak utilisation",
         fmt.pct(peak_row["utilisation"] * 100) if pd.notna(peak_row["utilisation"]) else "—",
-        f"{peak_row['resource']}, {peak_row['month']}",
+        f"{peak_row['resource']}, {month_label(peak_row['month'])}",
         delta_color="off",
         delta_arrow="off",
         border=True,
     )
     m2.metric(
-        "Resource-months over 100 %",
+        "Months over capacity",
         f"{len(over)}",
         ", ".join(sorted(over["resource"].unique())) or "none",
         delta_color="off",
         delta_arrow="off",
+        help="Resource-months whose load (hours demand needs) exceeds the capacity available.",
         border=True,
     )
     short = fte_gap[fte_gap > 0]
     m3.metric(
         "Largest FTE shortfall",
         f"{short.max():.1f} FTE" if len(short) else "none",
-        f"{res.loc[short.idxmax(), 'resource']}, {res.loc[short.idxmax(), 'month']}"
+        f"{res.loc[short.idxmax(), 'resource']}, {month_label(res.loc[short.idxmax(), 'month'])}"
         if len(short)
         else None,
         delta_color="off",
@@ -73,14 +74,19 @@ else:
     )
     unmet_units, unmet_revenue = unmet_totals(result, family)
     m4.metric(
-        "Unmet demand",
-        f"{fmt.units(unmet_units)} units",
-        f"{fmt.money(unmet_revenue, cur)} revenue lost",
+        "Unmet demand (units)",
+        fmt.units(unmet_units),
+        f"{fmt.money(unmet_revenue, cur)} of sales lost",
         delta_color="inverse" if unmet_units >= 0.5 else "off",
         delta_arrow="off",
         border=True,
     )
 
+    if family:
+        st.caption(
+            f"The {len(resources)} resource(s) {plain(family)} is made on. Their load, capacity "
+            "and FTE are the whole resource's: other families share them."
+        )
     st.altair_chart(
         utilisation_heatmap(res, title="Utilisation by resource and month (%)"), width="stretch"
     )
@@ -174,18 +180,25 @@ with right:
         )
     else:
         binding = int(limits["binding"].sum())
+        costly = int((limits["unshipped_units"] >= 0.5).sum())
         st.caption(
-            f"{len(limits)} limit(s) in the horizon, {binding} binding (production held below what capacity allows)."
+            f"{len(limits)} limit(s) in the horizon; {binding} hold production below what capacity "
+            f"allows, {costly} of them leave demand unshipped. A limit that holds production back "
+            "without leaving demand unshipped only slows the stock built up for cover."
         )
         st.dataframe(
             pd.DataFrame(
                 {
-                    "month": limits["month"],
+                    "month": [month_label(m) for m in limits["month"]],
                     "sku": limits["sku"],
                     "limit (units)": [fmt.units(v) for v in limits["max_units"]],
                     "capacity allows": [fmt.units(v) for v in limits["wanted_units"]],
-                    "binding": np.where(limits["binding"], "yes", "no"),
-                    "short (units)": [fmt.units(v) if v else "—" for v in limits["short_units"]],
+                    "held back (units)": [
+                        fmt.units(v) if v else "—" for v in limits["short_units"]
+                    ],
+                    "demand unshipped (units)": [
+                        fmt.units(v) if v >= 0.5 else "—" for v in limits["unshipped_units"]
+                    ],
                 }
             ),
             hide_index=True,

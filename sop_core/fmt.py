@@ -75,11 +75,11 @@ def pct(value: float | None, *, signed: bool = False) -> str:
     return f"{sign}{abs(value):.1f} %"
 
 
-def units(value: float | None) -> str:
-    """Whole units with thousands separators."""
+def units(value: float | None, *, signed: bool = False) -> str:
+    """Whole units with thousands separators; ``signed`` puts + before a positive number."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
-    sign = "−" if value < 0 else ""
+    sign = "−" if value < 0 else ("+" if signed and round(value) > 0 else "")
     return f"{sign}{abs(value):,.0f}"
 
 

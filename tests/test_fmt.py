@@ -45,6 +45,8 @@ def test_money_full_and_units():
     assert fmt.money_full(1234567.4) == "£1,234,567"
     assert fmt.money_full(-1000, "EUR") == "−€1,000"
     assert fmt.units(12345.6) == "12,346"
+    assert fmt.units(1234.4, signed=True) == "+1,234" and fmt.units(-5, signed=True) == "−5"
+    assert fmt.units(0.2, signed=True) == "0"  # rounds to nothing: no sign
 
 
 @pytest.mark.parametrize(

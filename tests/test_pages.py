@@ -14,6 +14,7 @@ from sop_core.meeting.record import plan_for_store
 from sop_core.plan.service import model_for_store
 from sop_core.store.db import Store
 from sop_core.views.alignment import TYPE_LABELS
+from ui.text import plain
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -67,7 +68,9 @@ def test_summary_figures_equal_the_engine(demo_db):
     assert metrics["Gross margin"].delta == f"{fmt.pct(s['gross_margin_pct'])} of revenue"
     assert metrics["Operating profit"].value == fmt.money(s["operating_profit"], "GBP")
     assert metrics["Lowest cash"].value == fmt.money(s["lowest_cash"], "GBP")
-    assert metrics["Lowest cash"].delta.startswith("Oct 2027 · −£139k vs minimum £750k")
+    below = fmt.money(750_000 - s["lowest_cash"], "GBP")
+    assert metrics["Lowest cash"].delta == f"{below} short · Oct 2027"
+    assert below == "£139k"
     assert metrics["Closing cash"].value == fmt.money(s["closing_cash_end"], "GBP")
     assert metrics["Sales lost to supply"].value == fmt.money(s["unmet_revenue"], "GBP")
     assert (
@@ -75,7 +78,7 @@ def test_summary_figures_equal_the_engine(demo_db):
     )
     # the budget delta is the plan minus the budget over the months the budget covers
     assert metrics["Revenue vs budget"].value == fmt.signed_money(s["revenue_vs_budget"], "GBP")
-    assert metrics["Revenue vs budget"].delta == "Nov 2026–Apr 2028 (18 months)"
+    assert metrics["Revenue vs budget"].delta == "Nov 2026–Apr 2028"  # every month budgeted
     assert metrics["Money at stake"].value == fmt.money(s["money_at_stake"], "GBP")
     assert metrics["Money at stake"].delta == f"{s['root_causes_count']} root causes"
 
@@ -83,20 +86,34 @@ def test_summary_figures_equal_the_engine(demo_db):
 def test_summary_opens_with_the_root_causes_the_meeting_must_decide(demo_db):
     at = _app()
     _, result = _engine(demo_db)
-    assert [h.value for h in at.subheader[:2]] == [
-        "Last month against the plan",
+    assert [h.value for h in at.subheader[:3]] == [
         "What the meeting must decide",
+        "The plan in figures",
+        "Last month against the plan",
     ]
-    table = _table(at, "root cause", "owner", "at stake")
-    causes = result.root_causes.head(len(table))
-    assert list(table["root cause"]) == list(causes["title"])
-    assert list(table["at stake"]) == [fmt.money(v, "GBP") for v in causes["money_at_stake"]]
-    press = table["root cause"][
-        table["root cause"].str.startswith("Press & Weld short of capacity")
-    ]
+    causes = result.root_causes.head(5)
+    # each root cause in words, whole (it wraps), its owner, its money, the review that resolves it
+    shown = [m.value for m in at.markdown]
+    for title in causes["title"]:
+        assert f"**{plain(title)}**" in shown
+    owners = [c.value for c in at.caption if c.value.startswith("Owner: ")]
+    assert owners[: len(causes)] == [f"Owner: {plain(o)}" for o in causes["owner"]]
+    stakes = [m.value for m in at.metric if m.label == "At stake"]
+    assert stakes == [fmt.money(v, "GBP") for v in causes["money_at_stake"]]
+    press = causes["title"][causes["title"].str.startswith("Press & Weld short of capacity")]
     assert len(press) == 1 and press.iloc[0].endswith(
         f"{fmt.money(result.summary['unmet_revenue'], 'GBP')} of sales lost"
     )
+    buttons = [at.button(key=f"summary_agenda_go_{i}").label for i in range(len(causes))]
+    assert buttons[0] == "Demand review"  # Smart Controls' inflated forecast
+
+
+def test_an_agenda_button_opens_its_review_narrowed_to_the_family(demo_db):
+    at = _app()
+    at.button(key="summary_agenda_go_0").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Demand review"
+    assert at.session_state["family"] == "Smart Controls"
 
 
 def test_alignment_shows_the_demo_story(demo_db):
@@ -143,12 +160,14 @@ def test_family_filter_in_the_url_narrows_alignment(demo_db):
 def test_supply_marks_the_overloaded_resource(demo_db):
     at = _app("pages/supply.py")
     metrics = {m.label: m for m in at.metric}
-    assert metrics["Resource-months over 100 %"].delta == "Press & Weld"
+    assert metrics["Months over capacity"].delta == "Press & Weld"
     # the same unmet demand as the Executive summary's (the table below leaves out
     # family-months under half a unit; the total does not)
     s = _engine(demo_db)[1].summary
-    assert metrics["Unmet demand"].value == f"{fmt.units(s['unmet_units'])} units"
-    assert metrics["Unmet demand"].delta == f"{fmt.money(s['unmet_revenue'], 'GBP')} revenue lost"
+    assert metrics["Unmet demand (units)"].value == fmt.units(s["unmet_units"])
+    assert metrics["Unmet demand (units)"].delta == (
+        f"{fmt.money(s['unmet_revenue'], 'GBP')} of sales lost"
+    )
     assert at.segmented_control(key="supply_resource").value == "Press & Weld"
 
 
@@ -190,6 +209,25 @@ def test_setting_the_consensus_changes_the_plan_and_is_audited(demo_db):
     row = audit[audit["action"] == "set consensus"].iloc[0]
     assert row["item_key"] == "2026-11/Smart Controls"
     assert "Statistical baseline" in row["new_value"]
+
+
+def test_the_consensus_preview_follows_the_choice_before_it_is_set(demo_db):
+    from sop_core.forecasting.consensus import get_choice
+
+    store = Store(demo_db)
+    model = model_for_store(store)
+    cols = model.sku_family == list(model.families).index("Smart Controls")
+    at = _app("pages/demand.py")
+    at.selectbox(key="demand_consensus_family").set_value("Smart Controls").run()
+    at.radio(key="demand_consensus_method").set_value("statistical").run()
+    assert not at.exception
+    [preview] = [m for m in at.metric if m.label.startswith("Consensus for Smart Controls")]
+    # the family's statistical baseline over the horizon, not the sales figure it started on
+    assert preview.value == fmt.units(float(np.nansum(model.baseline[:, cols])))
+    assert get_choice(store, "2026-11", "Smart Controls") is None  # nothing stored yet
+    at.number_input(key="demand_consensus_adjustment").set_value(-10.0).run()
+    [preview] = [m for m in at.metric if m.label.startswith("Consensus for Smart Controls")]
+    assert preview.value == fmt.units(float(np.nansum(model.baseline[:, cols])) * 0.9)
 
 
 def test_a_second_consensus_editor_is_refused_not_silently_overwriting(demo_db):

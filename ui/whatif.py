@@ -8,6 +8,7 @@ lever change is one ``engine.compute`` (a few ms on the demo).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -62,6 +63,21 @@ COMPACT_FIGURES = [
     "closing_cash_end",
     "lowest_cash",
     "money_at_stake",
+]
+# the Scenarios page's right-hand column: the four that a leader watches first, then the rest
+SIDE_FIGURES = [
+    "gross_margin",
+    "lowest_cash",
+    "revenue",
+    "closing_cash_end",
+    "operating_profit",
+    "gross_margin_pct",
+    "inventory_value_end",
+    "unmet_revenue",
+    "unmet_units",
+    "peak_utilisation",
+    "money_at_stake",
+    "disagreements_count",
 ]
 STEP = {"%": 1.0, "days": 1.0, "FTE": 1.0}
 LEVER_GROUPS = ("Levers: everywhere", "By family", "By resource")
@@ -369,7 +385,9 @@ def _where(row) -> str:
     """When or where a figure is: the month of the lowest cash or of the horizon's end, the
     resource at peak utilisation."""
     note = row["scenario_note"] or ""
-    return note.split(",")[0] if row["key"] == "peak_utilisation" else note
+    if row["key"] == "peak_utilisation":
+        return note.split(",")[0]
+    return month_name(note) if re.fullmatch(r"\d{4}-\d{2}", note) else note
 
 
 def metric_args(rows: list[dict], currency: str, keys=None) -> list[dict]:
@@ -419,11 +437,18 @@ def figure_metrics(args: list[dict], columns: int) -> None:
 
 
 PLAN_COLORS = ["#D55E00", "#0072B2", "#009E73", "#CC79A7"]
-CURVES_TITLE = "Closing cash (solid) and gross margin (dashed) by month"
+CURVES_TITLE = "Cash (solid), margin (dashed), minimum (red)"
+SIDE_CHART_HEIGHT = 150  # beside the levers: in sight on a 1280 × 720 projector
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _chart_spec(currency: str, plans: tuple[str, ...], title: str) -> dict:
+def _chart_spec(
+    currency: str,
+    plans: tuple[str, ...],
+    title: str,
+    height: int | None = None,
+    minimum: float | None = None,
+) -> dict:
     """The curves chart's Vega-Lite spec without data: built by the house function once, reused."""
     months = ["2000-01", "2000-02"]
     sample = pd.DataFrame(
@@ -437,19 +462,35 @@ def _chart_spec(currency: str, plans: tuple[str, ...], title: str) -> dict:
     grey = {whatif.BASE, whatif.RECORD}
     colors = {p: "#555555" for p in plans if p in grey}
     colors.update(zip([p for p in plans if p not in grey], PLAN_COLORS, strict=False))
-    spec = scenario_curves_chart(sample, currency, title, colors).to_dict()
+    spec = scenario_curves_chart(sample, currency, title, colors, minimum).to_dict()
     spec.pop("datasets", None)
     spec.pop("data", None)
+    for layer in spec.get("layer", ()):
+        # the lines take the data sent with the chart; the minimum rule keeps its inline values
+        if "name" in (layer.get("data") or {}):
+            layer.pop("data")
+    if height is not None:
+        # the plot's own height (axes and legends come on top of it), the page's width
+        spec["height"] = height
+        spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+        lines = spec["layer"][0] if "layer" in spec else spec
+        lines["encoding"]["x"]["title"] = None  # months need no "Month"
     return spec
 
 
-def curves_chart(frame: pd.DataFrame, currency: str, title: str = "", key: str | None = None):
+def curves_chart(
+    frame: pd.DataFrame,
+    currency: str,
+    title: str = "",
+    key: str | None = None,
+    minimum: float | None = None,
+):
     """Closing cash and gross margin by month of each plan on one chart.
 
     The spec comes from ``charts.scenario_curves_chart`` once per currency and set of plans; a
     lever change only sends new data (Altair's to_dict costs tens of ms a call).
     """
-    spec = _chart_spec(currency, tuple(dict.fromkeys(frame["plan"])), title)
+    spec = _chart_spec(currency, tuple(dict.fromkeys(frame["plan"])), title, None, minimum)
     st.vega_lite_chart(frame, spec, width="stretch", key=key)
 
 
@@ -469,8 +510,12 @@ def _applied_line(levers: Levers, errors: dict) -> None:
         st.caption(f":red[{len(errors)} value(s) or month(s) marked in red are not applied.]")
 
 
-def _figures(store, cycle, prefix, keys, columns, chart_box) -> None:
+def _figures(store, cycle, prefix, keys, columns, chart_box, lead=None) -> None:
     """The figures against base (and the curves into ``chart_box``): what a lever change reruns.
+
+    With ``lead`` (a number of figures) and ``chart_box`` "here", the first ``lead`` figures come
+    first, then the curves, then the rest: the Scenarios page's right-hand column, where the
+    chart must stay in sight on a projector.
 
     Everything is computed before the first element is sent, so the browser gets the new
     figures in one burst and redraws the page once or twice, not once per figure.
@@ -484,8 +529,16 @@ def _figures(store, cycle, prefix, keys, columns, chart_box) -> None:
     currency = base.model.settings.currency
     args = metric_args(whatif.compare_records(base, scenario), currency, keys)
     if chart_box is not None:
-        spec = _chart_spec(currency, (whatif.RECORD, "Scenario"), CURVES_TITLE)
+        height = SIDE_CHART_HEIGHT if chart_box == "here" else None
+        minimum = base.model.settings.minimum_cash
+        spec = _chart_spec(currency, (whatif.RECORD, "Scenario"), CURVES_TITLE, height, minimum)
         data = curves_table(base, scenario)
+    if chart_box == "here":
+        figure_metrics(args[:lead], columns)
+        _applied_line(levers, errors)
+        st.vega_lite_chart(data, spec, width="stretch", key=f"{prefix}_curves")
+        figure_metrics(args[lead:], columns)
+        return
     figure_metrics(args, columns)
     _applied_line(levers, errors)
     if chart_box is not None:
@@ -538,10 +591,12 @@ def curves_table(base, scenario) -> pa.Table:
     )
 
 
-def figures(store, cycle, prefix: str, *, keys=None, columns: int = 6, chart_box=None) -> None:
+def figures(
+    store, cycle, prefix: str, *, keys=None, columns: int = 6, chart_box=None, lead=None
+) -> None:
     """The figures fragment (keyed ``<prefix>_figures``: the lever inputs rerun it)."""
     st.fragment(_figures, key=figures_fragment(prefix))(
-        store, cycle, prefix, keys, columns, chart_box
+        store, cycle, prefix, keys, columns, chart_box, lead
     )
 
 
@@ -555,27 +610,34 @@ def scenario_panel(store, cycle: str | None, actions: Callable[[], None] | None 
     ctrls = controls(store, cycle)
     record_levers = plan.record(store, cycle).levers
     seed(SCENARIO, ctrls, record_levers)
-    figures_box = st.container()
-    left, right = st.columns(2, gap="medium")
-    with figures_box:
-        figures(store, cycle, SCENARIO, chart_box=right)
+    # Only the chosen group's inputs are drawn (their values persist in the session): the fewer
+    # elements on the page, the faster the browser redraws the figures after a change.
+    tab = f"{SCENARIO}_lever_tab"
+    group = st.session_state.get(tab, LEVER_GROUPS[0])
+    if group == LEVER_GROUPS[1]:
+        # five levers a family need the page's width; the figures and curves follow beside the
+        # timing rows
+        views("Levers", LEVER_GROUPS, key=tab)
+        st.caption(
+            "An empty cell follows the *everywhere* value (stock cover: the data's, in brackets)."
+        )
+        lever_grid(SCENARIO, ctrls, FAMILY_LEVERS, "families")
+    # levers on the left, the figures and the curves beside them: both in sight at 1280 × 720
+    left, right = st.columns([1, 1.1], gap="medium")
+    with right:
+        figures(store, cycle, SCENARIO, columns=2, chart_box="here", lead=2, keys=SIDE_FIGURES)
     with left:
-        # Only the chosen group's inputs are drawn (their values persist in the session): the
-        # fewer elements on the page, the faster the browser redraws the figures after a change.
-        group = views("Levers", LEVER_GROUPS, key=f"{SCENARIO}_lever_tab")
+        if group != LEVER_GROUPS[1]:
+            # in the column, so that the figures and the curves start at the top of the view
+            group = views("Levers", LEVER_GROUPS, key=tab)
         if group == LEVER_GROUPS[1]:
-            st.caption(
-                "An empty cell follows the *everywhere* value (stock cover: the data's, in "
-                "brackets)."
-            )
-            lever_grid(SCENARIO, ctrls, FAMILY_LEVERS, "families")
             timing_rows(SCENARIO, ctrls, FAMILY_LEVERS)
         elif group == LEVER_GROUPS[2]:
             st.caption("An empty cell follows the *everywhere* value.")
             lever_grid(SCENARIO, ctrls, RESOURCE_LEVERS, "resources")
             timing_rows(SCENARIO, ctrls, RESOURCE_LEVERS)
         else:
-            everywhere_inputs(SCENARIO, ctrls, 3)
+            everywhere_inputs(SCENARIO, ctrls, 2)
             timing_rows(SCENARIO, ctrls, None)
         with st.container(horizontal=True, gap="small"):
             st.button(

@@ -7,8 +7,10 @@ import streamlit as st
 
 from sop_core import fmt
 from sop_core.views.alignment import REVIEW_PAGE, TYPE_LABELS
+from ui.text import plain
 
 __all__ = [
+    "agenda_rows",
     "disagreement_table",
     "headline_metrics",
     "page_link_url",
@@ -96,6 +98,49 @@ def _stake(money: float, counted: bool, status: str, currency: str) -> str:
         return "resolved"
     text = fmt.money(money, currency)
     return text if counted or money < 0.5 else f"({text})"
+
+
+# The page a root cause is resolved on: its file and its title in the navigation.
+PAGE_FILES = {
+    "demand": ("pages/demand.py", "Demand review"),
+    "supply": ("pages/supply.py", "Supply review"),
+    "finance": ("pages/finance.py", "Finance"),
+    "assumptions": ("pages/assumptions.py", "Assumptions"),
+    "alignment": ("pages/alignment.py", "Alignment"),
+}
+
+
+def _narrow_to(family: str | None) -> None:
+    """Before the page it opens draws the sidebar: the family the root cause is about."""
+    if family:
+        st.session_state["family"] = family
+
+
+def agenda_rows(items: pd.DataFrame, currency: str, *, key: str) -> None:
+    """The meeting's agenda (``views.agenda``) as rows a projector shows whole: the root cause
+    in words (wrapped, never cut), its owner and the scenarios that help, the money at stake, and
+    a button to the review that resolves it (narrowed to the root cause's family)."""
+    for i, row in enumerate(items.itertuples(index=False)):
+        with st.container(border=True, key=f"{key}_{i}"):
+            text, money, go = st.columns([6, 1.5, 1.9], vertical_alignment="center")
+            text.markdown(f"**{plain(row.title)}**")
+            detail = f"Owner: {plain(row.owner)}"
+            if row.scenarios:
+                detail += f" · scenarios that help: {plain(row.scenarios)}"
+            text.caption(detail)
+            money.metric("At stake", fmt.money(row.money_at_stake, currency))
+            path, title = PAGE_FILES.get(row.page, PAGE_FILES["alignment"])
+            family = row.family if isinstance(row.family, str) else None
+            if go.button(
+                title,
+                key=f"{key}_go_{i}",
+                icon=":material/arrow_forward:",
+                icon_position="right",
+                on_click=_narrow_to,
+                args=(family,),
+                width="stretch",
+            ):
+                st.switch_page(path)
 
 
 def notice(message: str) -> None:

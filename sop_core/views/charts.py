@@ -71,8 +71,15 @@ def money_axis(currency: str, title: str | None = None) -> alt.Axis:
     return alt.Axis(labelExpr=expr, title=title)
 
 
+# "2027-09" on an axis reads "Sep 2027"
+MONTH_LABEL_EXPR = (
+    "['Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec']"
+    "[toNumber(substring(datum.value, 5, 7)) - 1] + ' ' + substring(datum.value, 0, 4)"
+)
+
+
 def _month_x(title: str = "Month") -> alt.X:
-    return alt.X("month:O", title=title, axis=alt.Axis(labelAngle=-45))
+    return alt.X("month:O", title=title, axis=alt.Axis(labelAngle=-45, labelExpr=MONTH_LABEL_EXPR))
 
 
 def history_forecast_chart(
@@ -81,22 +88,30 @@ def history_forecast_chart(
     *,
     band: pd.DataFrame | None = None,
     band_label: str = "Statistical 80 % band",
+    currency: str = "GBP",
 ) -> alt.Chart:
     """Lines of units by month per series (Actuals, Statistical, Sales, Marketing, Consensus, Plan),
     with the statistical baseline's 80 % band shaded behind them when given.
 
     Args:
-        frame: columns month, series, units.
+        frame: columns month, series, units — or revenue (money at plan prices, in
+            ``currency``): then the axis is money.
         band: columns month, p10, p90 (the baseline's band); None or empty = no band.
         band_label: the band's name in the legend and tooltip.
     """
     series = [s for s in SERIES_COLORS if s in set(frame["series"])]
+    field = "revenue" if "revenue" in frame.columns else "units"
+    y = (
+        alt.Y("revenue:Q", axis=money_axis(currency, f"Revenue at plan prices ({currency})"))
+        if field == "revenue"
+        else alt.Y("units:Q", title="Units")
+    )
     lines = (
         alt.Chart(frame)
         .mark_line(point=alt.OverlayMarkDef(size=30), strokeWidth=2.5)
         .encode(
             x=_month_x(),
-            y=alt.Y("units:Q", title="Units"),
+            y=y,
             color=alt.Color(
                 "series:N",
                 title=None,
@@ -105,7 +120,7 @@ def history_forecast_chart(
             strokeDash=alt.condition(
                 alt.datum.series == "Actuals", alt.value([1, 0]), alt.value([6, 3])
             ),
-            tooltip=["month", "series", alt.Tooltip("units:Q", format=",.0f")],
+            tooltip=["month", "series", alt.Tooltip(f"{field}:Q", format=",.0f")],
         )
     )
     if band is None or band.empty:
@@ -422,7 +437,12 @@ def stories_chart(
         marks: columns month, type, entity, money_at_stake, severity, y (where to draw the mark).
     """
     months = list(dict.fromkeys(stories["month"]))
-    x = alt.X("month:O", title=None, sort=months, axis=alt.Axis(labelAngle=-45))
+    x = alt.X(
+        "month:O",
+        title=None,
+        sort=months,
+        axis=alt.Axis(labelAngle=-45, labelExpr=MONTH_LABEL_EXPR),
+    )
     lines = (
         alt.Chart(stories)
         .mark_line(point=alt.OverlayMarkDef(size=40), strokeWidth=3)
@@ -552,7 +572,11 @@ def bridge_chart(steps: pd.DataFrame, currency: str, title: str = "") -> alt.Cha
 
 
 def scenario_curves_chart(
-    frame: pd.DataFrame, currency: str, title: str = "", colors: dict[str, str] | None = None
+    frame: pd.DataFrame,
+    currency: str,
+    title: str = "",
+    colors: dict[str, str] | None = None,
+    minimum: float | None = None,
 ) -> alt.Chart:
     """Closing cash and gross margin of base and scenario(s) on one chart.
 
@@ -560,6 +584,8 @@ def scenario_curves_chart(
         frame: columns month, plan (e.g. Base, Scenario), measure (Closing cash, Gross margin), amount.
         colors: optional plan → colour (e.g. the base plan grey); plans not in it, and every plan
             when it is None, take Vega's category colours.
+        minimum: the minimum cash, drawn as a dashed red rule (its own inline data, so the
+            spec stays valid when the lines' data is sent apart from it); None = none.
     """
     plans = list(dict.fromkeys(frame["plan"]))
     scale = alt.Undefined
@@ -570,7 +596,7 @@ def scenario_curves_chart(
             range=[colors.get(p, fallback[i % len(fallback)]) for i, p in enumerate(plans)],
         )
     chart = (
-        alt.Chart(frame, title=title)
+        alt.Chart(frame)
         .mark_line(point=True, strokeWidth=2.5)
         .encode(
             x=_month_x(),
@@ -590,9 +616,16 @@ def scenario_curves_chart(
             ),
             tooltip=["month", "plan", "measure", alt.Tooltip("amount:Q", format=",.0f")],
         )
-        .properties(height=HEIGHT)
     )
-    return _configure(chart)
+    if minimum is not None:
+        level = alt.Data(values=[{"minimum": float(minimum), "label": "minimum cash"}])
+        rule = (
+            alt.Chart(level)
+            .mark_rule(color=SEVERITY_COLORS["high"], strokeDash=[6, 3], strokeWidth=2)
+            .encode(y="minimum:Q", tooltip=[alt.Tooltip("minimum:Q", format=",.0f")])
+        )
+        chart = alt.layer(chart, rule)
+    return _configure(chart.properties(title=title, height=HEIGHT))
 
 
 def bias_chart(frame: pd.DataFrame, tolerance_pct: float, title: str = "") -> alt.Chart:
@@ -749,7 +782,12 @@ def gap_panels_chart(gaps: pd.DataFrame, currency: str, width: int = 760) -> alt
         )
         axis = money_axis(currency, None) if unit == currency else alt.Axis(title=unit, format="~s")
         base = alt.Chart(part).encode(
-            x=alt.X("month:O", sort=months, title=None, axis=alt.Axis(labelAngle=-45))
+            x=alt.X(
+                "month:O",
+                sort=months,
+                title=None,
+                axis=alt.Axis(labelAngle=-45, labelExpr=MONTH_LABEL_EXPR),
+            )
         )
         bars = base.mark_bar().encode(
             y=alt.Y("value:Q", axis=axis),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["demand_series", "SERIES", "find_products", "PRODUCT_CHOICES"]
+__all__ = ["demand_series", "SERIES", "find_products", "PRODUCT_CHOICES", "family_demand_units"]
 
 SERIES = ("Actuals", "Statistical", "Sales", "Marketing", "Consensus", "Plan")
 # At most this many products are offered at once: a company of 100,000 skus is searched, not
@@ -45,15 +45,28 @@ def find_products(
 
 
 def demand_series(
-    data, result, *, family: str | None = None, sku: str | None = None, history_months: int = 24
+    data,
+    result,
+    *,
+    family: str | None = None,
+    sku: str | None = None,
+    history_months: int = 24,
+    at_prices: bool = False,
 ) -> pd.DataFrame:
     """Units by month for a family or a sku (all skus if neither): actuals, then each forecast and the plan.
 
-    The forecasts are the cycle's (PlanData.cycle) over the horizon; a source is summed over the
-    skus that have it (a month where no sku has that source is left out). The plan is the demand
-    plan D after levers.
+    With ``at_prices`` each sku's units are valued at its plan price (``unit_price``, before
+    levers), so that products of different prices add up: a £3 valve and a £259 radiator are
+    not two of the same thing. The column is then ``revenue`` instead of ``units``.
 
-    Returns columns month, series, units.
+    The forecasts are the cycle's (PlanData.cycle) over the horizon. A source's line is drawn
+    only in the months where it covers every chosen sku that has demand then: a sum over the
+    skus that happen to have it (one family's consensus set, the others not yet) would look like
+    a collapse of the total. The consensus is what drives the plan (``demand_source`` 3). The
+    plan is the demand plan D after levers.
+
+    Returns columns month, series, units (or revenue); ``attrs["partial"]`` lists the sources left out of
+    some month for want of coverage.
     """
     m = result.model
     skus = m.skus
@@ -64,8 +77,12 @@ def demand_series(
     else:
         cols = np.arange(len(skus))
     chosen = set(skus[cols])
+    weight = m.unit_price[cols] if at_prices else np.ones(len(cols))
     parts = []
     actuals = data.actuals[data.actuals["sku"].isin(chosen)]
+    if at_prices and len(actuals):
+        price = pd.Series(m.unit_price, index=pd.Index(skus, dtype=object))
+        actuals = actuals.assign(units=actuals["units"] * actuals["sku"].map(price).to_numpy())
     if len(actuals):
         hist = (
             actuals.groupby("month", as_index=False)["units"]
@@ -76,9 +93,15 @@ def demand_series(
         parts.append(hist.assign(series="Actuals"))
     months = np.asarray(m.months, dtype=object)
 
+    active = m.demand_source[:, cols] != 0  # the sku has demand in the month
+    partial: list[str] = []
+
     def add(name: str, grid: np.ndarray) -> None:
-        sub = grid[:, cols]
-        has = ~np.isnan(sub).all(axis=1)
+        sub = grid[:, cols] * weight
+        present = ~np.isnan(sub)
+        has = present.any(axis=1) & ~(active & ~present).any(axis=1)
+        if (present.any(axis=1) & ~has).any():
+            partial.append(name)
         if has.any():
             parts.append(
                 pd.DataFrame(
@@ -89,27 +112,28 @@ def demand_series(
     add("Statistical", m.baseline)
     add("Sales", m.sales)
     add("Marketing", m.marketing)
-    fc = data.forecasts
-    cons = fc[
-        (fc["cycle"] == data.cycle)
-        & (fc["source"] == "consensus")
-        & fc["sku"].isin(chosen)
-        & fc["month"].isin(list(m.months))
-    ]
-    if len(cons):
-        parts.append(
-            cons.groupby("month", as_index=False)["units"].sum().assign(series="Consensus")
-        )
+    add("Consensus", np.where(m.demand_source == 3, m.demand, np.nan))
     parts.append(
-        pd.DataFrame(
-            {"month": months, "units": result.demand[:, cols].sum(axis=1), "series": "Plan"}
-        )
+        pd.DataFrame({"month": months, "units": result.demand[:, cols] @ weight, "series": "Plan"})
     )
     out = pd.concat(parts, ignore_index=True)[["month", "series", "units"]]
     order = out["series"].map({name: i for i, name in enumerate(SERIES)})
-    return (
+    out = (
         out.assign(order=order)
         .sort_values(["order", "month"])
         .drop(columns="order")
         .reset_index(drop=True)
     )
+    if at_prices:
+        out = out.rename(columns={"units": "revenue"})
+    out.attrs["partial"] = partial
+    return out
+
+
+def family_demand_units(result, family: str | None = None) -> float:
+    """The plan's demand over the horizon, in units, of a family (all products if None)."""
+    m = result.model
+    if family is None:
+        return float(result.demand.sum())
+    cols = m.sku_family == list(m.families).index(family)
+    return float(result.demand[:, cols].sum())

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sop_core import fmt
-from sop_core.months import month_label, span_label
+from sop_core.months import month_diff, month_label, span_label
 
 __all__ = ["Headline", "HEADLINE_KEYS", "headline_figures", "budget_scope", "headline_by_key"]
 
@@ -41,15 +41,22 @@ class Headline:
 
 
 def budget_scope(summary: dict) -> str:
-    """Which months the budget comparison covers: 'Nov 2026–Apr 2028 (18 months)'."""
-    first, last, n = (
+    """Which months the budget comparison covers: 'Nov 2026–Apr 2028', with the count of months
+    only where the budget leaves gaps in that span ('Nov 2026–Apr 2028, 12 months')."""
+    return _scope(
         summary.get("budget_first_month"),
         summary.get("budget_last_month"),
         summary.get("budget_months") or 0,
     )
+
+
+def _scope(first: str | None, last: str | None, n: int) -> str:
     if not first:
         return "no budget loaded"
-    return f"{span_label(first, last)} ({n} month{'s' if n != 1 else ''})"
+    span = span_label(first, last)
+    if n == month_diff(last, first) + 1:
+        return span
+    return f"{span}, {n} month{'s' if n != 1 else ''}"
 
 
 def headline_figures(result, family: str | None = None) -> list[Headline]:
@@ -112,10 +119,13 @@ def headline_figures(result, family: str | None = None) -> list[Headline]:
             "Lowest cash",
             s["lowest_cash"],
             fmt.money(s["lowest_cash"], cur),
-            f"{month_label(s['lowest_cash_month'])} · "
-            f"{fmt.signed_money(s['lowest_cash'] - minimum, cur)} vs minimum {fmt.money(minimum, cur)}",
+            f"{fmt.money(abs(s['lowest_cash'] - minimum), cur)} "
+            f"{'short' if s['lowest_cash'] < minimum else 'spare'} · "
+            f"{month_label(s['lowest_cash_month'])}",
             "money",
-            help="The lowest month-end cash balance over the horizon.",
+            help="The lowest month-end cash balance over the horizon and its month; short (or "
+            "spare) against the minimum cash the company holds "
+            f"({fmt.money(minimum, cur)}, setting minimum_cash).",
         ),
         Headline(
             "closing_cash",
@@ -165,11 +175,7 @@ def _family_figures(result, family: str, cur: str, horizon: str) -> list[Headlin
     cells = ~np.isnan(budget)
     gap = float(a["revenue"][cells, f].sum() - budget[cells].sum()) if cells.any() else None
     months = [m for m, c in zip(model.months, cells, strict=True) if c]
-    scope = (
-        f"{span_label(months[0], months[-1])} ({len(months)} months)"
-        if months
-        else "no budget loaded"
-    )
+    scope = _scope(months[0], months[-1], len(months)) if months else "no budget loaded"
     return [
         Headline(
             "revenue", "Revenue", revenue, fmt.money(revenue, cur), f"{family} · {horizon}", "money"

@@ -161,11 +161,16 @@ def compare_ranges(ranges: dict[str, PlanRanges], currency: str) -> pd.DataFrame
 
 
 def baseline_band(
-    result: PlanResult, *, family: str | None = None, sku: str | None = None
+    result: PlanResult,
+    *,
+    family: str | None = None,
+    sku: str | None = None,
+    at_prices: bool = False,
 ) -> tuple[pd.DataFrame, str]:
     """The statistical baseline's 80 % band over the Demand review's selection: (columns month,
     p10, p90; its label). A family's or the company's band is the sum of its skus' bands — wider
-    than the band of the total unless the skus move together — and is labelled so."""
+    than the band of the total unless the skus move together — and is labelled so. With
+    ``at_prices`` each sku's band is valued at its plan price (as ``demand_series``)."""
     m = result.model
     if sku is not None:
         cols = np.flatnonzero(m.skus == sku)
@@ -181,6 +186,8 @@ def baseline_band(
     if m.baseline_p10 is None or m.baseline_p90 is None or not len(cols):
         return empty, label
     low, high = m.baseline_p10[:, cols], m.baseline_p90[:, cols]
+    if at_prices:
+        low, high = low * m.unit_price[cols], high * m.unit_price[cols]
     known = ~(np.isnan(low) | np.isnan(high)).all(axis=1)
     if not known.any():
         return empty, label

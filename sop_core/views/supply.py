@@ -58,7 +58,9 @@ def supplier_limits(result, family: str | None = None) -> pd.DataFrame:
     A limit binds when the production the resources allow (req × scale) is above max_units.
 
     Returns columns month, sku, family, max_units, wanted_units (req × scale), production_units,
-    binding (bool), short_units (wanted − production where binding).
+    binding (bool), short_units (wanted − production where binding), unshipped_units (the
+    sku-month's demand not shipped: a binding limit costs sales only where this is above 0;
+    otherwise it holds back the stock built for cover).
     """
     m, s = result.model, result.supply
     cols = sku_columns(m, family)
@@ -80,6 +82,7 @@ def supplier_limits(result, family: str | None = None) -> pd.DataFrame:
                 "production_units": prod,
                 "binding": binding,
                 "short_units": np.where(binding, wanted - prod, 0.0),
+                "unshipped_units": s.unmet[mi, sku_idx],
             }
         )
         .sort_values(["month", "sku"])
