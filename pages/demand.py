@@ -16,6 +16,7 @@ from sop_core.forecasting.consensus import (
 from sop_core.views.charts import bias_chart, history_forecast_chart
 from sop_core.views.demand import demand_series, find_products
 from sop_core.views.lifecycle import like_for_like_label, product_review, product_review_note
+from sop_core.views.ranges import baseline_band
 from ui import auth, flash, plan, state, views
 from ui.text import plain
 from ui.widgets import notice
@@ -88,14 +89,25 @@ elif text.strip() and not total:
     pick.caption("No product's sku or name contains that text.")
 sku = None if sku == "All products" else sku
 series = demand_series(data, result, family=family, sku=sku)
+band, band_label = baseline_band(result, family=family, sku=sku)
 what = sku or family or "all families"
 like = like_for_like_label(model, sku)
 st.altair_chart(
     history_forecast_chart(
-        series, title=f"Units per month: {what}" + (f" · {like}" if like else "")
+        series,
+        title=f"Units per month: {what}" + (f" · {like}" if like else ""),
+        band=band,
+        band_label=band_label,
     ),
     width="stretch",
 )
+if len(band):
+    st.caption(
+        "Shaded: the statistical baseline's 80 % band, where 8 months in 10 should fall."
+        if sku is not None
+        else "Shaded: the statistical baseline's 80 % bands of the skus added up: wider than "
+        "the band of the total unless the skus move together."
+    )
 
 st.subheader("Track record: who inflates, who sandbags")
 try:

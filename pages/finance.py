@@ -4,13 +4,27 @@ import pandas as pd
 import streamlit as st
 
 from sop_core import fmt
+from sop_core.errors import SopError
 from sop_core.months import month_label
 from sop_core.views.budget import budget_fte_grid, budget_to_plan_bridge, gap_by_family
-from sop_core.views.charts import bridge_chart, cash_chart, pnl_chart, working_capital_chart
+from sop_core.views.charts import (
+    bridge_chart,
+    cash_chart,
+    fan_chart,
+    pnl_chart,
+    working_capital_chart,
+)
 from sop_core.views.headline import headline_by_key, headline_figures
+from sop_core.views.ranges import (
+    assumptions_note,
+    cash_risk_sentence,
+    fan_frame,
+    horizon_table,
+    lowest_cash_sentence,
+)
 from ui import plan, state
 from ui.text import plain
-from ui.widgets import headline_metrics
+from ui.widgets import headline_metrics, notice
 
 store = state.get_store()
 cycle = state.selected_cycle(store)
@@ -47,15 +61,35 @@ st.caption(
 
 left, right = st.columns(2, gap="large")
 with left:
-    st.altair_chart(
-        cash_chart(
-            company,
-            minimum,
-            cur,
-            title=f"Closing cash against the minimum ({fmt.money(minimum, cur)})",
-        ),
-        width="stretch",
-    )
+    try:
+        ranges = plan.record_ranges(store, cycle)
+    except SopError as exc:  # the plain cash curve still shows
+        ranges = None
+        notice(f"Cash ranges unavailable: {exc}")
+    if ranges is None:
+        st.altair_chart(
+            cash_chart(
+                company,
+                minimum,
+                cur,
+                title=f"Closing cash against the minimum ({fmt.money(minimum, cur)})",
+            ),
+            width="stretch",
+        )
+    else:
+        st.altair_chart(
+            fan_chart(
+                fan_frame(ranges),
+                cur,
+                minimum=minimum,
+                title=f"Closing cash: the plan and its range, minimum {fmt.money(minimum, cur)}",
+            ),
+            width="stretch",
+        )
+        st.markdown(f"**{cash_risk_sentence(ranges, cur)}** {lowest_cash_sentence(ranges, cur)}")
+        with st.expander("Ranges over the horizon"):
+            st.dataframe(horizon_table(ranges, cur), hide_index=True, key="finance_ranges")
+            st.caption(assumptions_note(ranges))
 with right:
     st.altair_chart(
         pnl_chart(company, cur, title="Revenue, gross margin and operating profit"), width="stretch"

@@ -15,10 +15,11 @@ from sop_core.meeting.scenarios import (
 from sop_core.plan.levers import describe_levers, levers_from_json, levers_to_strings
 from sop_core.store.lock import is_locked
 from sop_core.views import whatif
+from sop_core.views.ranges import compare_ranges
 from ui import auth, decisions, flash, plan, state
 from ui import whatif as panel
 from ui.text import plain
-from ui.widgets import views
+from ui.widgets import notice, views
 
 P = panel.SCENARIO
 WHAT_IF, SAVED, COMPARE = "What if", "Saved scenarios", "Compare"
@@ -312,6 +313,18 @@ def compare_view() -> None:
         height=(len(table) + 1) * 36 + 3,  # every figure at once, no scrolling on a projector
     )
     st.caption("In brackets: the change against the base plan.")
+    try:
+        spread = {name: plan.ranges(store, r.levers, cycle) for name, r in plans.items()}
+    except SopError as exc:  # the comparison above stands without ranges
+        notice(f"Ranges unavailable: {exc}")
+    else:
+        st.dataframe(compare_ranges(spread, cur), hide_index=True, key=f"{P}_compare_ranges")
+        first = next(iter(spread.values()))
+        st.caption(
+            f"Ranges over {first.samples:,} demand paths each (the same paths for every "
+            "scenario): P10 and P90 of the lowest cash and the horizon's revenue, and the share "
+            "of paths whose cash goes below the minimum in some month."
+        )
     frame = whatif.curves(plans)
     c1, c2 = st.columns(2)
     with c1:

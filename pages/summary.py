@@ -9,8 +9,15 @@ from sop_core.meeting.cycles import rhythm_line
 from sop_core.meeting.decisions import open_decisions
 from sop_core.months import month_label, span_label
 from sop_core.views.agenda import agenda
+from sop_core.views.charts import fan_chart
 from sop_core.views.headline import headline_figures
 from sop_core.views.overview import trailing_revenue
+from sop_core.views.ranges import (
+    assumptions_note,
+    cash_risk_sentence,
+    fan_frame,
+    lowest_cash_sentence,
+)
 from sop_core.views.review import MEASURE_LABELS, last_month_against_plan, show_measure
 from ui import plan, state, whatif
 from ui.text import plain
@@ -100,6 +107,21 @@ if family:
         "(choose All families in the sidebar)."
     )
 headline_metrics(headline_figures(result, family), columns=4, key="summary")
+try:
+    ranges = plan.record_ranges(store, cycle)
+except SopError as exc:  # the figures above stand without their range
+    ranges = None
+    notice(f"Cash ranges unavailable: {exc}")
+if ranges is not None:
+    line, fan = st.columns([2, 3], gap="large")
+    line.markdown(f"**{cash_risk_sentence(ranges, cur)}**")
+    line.caption(f"{lowest_cash_sentence(ranges, cur)} {assumptions_note(ranges)}")
+    fan.altair_chart(
+        fan_chart(
+            fan_frame(ranges), cur, minimum=ranges.minimum_cash, title="Closing cash", height=180
+        ),
+        width="stretch",
+    )
 
 try:
     st.info(rhythm_line(store, cycle), icon=":material/event:")

@@ -19,6 +19,7 @@ from sop_core.meeting.record import plan_for_store
 from sop_core.months import parse_month
 from sop_core.plan.goalseek import goal_seek, parse_target
 from sop_core.plan.levers import parse_lever_key
+from sop_core.plan.ranges import DEFAULT_SAMPLES, DEFAULT_SEED, MAX_SAMPLES, plan_ranges
 from sop_core.plan.sensitivity import sensitivity
 from sop_core.safetext import write_csv
 from sop_core.store.db import Store, resolve_db_path
@@ -37,6 +38,32 @@ def _cycle(text: str) -> str:
         return parse_month(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f'"{text}" {exc}') from None
+
+
+def _whole(text: str) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value == value or value != int(value):  # NaN, or not whole
+        raise argparse.ArgumentTypeError(f'"{text}" is not a whole number')
+    return int(value)
+
+
+def _samples(text: str) -> int:
+    """``--samples``: a whole number from 1 to MAX_SAMPLES."""
+    value = _whole(text)
+    if not 1 <= value <= MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(f'"{text}" is not from 1 to {MAX_SAMPLES:,}')
+    return value
+
+
+def _seed(text: str) -> int:
+    """``--seed``: a whole number ≥ 0."""
+    value = _whole(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f'"{text}" is below 0')
+    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -124,6 +151,37 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--cycle", type=_cycle, help="cycle (YYYY-MM); default the current cycle")
     sp.add_argument("--scenario", help="a saved scenario's name (the steps are taken from it)")
     _set(sp)
+    sp.add_argument("--out", required=True, help="CSV file to write")
+
+    sp = sub.add_parser(
+        "ranges",
+        help="P10/P50/P90 of revenue, margin, cash and unmet units over sampled demand",
+        description="Samples demand paths from the baseline's band and each source's track "
+        "record, plans each with the same engine, and writes month, measure, p10, p50, p90 "
+        "(month 'horizon': revenue, gross_margin, lowest_cash, cash_below_minimum_probability).",
+    )
+    db(sp)
+    sp.add_argument("--cycle", type=_cycle, help="cycle (YYYY-MM); default the current cycle")
+    sp.add_argument(
+        "--scenario",
+        help="a saved scenario's name (its levers apply); default: the cycle's plan of record",
+    )
+    _set(sp)
+    sp.add_argument(
+        "--samples",
+        type=_samples,
+        default=DEFAULT_SAMPLES,
+        metavar="N",
+        help=f"demand paths, 1 to {MAX_SAMPLES:,} (default {DEFAULT_SAMPLES:,})",
+    )
+    sp.add_argument(
+        "--seed",
+        type=_seed,
+        default=DEFAULT_SEED,
+        metavar="S",
+        help=f"random seed, a whole number ≥ 0 (default {DEFAULT_SEED}): the same seed gives "
+        "the same figures",
+    )
     sp.add_argument("--out", required=True, help="CSV file to write")
 
     sp = sub.add_parser("boardpack", help="build the board pack")
@@ -261,6 +319,19 @@ def _cmd_sensitivity(args) -> str:
     return f"Wrote {len(frame)} rows ({levers} levers x {len(frame) // max(levers, 1)} measures) to {args.out}"
 
 
+def _cmd_ranges(args) -> str:
+    with _open_store(args) as store:
+        result = _plan_result(args, store)
+    ranges = plan_ranges(result.model, result.levers, samples=args.samples, seed=args.seed)
+    frame = ranges.frame()
+    _write_csv(frame, args.out)
+    return (
+        f"Wrote {len(frame)} rows ({ranges.samples:,} demand paths, seed {ranges.seed}) to "
+        f"{args.out}; cash below the minimum in some month in "
+        f"{ranges.probability * 100:.1f} % of paths"
+    )
+
+
 def _cmd_boardpack(args) -> str:
     # Only this command loads the board pack's renderers (Altair, fpdf2, python-pptx, openpyxl):
     # at module level they would add about a second to every command, --help included.
@@ -310,6 +381,7 @@ COMMANDS = {
     "disagreements": _cmd_disagreements,
     "goalseek": _cmd_goalseek,
     "sensitivity": _cmd_sensitivity,
+    "ranges": _cmd_ranges,
     "boardpack": _cmd_boardpack,
     "review": _cmd_review,
     "cycle": _cmd_cycle,

@@ -458,3 +458,27 @@ def test_the_supply_section_lists_the_stock_left_at_end_of_life(built):
     sheet = load_workbook(built["xlsx"], data_only=True)["Supply"]
     cells = [c.value for r in sheet.iter_rows() for c in r if isinstance(c.value, str)]
     assert "Stock left at end of life" in cells
+
+
+def test_finance_shows_the_cash_ranges_of_the_plan_shown(built):
+    from sop_core.views.ranges import app_ranges, cash_risk_sentence, lowest_cash_sentence
+
+    block = next(b for b in built["pack"].section("finance").blocks if b.title == "Cash ranges")
+    r = app_ranges(built["expected"])  # the promoted scenario: the plan the pack shows
+    assert block.text[0] == cash_risk_sentence(r, "GBP")
+    assert block.text[1].startswith(lowest_cash_sentence(r, "GBP"))
+    rows = block.table.frame.set_index("")
+    cash = r.monthly[r.monthly["measure"] == "closing_cash"]
+    for label, column in (
+        ("P10", "p10"),
+        ("P50", "p50"),
+        ("P90", "p90"),
+        ("Plan of record", "point"),
+    ):
+        assert [rows.loc[label, m] for m in r.months] == pytest.approx(cash[column].tolist())
+    assert rows.loc["Plan of record", r.months[-1]] == pytest.approx(
+        built["expected"].company["closing_cash"].iloc[-1]
+    )
+    assert block.chart is not None
+    titles = [s.shapes.title.text for s in Presentation(built["pptx"]).slides]
+    assert "Finance · Cash ranges" in titles

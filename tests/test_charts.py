@@ -89,3 +89,66 @@ def test_story_colours_are_fixed_and_distinct():
     assert list(charts.STORY_COLORS) == ["Demand", "Supply", "Finance"]
     assert len(set(charts.STORY_COLORS.values())) == 3
     assert charts.SEVERITY_ORDER == ["high", "medium", "low"]
+
+
+def _datasets(chart) -> list[pd.DataFrame]:
+    """Every dataset of a layered chart, in the order of the spec."""
+    return [pd.DataFrame(rows) for rows in chart.to_dict()["datasets"].values()]
+
+
+def _layers(chart) -> list[dict]:
+    return chart.to_dict()["layer"]
+
+
+FAN = pd.DataFrame(
+    {
+        "month": ["2027-01", "2027-02"],
+        "p10": [80.0, 60.0],
+        "p50": [100.0, 95.0],
+        "p90": [120.0, 130.0],
+        "point": [105.0, 90.0],
+    }
+)
+
+
+def test_fan_chart_shades_p10_to_p90_and_draws_the_plan_and_the_median():
+    chart = charts.fan_chart(FAN, "GBP", minimum=70.0)
+    band, lines, rule, label = _layers(chart)
+    assert band["mark"]["type"] == "area"
+    assert band["encoding"]["y"]["field"] == "p10" and band["encoding"]["y2"]["field"] == "p90"
+    data = {frozenset(d.columns): d for d in _datasets(chart)}
+    drawn = next(d for cols, d in data.items() if "amount" in cols)
+    plan = drawn[drawn["key"] == "point"]["amount"].tolist()
+    median = drawn[drawn["key"] == "p50"]["amount"].tolist()
+    assert plan == [105.0, 90.0] and median == [100.0, 95.0]
+    assert set(drawn["what"]) == {
+        charts.FAN_SERIES["point"],
+        charts.FAN_SERIES["p50"],
+    }
+    # the plan solid, the median dashed
+    dash = lines["encoding"]["strokeDash"]["scale"]
+    assert dash["domain"] == [charts.FAN_SERIES["point"], charts.FAN_SERIES["p50"]]
+    assert dash["range"] == [[1, 0], [6, 3]]
+    assert rule["mark"]["type"] == "rule" and rule["encoding"]["y"]["field"] == "minimum"
+    level = next(d for cols, d in data.items() if "minimum" in cols)
+    assert level["minimum"].tolist() == [70.0]
+    assert label["encoding"]["text"]["value"] == "minimum cash"
+
+
+def test_fan_chart_without_a_minimum_has_no_rule():
+    assert len(_layers(charts.fan_chart(FAN, "GBP"))) == 2
+
+
+def test_history_chart_shades_the_baseline_band_when_given():
+    frame = pd.DataFrame(
+        {"month": ["2027-01", "2027-02"], "series": ["Statistical"] * 2, "units": [10.0, 12.0]}
+    )
+    band = pd.DataFrame({"month": ["2027-01", "2027-02"], "p10": [8.0, 9.0], "p90": [13.0, 15.0]})
+    plain = charts.history_forecast_chart(frame).to_dict()
+    assert "layer" not in plain  # no band, one line layer as before
+    chart = charts.history_forecast_chart(frame, band=band, band_label="80 % band (sum)")
+    shaded, lines = _layers(chart)
+    assert shaded["mark"]["type"] == "area"
+    assert (shaded["encoding"]["y"]["field"], shaded["encoding"]["y2"]["field"]) == ("p10", "p90")
+    rows = next(d for d in _datasets(chart) if "p10" in d.columns)
+    assert rows["p90"].tolist() == [13.0, 15.0] and set(rows["what"]) == {"80 % band (sum)"}

@@ -530,6 +530,9 @@ def test_ensure_baseline_with_the_band(tmp_path):
         with store.transaction() as cur:
             cur.execute("UPDATE baseline SET p10 = NULL, p90 = NULL, units = 123")
         assert (ensure_baseline(store, "2024-07")["units"] == 123).all()  # units alone: kept
+        # the plan's path takes the band as stored: none here, and nothing is refitted
+        as_stored = ensure_baseline(store, "2024-07", with_band=True, require_band=False)
+        assert (as_stored["units"] == 123).all() and as_stored["p10"].isna().all()
         again = ensure_baseline(store, "2024-07", with_band=True)
         assert again[["p10", "p90"]].notna().all().all()
         assert not (again["units"] == 123).all()

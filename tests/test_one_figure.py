@@ -142,3 +142,24 @@ def test_the_workbook_holds_the_same_numbers(state):
     assert numbers["Gross margin"][0] == pytest.approx(s["gross_margin"])
     assert numbers["Operating profit"][0] == pytest.approx(s["operating_profit"])
     assert numbers["Money at stake"][0] == pytest.approx(s["money_at_stake"])
+
+
+def test_the_cash_risk_sentence_is_the_same_on_the_pages_and_in_the_deck(state, monkeypatch):
+    from sop_core.views.ranges import app_ranges, cash_risk_sentence
+
+    record = state["record"]
+    sentence = cash_risk_sentence(app_ranges(record.result), record.model.settings.currency)
+    monkeypatch.setenv("SOP_DB", str(state["db"]))
+    for page in ("pages/summary.py", "pages/finance.py"):
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.session_state["cycle"] = state["cycle"]
+        at.run()
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any(sentence in m.value for m in at.markdown), (page, sentence)
+    deck = Presentation(str(state["folder"] / "pack.pptx"))
+    text = " ".join(
+        shape.text_frame.text for s in deck.slides for shape in s.shapes if shape.has_text_frame
+    )
+    assert sentence in " ".join(text.split())

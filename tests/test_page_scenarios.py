@@ -517,3 +517,25 @@ def test_a_windowed_scenario_saves_as_text_and_loads_back(page, db):
     assert page.session_state[PW] == 3
     assert page.session_state[f"{PW}__from"] == "2027-09"
     assert metrics(page) == expected(db, scenario="Hire welders")
+
+
+def test_compare_shows_each_scenarios_range_beside_it(db):
+    from sop_core.meeting.scenarios import save_scenario
+    from sop_core.plan.levers import parse_levers
+    from sop_core.views.ranges import app_ranges
+
+    store = Store(db)
+    cycle = current_cycle(store)
+    save_scenario(store, cycle, "Cut", parse_levers(["price_change_pct=-3"]), author="CFO")
+    save_scenario(store, cycle, "Hire", parse_levers(["capacity_change_pct=10"]), author="Ops")
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    view(at, "Compare")
+    at.multiselect(key="scenario_compare").set_value(["Cut", "Hire"]).run()
+    assert not at.exception, at.exception
+    ranges = next(f.value for f in at.dataframe if "lowest cash P10" in f.value.columns)
+    assert ranges["scenario"].tolist() == [whatif.BASE, "Cut", "Hire"]
+    cut = app_ranges(plan_for_store(store, scenario="Cut")).horizon.set_index("measure")
+    row = ranges.set_index("scenario").loc["Cut"]
+    assert row["lowest cash P10"] == fmt.money(cut.loc["lowest_cash", "p10"], "GBP")
+    assert row["revenue P90"] == fmt.money(cut.loc["revenue", "p90"], "GBP")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -263,3 +264,43 @@ def test_the_next_cycle_starts_the_consensus_form_from_the_last_choice(demo_db):
     assert "Last set in cycle" not in " ".join(c.value for c in at.caption)
     assert at.radio(key="demand_consensus_method").value == "sales"
     assert at.number_input(key="demand_consensus_adjustment").value == 0.0
+
+
+def _ranges(db):
+    from sop_core.meeting.record import plan_of_record
+    from sop_core.views.ranges import app_ranges
+
+    return app_ranges(plan_of_record(Store(db)).result)
+
+
+def test_finance_shows_the_cash_fan_and_the_chance_of_going_below_the_minimum(demo_db):
+    from sop_core.views.ranges import cash_risk_sentence, lowest_cash_sentence
+
+    at = _app("pages/finance.py")
+    r = _ranges(demo_db)
+    text = " ".join(m.value for m in at.markdown)
+    assert f"**{cash_risk_sentence(r, 'GBP')}** {lowest_cash_sentence(r, 'GBP')}" in text
+    assert "goes below £750k in Oct 2027" in text  # the demo's riskiest month
+    horizon = _table(at, "P10", "P50", "P90", "plan of record")
+    low = r.horizon.set_index("measure").loc["lowest_cash"]
+    assert horizon.set_index("measure").loc["Lowest cash", "P50"] == fmt.money(low["p50"])
+    titles = [json.loads(c.spec).get("title") for c in at.get("vega_lite_chart")]
+    assert any("Closing cash: the plan and its range" in str(t) for t in titles)
+
+
+def test_summary_states_the_cash_risk_under_the_figures(demo_db):
+    from sop_core.views.ranges import cash_risk_sentence
+
+    at = _app()
+    r = _ranges(demo_db)
+    assert f"**{cash_risk_sentence(r, 'GBP')}**" in [m.value for m in at.markdown]
+
+
+def test_demand_review_shades_the_baseline_band(demo_db):
+    at = _app("pages/demand.py")
+    captions = " ".join(c.value for c in at.caption)
+    assert "80 % bands of the skus added up" in captions
+    sku = at.selectbox(key="demand_sku").options[1].split(" · ")[0]
+    at.selectbox(key="demand_sku").select(sku).run()
+    assert not at.exception
+    assert "80 % band, where 8 months in 10 should fall" in " ".join(c.value for c in at.caption)

@@ -43,9 +43,9 @@ def test_a_fitted_store_has_nothing_stale_and_a_forgotten_cycle_is(demo):
         "2026-09",
     ]
     assert stale_cycles(demo) == []
-    assert [p.done for p in seen] == list(range(1, 2 * 41 + 1))  # 41 skus, two cycles
-    assert seen[-1].total == 82 and seen[-1].remaining == 0
-    assert seen[0].remaining == pytest.approx(seen[0].elapsed * 81)
+    assert [p.done for p in seen] == list(range(1, 2 * 42 + 1))  # 42 skus, two cycles
+    assert seen[-1].total == 84 and seen[-1].remaining == 0
+    assert seen[0].remaining == pytest.approx(seen[0].elapsed * 83)
 
 
 class Cancelled(Exception):
@@ -63,7 +63,7 @@ def test_cancelling_stops_the_workers_at_once_and_stores_nothing(demo):
 
     with pytest.raises(Cancelled):
         refit_stale(demo, user="t", workers=2, on_progress=cancel)
-    assert len(seen) == 1 and seen[0].done < seen[0].total == 7 * 41
+    assert len(seen) == 1 and seen[0].done < seen[0].total == 7 * 42
     assert multiprocessing.active_children() == []  # terminated, not waited for
     assert demo.scalar("SELECT count(*) FROM baseline") == 0
     assert stale_cycles(demo) == CYCLES

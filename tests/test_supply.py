@@ -89,3 +89,28 @@ def test_supply_limit_and_inventory_carry_over():
     assert plan.req[:, 0].tolist() == [25.0, 33.0]
     assert plan.production[:, 0].tolist() == [12.0, 33.0]
     assert plan.end_inventory[:, 0].tolist() == [7.0, 20.0]
+
+
+def test_routing_with_a_sample_axis():
+    # two demand samples at once: (N, S) units to (N, R) hours, (N, R) ratios to (N, S) scales
+    routing = Routing.from_dense(np.array([[1.0, 0.0], [0.0, 0.0], [2.0, 3.0]]))
+    assert routing.load(np.array([[10.0, 5.0, 1.0], [0.0, 0.0, 2.0]])).tolist() == [
+        [12.0, 3.0],
+        [4.0, 6.0],
+    ]
+    ratios = np.array([[0.5, 0.8], [1.0, 0.2]])
+    assert routing.min_over_resources(ratios).tolist() == [[0.5, 1.0, 0.5], [1.0, 1.0, 0.2]]
+
+
+def test_a_supply_plan_of_samples_is_each_samples_plan():
+    # the pro-rata case above and the same demand doubled, planned together
+    demand = np.array([[[50.0, 20.0, 20.0]], [[100.0, 40.0, 40.0]]])
+    hours = Routing.from_dense(np.array([[1.0, 0.0], [2.5, 1.0], [0.0, 1.0]]))
+    args = (np.zeros(3), np.zeros(3), hours, np.array([[50.0, 20.0]]), np.full((1, 3), INF))
+    both = supply_plan(demand, *args)
+    assert both.production.shape == (2, 1, 3) and both.load.shape == (2, 1, 2)
+    for n in range(2):
+        one = supply_plan(demand[n], *args)
+        for name in ("req", "scale", "production", "shipped", "unmet", "end_inventory", "load"):
+            assert getattr(both, name)[n].tolist() == getattr(one, name).tolist(), name
+    assert both.production[1].tolist() == [[25.0, 10.0, 10.0]]  # twice the asking, same capacity

@@ -5,12 +5,16 @@ import math
 import pandas as pd
 import pytest
 
+from sop_core.forecasting import trackrecord
 from sop_core.forecasting.trackrecord import (
     BIAS_COLUMNS,
     FVA_COLUMNS,
+    SPREAD_COLUMNS,
     TRACK_COLUMNS,
     forecast_value_added,
+    scored_points,
     source_bias,
+    source_spread,
     track_record,
 )
 
@@ -336,3 +340,60 @@ def test_fva_needs_the_baseline():
     track = track_record(ACTUALS, FORECASTS, PRODUCTS, current_cycle="2024-04")
     assert "statistical" not in set(track["source"])
     assert forecast_value_added(track).empty
+
+
+# --- the spread (source_spread) ----------------------------------------------------------------
+# Two sales points in F1, lag 1: forecast 100, actual 110 (ln 1.1 = 0.0953102, weight 110) and
+# forecast 200, actual 180 (ln 0.9 = −0.1053605, weight 180).
+#   mean = (110 × 0.0953102 + 180 × −0.1053605) / 290 = −8.4808 / 290 = −0.0292440
+#   sd   = √((110 × 0.0953102² + 180 × 0.1053605²) / 290 − 0.0292440²) = √0.0094806 = 0.0973685
+SPREAD_FORECASTS = _fc(
+    [
+        ("2024-01", "2024-01", "A", "sales", 100),
+        ("2024-01", "2024-01", "C", "sales", 200),
+        ("2024-01", "2024-01", "B", "sales", 0),  # no ratio: not scored for the spread
+    ]
+)
+SPREAD_ACTUALS = pd.DataFrame(
+    {"month": ["2024-01"] * 3, "sku": ["A", "C", "B"], "units": [110, 180, 50]}
+)
+SPREAD_PRODUCTS = pd.DataFrame({"sku": ["A", "B", "C"], "family": ["F1", "F2", "F1"]})
+
+
+def test_source_spread_by_hand(monkeypatch):
+    monkeypatch.setattr(trackrecord, "MIN_SPREAD_POINTS", 2)
+    points = scored_points(SPREAD_ACTUALS, SPREAD_FORECASTS, current_cycle="2024-04")
+    spread = source_spread(points, SPREAD_PRODUCTS)
+    assert list(spread.columns) == SPREAD_COLUMNS
+    f1 = _row(spread, source="sales", family="F1")
+    assert f1["n_points"] == 2
+    assert f1["log_ratio_mean"] == pytest.approx(-0.0292440, abs=1e-7)
+    assert f1["log_ratio_sd"] == pytest.approx(0.0973685, abs=1e-7)
+    assert set(spread["family"]) == {"All", "F1"}  # B's zero forecast has no ratio
+
+
+def test_a_family_with_few_points_takes_the_sources_spread_over_all_families(monkeypatch):
+    monkeypatch.setattr(trackrecord, "MIN_SPREAD_POINTS", 3)
+    points = scored_points(SPREAD_ACTUALS, SPREAD_FORECASTS, current_cycle="2024-04")
+    spread = source_spread(points, SPREAD_PRODUCTS)
+    f1, pooled = (
+        _row(spread, source="sales", family="F1"),
+        _row(spread, source="sales", family="All"),
+    )
+    assert f1["n_points"] == 2  # its own count, the pooled figures
+    assert f1["log_ratio_sd"] == pooled["log_ratio_sd"]
+
+
+def test_track_record_of_given_points_is_the_same(track):
+    points = scored_points(
+        ACTUALS, FORECASTS, current_cycle="2024-04", baseline_history=BASELINE_HISTORY
+    )
+    again = track_record(
+        ACTUALS,
+        FORECASTS.iloc[0:0],  # ignored: the points are given
+        PRODUCTS,
+        current_cycle="2024-04",
+        baseline_history=BASELINE_HISTORY,
+        points=points,
+    )
+    pd.testing.assert_frame_equal(again, track)

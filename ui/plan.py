@@ -20,7 +20,9 @@ from sop_core.plan.levers import (
     normalize_levers,
     parse_levers,
 )
+from sop_core.plan.ranges import PlanRanges
 from sop_core.plan.sensitivity import sensitivity as plan_sensitivity
+from sop_core.views.ranges import app_ranges, app_samples
 from ui.connection import open_store
 from ui.state import data_version, selected_cycle
 
@@ -32,6 +34,8 @@ __all__ = [
     "cycle_plan",
     "saved_plans",
     "sensitivity",
+    "ranges",
+    "record_ranges",
     "levers_key",
 ]
 
@@ -160,3 +164,40 @@ def saved_plans(store, cycle: str | None = None) -> dict[str, object]:
         levers, _dropped = usable_levers(items, m.families, m.resources, m.months)
         out[sc.name] = result(store, levers, cycle)
     return out
+
+
+# Ranges (sampled demand paths) of a plan, per data version, cycle and levers: a few hundred KB
+# each; the first page to ask draws them under a spinner, the others reuse them.
+MAX_RANGES = 16
+_ranges: OrderedDict[tuple, PlanRanges] = OrderedDict()
+_ranges_lock = threading.Lock()
+
+
+def ranges(
+    store, levers: Levers | None = None, cycle: str | None = None, *, version: int | None = None
+) -> PlanRanges:
+    """``views.ranges.app_ranges`` of the plan under ``levers`` (cached per cycle, data version
+    and levers; a spinner says how many demand paths while they are drawn)."""
+    cycle = cycle or selected_cycle(store)
+    version = _version(store, version)
+    key = (str(store.path), version, cycle, levers_key(levers))
+    with _ranges_lock:
+        hit = _ranges.get(key)
+        if hit is not None:
+            _ranges.move_to_end(key)
+            return hit
+    point = result(store, levers, cycle, version=version)
+    with st.spinner(f"Sampling {app_samples(point):,} demand paths…"):
+        drawn = app_ranges(point)
+    with _ranges_lock:
+        _ranges[key] = drawn
+        while len(_ranges) > MAX_RANGES:
+            _ranges.popitem(last=False)
+    return drawn
+
+
+def record_ranges(store, cycle: str | None = None) -> PlanRanges:
+    """The ranges of the cycle's plan of record (its model and levers)."""
+    cycle = cycle or selected_cycle(store)
+    version = _version(store, None)
+    return ranges(store, record(store, cycle, version=version).levers, cycle, version=version)

@@ -930,13 +930,17 @@ def _complete(stored: pd.DataFrame, skus: list[str], months: list[str]) -> bool:
     return bool(seen.all())
 
 
-def ensure_baseline(store, cycle: str, *, with_band: bool = False) -> pd.DataFrame:
+def ensure_baseline(
+    store, cycle: str, *, with_band: bool = False, require_band: bool = True
+) -> pd.DataFrame:
     """The stored baseline of ``cycle`` (``sku, month, units``), computed first if missing.
 
     A stored baseline that lacks a row for any product's sku in any month the cycle's
     baseline covers (see ``run_forecast``) is recomputed and stored. With ``with_band`` the
     80 % band comes too (``sku, month, units, p10, p90``), and a stored baseline without it
-    (stored before the band existed) is recomputed.
+    (stored before the band existed) is recomputed — unless ``require_band`` is False: then it
+    comes as stored, its band NaN (the plan's path: refitting a large company's baseline for
+    its band would take a page load an hour).
     """
     skus = _products_skus(store)
     _, plan_months, past = _cycle_jobs(store, store.read_table("actuals"))
@@ -944,7 +948,7 @@ def ensure_baseline(store, cycle: str, *, with_band: bool = False) -> pd.DataFra
     columns = ["sku", "month", "units", "p10", "p90"] if with_band else ["sku", "month", "units"]
     sql = SQL_BAND_OF_CYCLE if with_band else SQL_BASELINE_OF_CYCLE
     stored = store.arrow(sql, [cycle]).to_pandas()
-    banded = not with_band or not stored[["p10", "p90"]].isna().any().any()
+    banded = not with_band or not require_band or not stored[["p10", "p90"]].isna().any().any()
     if banded and _complete(stored, skus, months):
         return stored
     frame = run_forecast(store, cycle, progress=False)

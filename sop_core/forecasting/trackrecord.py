@@ -14,6 +14,12 @@ Definitions (PRODUCT.md "Forecast track record", docs/FORECASTING.md):
   before summing to the family. Family ``"All"`` pools every family. When ``sum(actual)`` is 0
   both percentages are NaN (undefined).
 - Positive bias = inflation, negative = sandbagging.
+
+**Spread** (``source_spread``, the demand ranges' uncertainty of a source-driven month): per
+source and family, pooled over lags 1–3, the mean and standard deviation of
+``ln(actual / forecast)`` over the scored sku-months where both are above 0, each weighted by
+its actual units. A family with fewer than ``MIN_SPREAD_POINTS`` such points takes the source's
+pooled (``"All"``) figures.
 """
 
 from __future__ import annotations
@@ -30,8 +36,12 @@ __all__ = [
     "TRACK_COLUMNS",
     "BIAS_COLUMNS",
     "FVA_COLUMNS",
+    "SPREAD_COLUMNS",
+    "MIN_SPREAD_POINTS",
+    "scored_points",
     "track_record",
     "pool_lags",
+    "source_spread",
     "source_bias",
     "forecast_value_added",
 ]
@@ -55,6 +65,9 @@ TRACK_COLUMNS = [
 ]
 BIAS_COLUMNS = ["source", "family", "n_points", "bias_pct", "wmape_pct", "verdict"]
 FVA_COLUMNS = ["source", "family", "lag", "wmape_pct", "baseline_wmape_pct", "fva_pct_points"]
+SPREAD_COLUMNS = ["source", "family", "n_points", "log_ratio_mean", "log_ratio_sd"]
+# fewer scored points than this in a family: its spread is the source's over all families
+MIN_SPREAD_POINTS = 12
 
 # A bias exactly at the tolerance is "unbiased"; this guards the comparison against float noise.
 _EPS = 1e-9
@@ -134,6 +147,20 @@ def _scored_points(
     return points
 
 
+def scored_points(
+    actuals: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    *,
+    current_cycle: str,
+    baseline_history: pd.DataFrame | None = None,
+    max_lag: int = 3,
+) -> pd.DataFrame:
+    """Every scored forecast: one row per source, cycle, sku and month, with columns
+    ``source, cycle, sku, month, forecast, actual, lag, error`` (the rows ``track_record`` sums;
+    pass them to it and to ``source_spread`` to score them once)."""
+    return _scored_points(actuals, forecasts, current_cycle, baseline_history, max_lag)
+
+
 def track_record(
     actuals: pd.DataFrame,
     forecasts: pd.DataFrame,
@@ -142,6 +169,7 @@ def track_record(
     current_cycle: str,
     baseline_history: pd.DataFrame | None = None,
     max_lag: int = 3,
+    points: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Accuracy and bias of every forecast source in the cycles before ``current_cycle``.
 
@@ -153,6 +181,7 @@ def track_record(
         baseline_history: the statistical baseline of past cycles, ``cycle, sku, month, units``;
             scored as source ``"statistical"`` when given.
         max_lag: the longest lag scored (1 = the cycle's own month).
+        points: ``scored_points(...)`` of the same arguments, when the caller has them.
 
     Returns:
         One row per source, family (each family and ``"All"``) and lag 1..max_lag, columns
@@ -160,7 +189,8 @@ def track_record(
         ``n_points`` 0 and NaN percentages. Sources: the three imported ones, plus
         ``"statistical"`` when ``baseline_history`` is given, plus any other source found.
     """
-    points = _scored_points(actuals, forecasts, current_cycle, baseline_history, max_lag)
+    if points is None:
+        points = _scored_points(actuals, forecasts, current_cycle, baseline_history, max_lag)
     # A Series, not a dict: mapping by index is vectorised (a dict is looked up row by row).
     family_of = pd.Series(
         products["family"].astype(str).to_numpy(), index=products["sku"].astype(str).to_numpy()
@@ -207,6 +237,60 @@ def pool_lags(track: pd.DataFrame, lags: tuple[int, ...] = (1, 2, 3)) -> pd.Data
     pooled = rows.groupby(["source", "family"], as_index=False, sort=False)[_SUMS].sum()
     pooled["n_points"] = pooled["n_points"].astype(int)
     return _sorted(_with_percentages(pooled), [])
+
+
+def source_spread(
+    points: pd.DataFrame, products: pd.DataFrame, lags: tuple[int, ...] = (1, 2, 3)
+) -> pd.DataFrame:
+    """How far the actuals fell from each source's forecasts, per source and family (and
+    ``"All"``): the mean and standard deviation of ``ln(actual / forecast)``, weighted by the
+    actual units, over the scored sku-months of ``lags`` where both are above 0.
+
+    A mean below 0 is a source that forecast high (inflating), above 0 one that forecast low;
+    the standard deviation is the spread around it. A family with fewer than
+    ``MIN_SPREAD_POINTS`` points takes the source's ``"All"`` figures (its ``n_points`` stays
+    its own).
+
+    Args:
+        points: ``scored_points(...)``.
+        products: ``sku, family``.
+
+    Returns:
+        Columns ``SPREAD_COLUMNS``; a source without points has no rows.
+    """
+    rows = points[
+        points["lag"].isin(lags) & (points["forecast"] > 0) & (points["actual"] > 0)
+    ].copy()
+    if rows.empty:
+        return pd.DataFrame(columns=SPREAD_COLUMNS)
+    family_of = pd.Series(
+        products["family"].astype(str).to_numpy(), index=products["sku"].astype(str).to_numpy()
+    )
+    family_of = family_of[~family_of.index.duplicated(keep="last")]
+    rows["family"] = rows["sku"].map(family_of).fillna(NO_FAMILY)
+    rows["w"] = rows["actual"].astype(float)
+    rows["l"] = np.log(rows["actual"].astype(float) / rows["forecast"].astype(float))
+    rows["wl"] = rows["w"] * rows["l"]
+    rows["wll"] = rows["w"] * rows["l"] ** 2
+
+    def summarise(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.groupby(["source", "family"], as_index=False).agg(
+            n_points=("l", "size"), w=("w", "sum"), wl=("wl", "sum"), wll=("wll", "sum")
+        )
+        mean = out["wl"] / out["w"]
+        out["log_ratio_mean"] = mean
+        out["log_ratio_sd"] = np.sqrt(np.maximum(out["wll"] / out["w"] - mean**2, 0.0))
+        return out
+
+    pooled = summarise(rows.assign(family=ALL_FAMILIES))
+    by_family = summarise(rows)
+    few = by_family["n_points"] < MIN_SPREAD_POINTS
+    fallback = by_family[["source"]].merge(pooled, on="source", how="left")
+    for col in ("log_ratio_mean", "log_ratio_sd"):
+        by_family.loc[few, col] = fallback.loc[few.to_numpy(), col].to_numpy()
+    spread = pd.concat([pooled, by_family], ignore_index=True)
+    spread["n_points"] = spread["n_points"].astype(int)
+    return _sorted(spread[SPREAD_COLUMNS], [])
 
 
 def _verdict(n_points: int, bias_pct: float, tolerance_pct: float) -> str:

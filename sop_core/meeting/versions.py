@@ -31,7 +31,9 @@ __all__ = [
 ]
 
 RESULT_FRAMES = ("company", "family", "resource")
-BASELINE_COLUMNS = ["sku", "month", "units"]
+# The band (p10, p90) is kept from this version on, for the locked plan's demand ranges; a
+# version locked before has none (its baseline-driven months are then taken as certain).
+BASELINE_COLUMNS = ["sku", "month", "units", "p10", "p90"]
 BIAS_COLUMNS = ["source", "family", "verdict"]
 
 SQL_INSERT_VERSION = """

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -13,12 +14,16 @@ __all__ = ["Finance", "plan_finance", "allocate_labour"]
 
 @dataclass(frozen=True, eq=False)
 class Finance:
-    """Money of the plan: ``(M, S)`` per sku, ``(M, R)`` per resource, ``(M,)`` for the company."""
+    """Money of the plan: ``(M, S)`` per sku, ``(M, R)`` per resource, ``(M,)`` for the company.
+
+    Of N demand samples planned at once (``supply_plan``), the per-sku and company figures
+    carry the sample axis first: ``(N, M, S)`` and ``(N, M)``. ``labour_sku`` (labour shared
+    over skus, for family margins) is built on first use.
+    """
 
     revenue_sku: np.ndarray
     variable_cogs_sku: np.ndarray
     inventory_value_sku: np.ndarray
-    labour_sku: np.ndarray
     labour_resource: np.ndarray
     revenue: np.ndarray
     variable_cogs: np.ndarray
@@ -33,6 +38,15 @@ class Finance:
     cash_flow: np.ndarray
     closing_cash: np.ndarray
     opening_inventory_value: float
+    supply: SupplyPlan = field(repr=False)
+    routing: Routing = field(repr=False)
+
+    @cached_property
+    def labour_sku(self) -> np.ndarray:
+        """Each resource's labour shared over skus (``allocate_labour``): ``(M, S)``."""
+        return allocate_labour(
+            self.labour_resource, self.supply.req, self.routing, self.supply.load, self.revenue_sku
+        )
 
 
 def allocate_labour(
@@ -85,7 +99,8 @@ def plan_finance(
     """Revenue to closing cash, exactly as PRODUCT.md writes it (unit prices and costs after levers).
 
     Prices and costs are ``(S,)``, or ``(M, S)`` when a windowed lever changes them by month;
-    ``fixed_costs_per_month``, ``dso_days`` and ``dpo_days`` a number or ``(M,)``.
+    ``fixed_costs_per_month``, ``dso_days`` and ``dpo_days`` a number or ``(M,)``. A supply plan
+    of N demand samples gives figures with the sample axis first (company figures ``(N, M)``).
 
     Args:
         planned_fte: ``(M, R)``, NaN where there is no headcount row (no labour cost there).
@@ -97,22 +112,23 @@ def plan_finance(
     inventory_sku = supply.end_inventory * unit_cost
     labour_resource = np.nan_to_num(planned_fte * cost_per_fte[None, :], nan=0.0)
 
-    revenue = revenue_sku.sum(axis=1)
-    cogs = cogs_sku.sum(axis=1)
+    # the last axis is the sku's, the one before it the month's (a sample axis may lead)
+    revenue = revenue_sku.sum(axis=-1)
+    cogs = cogs_sku.sum(axis=-1)
     labour = labour_resource.sum(axis=1)
     gross_margin = revenue - cogs - labour
     fixed = np.broadcast_to(np.asarray(fixed_costs_per_month, dtype=float), revenue.shape).copy()
     operating_profit = gross_margin - fixed
-    inventory_value = inventory_sku.sum(axis=1)
+    inventory_value = inventory_sku.sum(axis=-1)
     receivables = revenue * (dso_days / DAYS_PER_MONTH)
-    payables = (supply.production * unit_material_cost).sum(axis=1) * (dpo_days / DAYS_PER_MONTH)
+    payables = (supply.production * unit_material_cost).sum(axis=-1) * (dpo_days / DAYS_PER_MONTH)
 
     # opening stock at the first month's unit costs (they change by month under a windowed lever)
     first_cost = unit_cost if np.ndim(unit_cost) == 1 else unit_cost[0]
     opening_inventory_value = float((np.asarray(on_hand, dtype=float) * first_cost).sum())
 
     def delta(series: np.ndarray, opening: float) -> np.ndarray:
-        return np.diff(series, prepend=opening)
+        return np.diff(series, prepend=opening, axis=-1)
 
     cash_flow = (
         operating_profit
@@ -121,13 +137,11 @@ def plan_finance(
         + delta(payables, opening_payables)
         + cash_items
     )
-    closing_cash = opening_cash + np.cumsum(cash_flow)
-    labour_sku = allocate_labour(labour_resource, supply.req, routing, supply.load, revenue_sku)
+    closing_cash = opening_cash + np.cumsum(cash_flow, axis=-1)
     return Finance(
         revenue_sku=revenue_sku,
         variable_cogs_sku=cogs_sku,
         inventory_value_sku=inventory_sku,
-        labour_sku=labour_sku,
         labour_resource=labour_resource,
         revenue=revenue,
         variable_cogs=cogs,
@@ -142,4 +156,6 @@ def plan_finance(
         cash_flow=cash_flow,
         closing_cash=closing_cash,
         opening_inventory_value=opening_inventory_value,
+        supply=supply,
+        routing=routing,
     )

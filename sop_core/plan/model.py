@@ -9,6 +9,7 @@ import pandas as pd
 
 from sop_core.errors import PlanError
 from sop_core.forecasting.consensus import get_choice_from_row
+from sop_core.forecasting.trackrecord import ALL_FAMILIES
 from sop_core.plan.lifecycle import Lifecycle, lifecycle_of
 from sop_core.plan.supply import Routing
 from sop_core.settings import Settings
@@ -116,6 +117,14 @@ class Model:
     consensus_choices: dict = field(default_factory=dict, repr=False)
     # the frames it was prepared from (frozen ones for a locked plan): budget, settings, tables
     data: PlanData | None = field(default=None, repr=False)
+    # the baseline's 80 % band, (M, S), NaN where unknown: the demand ranges' spread (plan.ranges)
+    baseline_p10: np.ndarray | None = field(default=None, repr=False)
+    baseline_p90: np.ndarray | None = field(default=None, repr=False)
+    # each demand source's spread by family, (len(DEMAND_SOURCES), F), rows by source code: mean
+    # and sd of ln(actual/forecast) in its track record (trackrecord.source_spread; the family's,
+    # else the source's over all families); NaN where it has no record (none, baseline: always)
+    source_log_mean: np.ndarray | None = field(default=None, repr=False)
+    source_log_sd: np.ndarray | None = field(default=None, repr=False)
 
     def family_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum over each family's skus along the last axis: ``(..., S)`` to ``(..., F)``."""
@@ -133,7 +142,9 @@ def prepare(data: PlanData, *, bias: pd.DataFrame | None = None) -> Model:
     Args:
         data: the contract frames, settings, cycle, horizon and baseline.
         bias: the track record's verdicts (columns source, family, verdict), e.g.
-            ``trackrecord.source_bias(...)``; None = no bias-based disagreements.
+            ``trackrecord.source_bias(...)``; None = no bias-based disagreements. With columns
+            ``log_ratio_mean`` and ``log_ratio_sd`` (``service.bias_verdicts``), each source's
+            spread for the demand ranges.
 
     Raises:
         PlanError: no products, or an empty horizon.
@@ -174,24 +185,31 @@ def prepare(data: PlanData, *, bias: pd.DataFrame | None = None) -> Model:
             sub, month_index, "month", sku_index, "sku", _numbers(sub["units"]), np.nan
         )
     base = data.baseline if data.baseline is not None else pd.DataFrame()
-    if base.empty or "units" not in base:
-        baseline = np.full((n_months, n_skus), np.nan)
-    else:
-        baseline = _grid(
-            base, month_index, "month", sku_index, "sku", _numbers(base["units"]), np.nan
-        )
-        baseline = np.maximum(baseline, 0.0)
+
+    def baseline_grid(name: str) -> np.ndarray:
+        if base.empty or name not in base:
+            return np.full((n_months, n_skus), np.nan)
+        grid = _grid(base, month_index, "month", sku_index, "sku", _numbers(base[name]), np.nan)
+        return np.maximum(grid, 0.0)
+
+    baseline = baseline_grid("units")
+    # the band around the units (stored so; kept so for frames made by hand), NaN = unknown
+    p10, p90 = baseline_grid("p10"), baseline_grid("p90")
     life = lifecycle_of(products, list(data.months), t["actuals"])
     if life.like_for_like.any():
-        # a new product takes its like sku's baseline (× like_share); masked below before launch
+        # a new product takes its like sku's baseline and band (× like_share); masked below
+        # before launch
         new = np.flatnonzero(life.like_for_like)
-        baseline[:, new] = baseline[:, life.like[new]] * life.like_share[new][None, :]
+        for grid in (baseline, p10, p90):
+            grid[:, new] = grid[:, life.like[new]] * life.like_share[new][None, :]
+    p10 = np.where(np.isnan(p10), np.nan, np.fmin(p10, baseline))
+    p90 = np.where(np.isnan(p90), np.nan, np.fmax(p90, baseline))
     consensus, sales = by_source["consensus"], by_source["sales"]
     marketing = by_source["marketing"]
     if life.restricts:
         # no demand outside [launch_month, end_month]: every source is absent there
         off = ~life.active
-        for grid in (consensus, sales, marketing, baseline):
+        for grid in (consensus, sales, marketing, baseline, p10, p90):
             grid[off] = np.nan
     source = np.select(
         [~np.isnan(consensus), ~np.isnan(sales), ~np.isnan(baseline)], [3, 2, 1], default=0
@@ -284,6 +302,10 @@ def prepare(data: PlanData, *, bias: pd.DataFrame | None = None) -> Model:
         cycle=data.cycle,
         consensus_choices=_choices(data.consensus_choices),
         data=data,
+        baseline_p10=p10,
+        baseline_p90=p90,
+        source_log_mean=_source_record(bias, families, "log_ratio_mean"),
+        source_log_sd=_source_record(bias, families, "log_ratio_sd"),
     )
 
 
@@ -311,3 +333,27 @@ def _bias_codes(bias: pd.DataFrame | None, families: tuple[str, ...]) -> np.ndar
     ok = (si >= 0) & (fi >= 0)
     codes[si[ok], fi[ok]] = verdict[ok]
     return codes
+
+
+def _source_record(bias: pd.DataFrame | None, families: tuple[str, ...], column: str) -> np.ndarray:
+    """``(len(DEMAND_SOURCES), F)``: a track-record figure of each demand source by family (its
+    pooled ``"All"`` figure where the family has none), NaN where the source has no record."""
+    out = np.full((len(DEMAND_SOURCES), len(families)), np.nan)
+    needed = {"source", "family", column}
+    if bias is None or bias.empty or not needed <= set(bias.columns):
+        return out
+    rows = bias
+    if "n_points" in rows:
+        rows = rows[pd.to_numeric(rows["n_points"], errors="coerce").fillna(0) > 0]
+    values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=float)
+    codes = pd.Index(list(DEMAND_SOURCES)).get_indexer(rows["source"].astype(str))
+    names = rows["family"].astype(str).to_numpy(dtype=object)
+    fi = pd.Index(list(families)).get_indexer(names)
+    pooled = names == ALL_FAMILIES
+    for code, value in zip(codes[pooled], values[pooled], strict=True):
+        if code >= 0:
+            out[code, :] = value
+    ok = (codes >= 0) & (fi >= 0) & np.isfinite(values)
+    out[codes[ok], fi[ok]] = values[ok]
+    out[: DEMAND_SOURCES.index("sales")] = np.nan  # none and baseline: no such record here
+    return out

@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 
 from sop_core.forecasting.baseline import ensure_baseline
-from sop_core.forecasting.trackrecord import source_bias, track_record
+from sop_core.forecasting.trackrecord import (
+    scored_points,
+    source_bias,
+    source_spread,
+    track_record,
+)
 from sop_core.plan.model import Model, positions, prepare
 from sop_core.store.plandata import PlanData, load_plan_data
 
@@ -39,22 +44,29 @@ def with_baseline(store, data: PlanData) -> PlanData:
     the horizon has neither a consensus nor a sales forecast."""
     if not _needs_baseline(data):
         return data
-    # without a cycle (no forecasts at all) the baseline is kept under the first plan month
-    baseline = ensure_baseline(store, data.cycle or data.months[0])
+    # without a cycle (no forecasts at all) the baseline is kept under the first plan month;
+    # with its band as stored, the spread of the demand ranges (plan.ranges)
+    baseline = ensure_baseline(
+        store, data.cycle or data.months[0], with_band=True, require_band=False
+    )
     return data if baseline is None else data.with_baseline(baseline)
 
 
 def bias_verdicts(data: PlanData) -> pd.DataFrame | None:
-    """Each source's bias verdict by family from the track record (None: nothing to score)."""
+    """Each source's bias verdict by family from the track record (None: nothing to score), with
+    its spread (``trackrecord.source_spread``: ``log_ratio_mean``, ``log_ratio_sd``, NaN where
+    the source has no scored point), the uncertainty of the months it drives in the demand
+    ranges."""
     if data.cycle is None or data.tables["actuals"].empty:
         return None  # no past cycle can be scored
+    actuals, products = data.tables["actuals"], data.tables["products"]
+    points = scored_points(actuals, data.tables["forecasts"], current_cycle=data.cycle)
     track = track_record(
-        data.tables["actuals"],
-        data.tables["forecasts"],
-        data.tables["products"],
-        current_cycle=data.cycle,
+        actuals, data.tables["forecasts"], products, current_cycle=data.cycle, points=points
     )
-    return source_bias(track, data.settings.tolerance_pct)
+    bias = source_bias(track, data.settings.tolerance_pct)
+    spread = source_spread(points, products)[["source", "family", "log_ratio_mean", "log_ratio_sd"]]
+    return bias.merge(spread, on=["source", "family"], how="left")
 
 
 def model_for_data(store, data: PlanData) -> Model:

@@ -63,7 +63,8 @@ class Routing:
         return np.flatnonzero(np.diff(self.sku, prepend=-1))
 
     def load(self, units: np.ndarray) -> np.ndarray:
-        """Hours per resource: ``(S,)`` to ``(R,)``, or ``(M, S)`` to ``(M, R)``."""
+        """Hours per resource: ``(S,)`` to ``(R,)``, or ``(K, S)`` to ``(K, R)`` (K months, or
+        demand samples)."""
         if units.ndim == 1:
             return np.bincount(
                 self.resource, weights=units[self.sku] * self.hours, minlength=self.n_resources
@@ -73,11 +74,14 @@ class Routing:
         return np.ascontiguousarray((self._matrix @ np.asarray(units, dtype=float).T).T)
 
     def min_over_resources(self, per_resource: np.ndarray, default: float = 1.0) -> np.ndarray:
-        """For each sku, the minimum of ``per_resource`` (R,) over the resources it uses."""
-        out = np.full(self.n_skus, default)
+        """For each sku, the minimum of ``per_resource`` over the resources it uses: ``(R,)`` to
+        ``(S,)``, or ``(N, R)`` to ``(N, S)`` (one row per demand sample)."""
+        out = np.full((*per_resource.shape[:-1], self.n_skus), default)
         if len(self.sku):
             starts = self._starts
-            out[self.sku[starts]] = np.minimum.reduceat(per_resource[self.resource], starts)
+            out[..., self.sku[starts]] = np.minimum.reduceat(
+                per_resource[..., self.resource], starts, axis=-1
+            )
         return out
 
     def spread(self, per_hour: np.ndarray) -> np.ndarray:
@@ -147,8 +151,12 @@ def supply_plan(
 ) -> SupplyPlan:
     """Run the supply plan months in order, vectorised over skus and resources.
 
+    ``demand`` may carry a leading sample axis, ``(N, M, S)``: N demand paths planned at once
+    (``plan.ranges``); every ``(M, S)`` and ``(M, R)`` figure of the plan then has it too, each
+    path planned exactly as a single plan of that demand would be.
+
     Args:
-        demand: ``(M, S)`` demand plan D (levers already applied).
+        demand: ``(M, S)`` demand plan D (levers already applied), or ``(N, M, S)``.
         target_cover_days: ``(S,)``, or ``(M, S)`` when it changes by month.
         on_hand: ``(S,)`` inventory at the start of the first month.
         routing: hours per unit of each sku on each resource it uses.
@@ -162,31 +170,37 @@ def supply_plan(
             month's target covers; None = the last month's own demand (the method's rule). A
             product that ends in the last month has 0 there.
     """
-    n_months, n_skus = demand.shape
+    lead = demand.shape[:-2]  # () for one plan, (N,) for N demand samples
+    n_months, n_skus = demand.shape[-2:]
+    cover = np.asarray(target_cover_days) / DAYS_PER_MONTH
+    if lead:
+        # month-first inside the loop, (M, N, S): each month's figures one contiguous block
+        demand = np.ascontiguousarray(np.moveaxis(demand, -2, 0))
+        cover = cover[:, None, :] if cover.ndim == 2 else cover
     # target(s,m) = cover/30 × D(s,m+1); the last month uses D(s,m)
     following = np.concatenate([demand[1:], demand[-1:]], axis=0) if n_months else demand
     if demand_after is not None and n_months:
-        following[-1] = demand_after
-    target = following * (np.asarray(target_cover_days) / DAYS_PER_MONTH)
+        following[-1] = demand_after  # (S,) broadcast over the samples
+    target = following * cover
 
-    shape = (n_months, n_skus)
+    shape = demand.shape
     req = np.empty(shape)
     scale = np.ones(shape)
     production = np.empty(shape)
     shipped = np.empty(shape)
     begin = np.empty(shape)
     end = np.empty(shape)
-    load = np.empty((n_months, routing.n_resources))
+    load = np.empty((n_months, *lead, routing.n_resources))
     by_margin = (
         np.zeros(n_months, dtype=bool)
         if margin_months is None
         else np.asarray(margin_months, dtype=bool)
     )
-    shadow = np.full((n_months, routing.n_resources), np.nan) if by_margin.any() else None
+    shadow = np.full((n_months, *lead, routing.n_resources), np.nan) if by_margin.any() else None
     if contribution is not None:
-        contribution = np.broadcast_to(contribution, shape)
+        contribution = np.broadcast_to(contribution, (n_months, n_skus))
 
-    inventory = np.asarray(on_hand, dtype=float).copy()
+    inventory = np.array(np.broadcast_to(np.asarray(on_hand, dtype=float), (*lead, n_skus)))
     for m in range(n_months):
         begin[m] = inventory
         r = np.maximum(demand[m] + target[m] - inventory, 0.0)
@@ -195,13 +209,18 @@ def supply_plan(
         over = lm > cm
         if by_margin[m]:
             upper = np.minimum(r, max_units[m])
-            p, shadow[m] = margin_month(upper, contribution[m], routing, cm)
+            if lead:  # one programme per sample: each path is a plan of its own
+                p = np.empty_like(upper)
+                for n in range(upper.shape[0]):
+                    p[n], shadow[m, n] = margin_month(upper[n], contribution[m], routing, cm)
+            else:
+                p, shadow[m] = margin_month(upper, contribution[m], routing, cm)
             limited = upper < r
-            s = np.divide(p, r, out=np.ones(n_skus), where=(r > 0) & ~limited)
+            s = np.divide(p, r, out=np.ones_like(r), where=(r > 0) & ~limited)
             scale[m] = np.minimum(s, 1.0)
         elif over.any():
-            ratio = np.ones(len(lm))
-            ratio[over] = cm[over] / lm[over]  # min(1, cap/load)
+            ratio = np.ones(lm.shape)
+            ratio[over] = np.broadcast_to(cm, lm.shape)[over] / lm[over]  # min(1, cap/load)
             s = routing.min_over_resources(ratio)
             scale[m] = s
             p = np.minimum(r * s, max_units[m])
@@ -210,6 +229,12 @@ def supply_plan(
         ship = np.minimum(demand[m], inventory + p)
         inventory = inventory + p - ship
         req[m], load[m], production[m], shipped[m], end[m] = r, lm, p, ship, inventory
+    if lead:  # back to sample-first views, (N, M, S), without copying
+        target, req, scale, production, shipped, begin, end, load, demand = (
+            np.moveaxis(a, 0, -2)
+            for a in (target, req, scale, production, shipped, begin, end, load, demand)
+        )
+        shadow = None if shadow is None else np.moveaxis(shadow, 0, -2)
     unmet = demand - shipped
     return SupplyPlan(
         target=target,

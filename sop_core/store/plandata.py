@@ -49,15 +49,17 @@ CHOICE_COLUMNS = [
     "updated_at",
     "version",
 ]
-# The plan grids the baseline by sku and month: stored order will do, and saves a sort.
-SQL_BASELINE_STORED_ORDER = "SELECT sku, month, units FROM baseline WHERE cycle = ?"
+# The plan grids the baseline by sku and month: stored order will do, and saves a sort. The
+# band (p10, p90) is the demand ranges' spread where the baseline drives the plan.
+SQL_BASELINE_STORED_ORDER = "SELECT sku, month, units, p10, p90 FROM baseline WHERE cycle = ?"
 
 
 @dataclass(frozen=True)
 class PlanData:
     """The contract tables as frames, the chosen cycle, its horizon and its statistical baseline.
 
-    ``baseline`` holds ``sku, month, units`` for the chosen cycle (empty if none is stored).
+    ``baseline`` holds ``sku, month, units`` for the chosen cycle (empty if none is stored), and
+    its 80 % band ``p10, p90`` where known.
     """
 
     tables: dict[str, pd.DataFrame]

@@ -18,6 +18,8 @@ __all__ = [
     "utilisation_heatmap",
     "fte_chart",
     "cash_chart",
+    "fan_chart",
+    "FAN_SERIES",
     "pnl_chart",
     "stories_chart",
     "gap_panels_chart",
@@ -73,15 +75,24 @@ def _month_x(title: str = "Month") -> alt.X:
     return alt.X("month:O", title=title, axis=alt.Axis(labelAngle=-45))
 
 
-def history_forecast_chart(frame: pd.DataFrame, title: str = "") -> alt.Chart:
-    """Lines of units by month per series (Actuals, Statistical, Sales, Marketing, Consensus, Plan).
+def history_forecast_chart(
+    frame: pd.DataFrame,
+    title: str = "",
+    *,
+    band: pd.DataFrame | None = None,
+    band_label: str = "Statistical 80 % band",
+) -> alt.Chart:
+    """Lines of units by month per series (Actuals, Statistical, Sales, Marketing, Consensus, Plan),
+    with the statistical baseline's 80 % band shaded behind them when given.
 
     Args:
         frame: columns month, series, units.
+        band: columns month, p10, p90 (the baseline's band); None or empty = no band.
+        band_label: the band's name in the legend and tooltip.
     """
     series = [s for s in SERIES_COLORS if s in set(frame["series"])]
-    chart = (
-        alt.Chart(frame, title=title)
+    lines = (
+        alt.Chart(frame)
         .mark_line(point=alt.OverlayMarkDef(size=30), strokeWidth=2.5)
         .encode(
             x=_month_x(),
@@ -96,9 +107,31 @@ def history_forecast_chart(frame: pd.DataFrame, title: str = "") -> alt.Chart:
             ),
             tooltip=["month", "series", alt.Tooltip("units:Q", format=",.0f")],
         )
-        .properties(height=HEIGHT)
     )
-    return _configure(chart)
+    if band is None or band.empty:
+        return _configure(lines.properties(title=title, height=HEIGHT))
+    shaded = (
+        alt.Chart(band.assign(what=band_label))
+        .mark_area(color=SERIES_COLORS["Statistical"])
+        .encode(
+            x=_month_x(),
+            y="p10:Q",
+            y2="p90:Q",
+            opacity=alt.Opacity(
+                "what:N",
+                title=None,
+                scale=alt.Scale(range=[0.2]),
+                legend=alt.Legend(symbolOpacity=0.3, labelLimit=0),
+            ),
+            tooltip=[
+                "month",
+                alt.Tooltip("what:N", title="band"),
+                alt.Tooltip("p10:Q", format=",.0f", title="P10"),
+                alt.Tooltip("p90:Q", format=",.0f", title="P90"),
+            ],
+        )
+    )
+    return _configure((shaded + lines).properties(title=title, height=HEIGHT))
 
 
 def load_capacity_chart(frame: pd.DataFrame, title: str = "") -> alt.Chart:
@@ -243,6 +276,100 @@ def cash_chart(
         .encode(x=_month_x(), y="minimum:Q", text=alt.value("minimum cash"))
     )
     return _configure((line + rule + below + label).properties(height=HEIGHT))
+
+
+# The fan chart's parts: the 80 % range of the sampled paths, their median, the plan of record.
+FAN_SERIES = {
+    "range": "P10–P90 of the demand paths",
+    "p50": "P50 (median path)",
+    "point": "Plan of record",
+}
+
+
+def fan_chart(
+    frame: pd.DataFrame,
+    currency: str,
+    *,
+    minimum: float | None = None,
+    title: str = "",
+    measure: str = "Closing cash",
+    height: int = HEIGHT,
+) -> alt.Chart:
+    """A fan chart: the P10–P90 range of the sampled plans shaded, their P50 dashed, the plan of
+    record solid, and the minimum-cash rule when given.
+
+    Args:
+        frame: columns month, p10, p50, p90, point (``views.ranges.fan_frame``).
+        minimum: the minimum cash (a dashed rule, as on the cash chart); None = none.
+        measure: what the money is (the axis title).
+    """
+    colour = STORY_COLORS["Finance"]
+    data = frame[["month", "p10", "p50", "p90", "point"]].copy()
+    lines = data.melt(
+        id_vars=["month"], value_vars=["point", "p50"], var_name="key", value_name="amount"
+    )
+    lines["what"] = lines["key"].map(FAN_SERIES)
+    drawn_names = [FAN_SERIES["point"], FAN_SERIES["p50"]]
+    y_axis = money_axis(currency, measure)
+    band = (
+        alt.Chart(data.assign(what=FAN_SERIES["range"]))
+        .mark_area(opacity=0.25)
+        .encode(
+            x=_month_x(),
+            y=alt.Y("p10:Q", title=measure, axis=y_axis),
+            y2="p90:Q",
+            fill=alt.Fill(
+                "what:N",
+                title=None,
+                scale=alt.Scale(domain=[FAN_SERIES["range"]], range=[colour]),
+                legend=alt.Legend(symbolType="square", symbolOpacity=0.35, labelLimit=0),
+            ),
+            tooltip=[
+                "month",
+                alt.Tooltip("p10:Q", format=",.0f", title="P10"),
+                alt.Tooltip("p50:Q", format=",.0f", title="P50"),
+                alt.Tooltip("p90:Q", format=",.0f", title="P90"),
+                alt.Tooltip("point:Q", format=",.0f", title="plan of record"),
+            ],
+        )
+    )
+    legend = alt.Legend(symbolType="stroke", symbolStrokeWidth=3, labelLimit=0)
+    drawn = (
+        alt.Chart(lines)
+        .mark_line(strokeWidth=2.5)
+        .encode(
+            x=_month_x(),
+            y=alt.Y("amount:Q", title=measure, axis=y_axis),
+            color=alt.Color(
+                "what:N",
+                title=None,
+                scale=alt.Scale(domain=drawn_names, range=[colour, "#444444"]),
+                legend=legend,
+            ),
+            strokeDash=alt.StrokeDash(
+                "what:N",
+                title=None,
+                scale=alt.Scale(domain=drawn_names, range=[[1, 0], [6, 3]]),
+                legend=legend,
+            ),
+            tooltip=["month", "what", alt.Tooltip("amount:Q", format=",.0f")],
+        )
+    )
+    layers = band + drawn
+    if minimum is not None:
+        level = pd.DataFrame({"month": [str(data["month"].iloc[-1])], "minimum": [float(minimum)]})
+        rule = (
+            alt.Chart(level)
+            .mark_rule(color=SEVERITY_COLORS["high"], strokeDash=[6, 3], strokeWidth=2)
+            .encode(y="minimum:Q")
+        )
+        label = (
+            alt.Chart(level)
+            .mark_text(align="right", dy=-8, fontSize=FONT, color=SEVERITY_COLORS["high"])
+            .encode(x=_month_x(), y="minimum:Q", text=alt.value("minimum cash"))
+        )
+        layers = layers + rule + label
+    return _configure(layers.properties(title=title, height=height))
 
 
 def _money_lines(

@@ -1,4 +1,4 @@
-"""The board pack's finance section: P&L and cash by month, the bridge from budget, working capital."""
+"""The board pack's finance section: P&L and cash by month, cash ranges, the bridge from budget, working capital."""
 
 from __future__ import annotations
 
@@ -19,8 +19,16 @@ from sop_core.boardpack.sections.common import (
     PackInputs,
     money_table_by_month,
 )
+from sop_core.errors import SopError
 from sop_core.views import charts
 from sop_core.views.budget import budget_fte_grid, budget_to_plan_bridge, gap_by_family
+from sop_core.views.ranges import (
+    app_ranges,
+    assumptions_note,
+    cash_risk_sentence,
+    fan_frame,
+    lowest_cash_sentence,
+)
 
 __all__ = ["finance_section"]
 
@@ -29,6 +37,36 @@ def _days(days) -> str:
     """Payment terms over the horizon: '45', or '45–60' when a windowed lever changes them."""
     lo, hi = float(min(days)), float(max(days))
     return f"{lo:g}" if lo == hi else f"{lo:g}–{hi:g}"
+
+
+def _cash_ranges(a: PackInputs) -> Block:
+    """The fan chart of closing cash over the app's demand paths, and the chance it goes below
+    the minimum (``views.ranges``: the same figures as the Finance page)."""
+    cur = a.currency
+    try:
+        ranges = app_ranges(a.result)
+    except SopError as exc:
+        return Block("Cash ranges", text=(f"Cash ranges unavailable: {exc}",))
+    fan = fan_frame(ranges)
+    table = money_table_by_month(
+        fan,
+        {"p10": "P10", "p50": "P50", "p90": "P90", "point": "Plan of record"},
+        "Closing cash range by month",
+        total=False,
+    )
+    return Block(
+        "Cash ranges",
+        text=(
+            cash_risk_sentence(ranges, cur),
+            lowest_cash_sentence(ranges, cur)
+            + " The plan of record stays the plan; the range says how far demand may move it.",
+            assumptions_note(ranges),
+        ),
+        chart=charts.fan_chart(fan, cur, minimum=ranges.minimum_cash),
+        chart_alt="Closing cash by month: the plan, the median and P10–P90 of the demand paths, "
+        "and the minimum cash",
+        table=table,
+    )
 
 
 def finance_section(a: PackInputs) -> Section:
@@ -95,6 +133,7 @@ def finance_section(a: PackInputs) -> Section:
             chart_alt="Closing cash by month with the minimum-cash line",
             table=cash,
         ),
+        _cash_ranges(a),
         Block(
             "Working capital",
             text=(
