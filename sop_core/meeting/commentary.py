@@ -25,7 +25,7 @@ __all__ = [
 # The board paper's sections in print order (key → title): each is a page of the pre-read and
 # may carry a commentary. The board pack (``boardpack.sections``) titles its pages from here.
 PAPER_SECTIONS: dict[str, str] = {
-    "chair": "The plan in two minutes",
+    "chair": "The plan in brief",
     "figures": "The plan in figures",
     "last_month": "Last month against plan",
     "changed": "What changed since the last locked plan",
