@@ -286,10 +286,8 @@ def risk_sentences(result, ranges=None, *, n: int = 3) -> tuple[Sentence, ...]:
     say = Say(currency)
     out = []
     for i, c in enumerate(causes.itertuples(index=False), start=1):
-        text = (
-            f"{i}. {say.quote(c.title)}: {say.money(f'cause.{c.cause}', c.money_at_stake)} at "
-            f"stake; owner {say.quote(c.owner)}, at the {say.quote(c.review)}"
-        )
+        # the root cause's title states its money at stake already
+        text = f"{i}. {say.quote(c.title)} (owner {say.quote(c.owner)}, {say.quote(c.review)})"
         if c.kind == "cash" and ranges is not None:
             h = ranges.horizon.set_index("measure")
             text += (
@@ -334,19 +332,17 @@ def ask_sentences(
             out.append(say.done(f"And {more} more open decisions (see Decisions)."))
     causes = result.root_causes
     causes = causes[causes["status"] == "open"].head(n)
-    for c in causes.itertuples(index=False):
-        best = None
-        for name, plan in (scenario_plans or {}).items():
-            other = plan.root_causes.set_index("cause")["money_at_stake"].to_dict()
-            change = other.get(c.cause, 0.0) - float(c.money_at_stake)
-            if change < -0.5 and (best is None or change < best[1]):
-                best = (name, change)
-        if best is not None:
+    for name, plan in (scenario_plans or {}).items():
+        other = plan.root_causes.set_index("cause")["money_at_stake"].to_dict()
+        changes = [other.get(c.cause, 0.0) - float(c.money_at_stake) for c in causes.itertuples()]
+        lower = [v for v in changes if v < -0.5]
+        if lower:
             out.append(
                 say.done(
-                    f"Consider the scenario “{say.quote(best[0])}”: it changes the money at stake "
-                    f"of “{say.quote(c.title)}” by "
-                    f"{say.signed(f'scenario.{best[0]}.cause.{c.cause}', best[1])}."
+                    f"Consider the scenario “{say.quote(name)}”: it lowers the money at stake of "
+                    f"{say.count(f'scenario.{name}.top_causes_count', len(lower))} of the "
+                    f"{say.count('causes.top', len(changes))} largest root causes, by "
+                    f"{say.money(f'scenario.{name}.top_causes', sum(lower), abs_value=True)} in all."
                 )
             )
     return tuple(out)
