@@ -41,7 +41,7 @@ def test_page_builds_the_pack_and_offers_the_download(demo_db):
     wb = load_workbook(BytesIO(payload))
     with Store(demo_db) as store:
         revenue = plan_for_store(store).summary["revenue"]
-    summary = wb["Summary"]
+    summary = wb["Board paper"]
     row = next(r for r in summary.iter_rows() if r[0].value == "Revenue")
     assert row[1].value == revenue
 

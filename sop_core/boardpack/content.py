@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import replace
 
 import pandas as pd
 
@@ -161,14 +162,18 @@ def pack_content(
     scenarios = scenarios_section(a)
     step(progress, "Writing the board paper", 0.3)
     headline = summary_section(a).blocks[0]
-    sections = (
-        *paper_sections(a, headline),
+    appendix = (
         disagreement_section(a),
         decisions_section(a),
         demand_section(a),
         supply_section(a),
         finance_section(a),
         scenarios,
+    )
+    # the appendix's keys apart from the pre-read's (both have "scenarios", "decisions")
+    sections = (
+        *paper_sections(a, headline),
+        *(replace(s, key=f"appendix.{s.key}") for s in appendix),
     )
     return BoardPack(
         company=settings.company_name or "Your company",

@@ -9,6 +9,8 @@ import pandas as pd
 from sop_core.boardpack.model import (
     MONEY,
     MONEY_DELTA,
+    NUMBER,
+    PCT_DELTA,
     PREREAD,
     TEXT,
     Block,
@@ -113,10 +115,29 @@ def _last_month(a: PackInputs) -> Section:
         title=f"{month_label(last.month)} against the plan locked in cycle {last.cycle}",
         key_columns=0,
     )
+    rows = last.rows
+    numbers = pd.DataFrame(
+        {
+            "Month": rows["month"].astype(str),
+            "Measure": rows["measure"].astype(str),
+            "Plan": rows["plan"].astype(float),
+            "Actual": rows["actual"].astype(float),
+            "Variance": rows["variance"].astype(float),
+        }
+    )
+    kinds = {c: NUMBER for c in numbers.columns} | {"Month": TEXT, "Measure": TEXT}
     return _section(
         a,
         "last_month",
-        [Block(table.title, sentences=(last.says,) if last.says else (), table=table)],
+        [
+            Block(
+                table.title,
+                sentences=(last.says,) if last.says else (),
+                table=table,
+                # the workbook gets the figures as numbers (each in its measure's own unit)
+                data=(Table(numbers, kinds, title=table.title, key_columns=0),),
+            )
+        ],
     )
 
 
@@ -463,7 +484,7 @@ def _assumptions(a: PackInputs) -> Section:
             a.store, a.record, actuals=a.frozen["actuals"], forecasts=a.frozen["forecasts"]
         )
     )
-    table = None
+    table, data = None, ()
     if tests is not None and len(tests):
         shown = tests_table(tests, a.currency)
         shown = shown[["flag", "assumption", "owner", "assumed", "measured", "over", "gap"]]
@@ -478,6 +499,23 @@ def _assumptions(a: PackInputs) -> Section:
             key_columns=0,
             emphasis=marks,
         )
+        numbers = pd.DataFrame(
+            {
+                "Assumption": tests["assumption"].astype(str),
+                "Owner": tests["owner"].astype(str),
+                "Unit": tests["unit"].astype(str),
+                "Assumed": tests["assumed"].astype(float),
+                "Measured": tests["measured"].astype(float),
+                "Gap %": tests["gap_pct"].astype(float),
+                "Beyond tolerance": ["yes" if f else "" for f in tests["flagged"]],
+            }
+        )
+        kinds = {c: TEXT for c in numbers.columns} | {
+            "Assumed": NUMBER,
+            "Measured": NUMBER,
+            "Gap %": PCT_DELTA,
+        }
+        data = (Table(numbers, kinds, title=table.title, key_columns=0),)
     return _section(
         a,
         "assumptions",
@@ -488,6 +526,7 @@ def _assumptions(a: PackInputs) -> Section:
                 text=((error,) if error else ())
                 + ((a.register_error,) if a.register is None else ()),
                 table=table,
+                data=data,
             )
         ],
     )
