@@ -8,9 +8,10 @@ import streamlit as st
 from sop_core.boardpack.build import render_pack
 from sop_core.boardpack.content import pack_content
 from sop_core.errors import SopError
+from sop_core.meeting.commentary import MAX_CHARS, PAPER_SECTIONS, get_commentary, save_commentary
 from sop_core.meeting.scenarios import promoted_scenario, scenario_names
 from sop_core.store.lock import cycle_info
-from ui import state
+from ui import auth, editing, flash, state
 from ui.text import plain
 
 FORMATS = {
@@ -54,11 +55,100 @@ st.caption(
     )
 )
 st.write(
-    "The pack holds a cover, the executive summary against budget and the previous locked "
-    "cycle, the top disagreements with money at stake and owners, decisions and assumptions, "
-    "demand, supply, finance and the saved scenarios compared — every figure the engine's, "
-    "every chart the app's."
+    "A board paper, not a data dump: a 10–15 page pre-read — the plan in brief on one page (the "
+    "plan, what changed since the last locked plan, the three biggest risks with their range, "
+    "the decisions asked of the board), then last month against plan, what changed, the risks, "
+    "the three stories and their root causes, cash, scenarios, decisions and assumptions. Every "
+    "sentence is built from the engine's figures; your commentary prints beneath it. The PDF "
+    "adds an appendix of detail tables; the PowerPoint is the pre-read with native charts; the "
+    "Excel workbook keeps every table."
 )
+
+# --- commentary: per section and cycle, beneath the generated text ------------------------------
+locked = info is not None and info.locked
+with st.expander("Commentary beneath each section", expanded=False, icon=":material/edit_note:"):
+    if not cycle:
+        st.info("Open an S&OP cycle (Data page) to write the board paper's commentary.")
+    else:
+        section = st.selectbox(
+            "Section",
+            list(PAPER_SECTIONS),
+            format_func=lambda k: PAPER_SECTIONS[k],
+            key="boardpack_commentary_section",
+        )
+        try:
+            stored = get_commentary(store, cycle, section)
+        except SopError as exc:
+            st.error(plain(exc))
+            stored = None
+        # what this person loaded: a save made by someone else since is refused, not overwritten
+        loaded_key = f"boardpack_commentary_loaded_{cycle}_{section}"
+        if loaded_key not in st.session_state:
+            st.session_state[loaded_key] = (
+                (stored.version, stored.body) if stored is not None else (0, None)
+            )
+        version, loaded = st.session_state[loaded_key]
+        if stored is not None:
+            st.caption(f"Written by {plain(stored.byline)}")
+        may_edit = auth.can("commentary:edit", store)  # greys out; auth.require is what counts
+        why = (
+            "The cycle is locked: its commentary is frozen with its plan."
+            if locked
+            else None
+            if may_edit
+            else auth.why_not("commentary:edit", store)
+        )
+        text = st.text_area(
+            "Commentary (plain text; printed as written, beneath the generated sentences)",
+            value=stored.body if stored is not None else "",
+            max_chars=MAX_CHARS,
+            height=140,
+            disabled=locked,
+            key=f"boardpack_commentary_text_{section}",
+        )
+        if why:
+            st.caption(plain(why))
+
+        def _save_commentary(section=section, version=version, loaded=loaded) -> None:
+            # a callback: it runs before the page, so the role check sees the click even when
+            # the page would grey the button out on this run
+            text = st.session_state.get(f"boardpack_commentary_text_{section}", "")
+            result = {}
+
+            def do() -> None:
+                result["saved"] = save_commentary(
+                    store,
+                    cycle,
+                    section,
+                    text,
+                    expected_version=version,
+                    user=state.user_name(),
+                    loaded=loaded,
+                )
+
+            def after() -> None:
+                saved_note = result.get("saved")
+                if saved_note is not None:
+                    st.session_state[loaded_key] = (saved_note.version, saved_note.body)
+
+            editing.write(
+                "boardpack",
+                "commentary:edit",
+                f"{cycle}/{section}",
+                do,
+                "Commentary saved.",
+                store=store,
+                after=after,
+            )
+
+        st.button(
+            "Save commentary",
+            disabled=bool(why),
+            key="boardpack_commentary_save",
+            icon=":material/save:",
+            on_click=_save_commentary,
+        )
+        flash.show("boardpack")
 
 left, right = st.columns([2, 3])
 choice = left.selectbox(

@@ -306,7 +306,7 @@ def _fill(**values) -> Callable[[AppTest], None]:
             if key.endswith("confirm"):  # a checkbox that enables its button: needs a run
                 at.checkbox(key=key).set_value(value)
                 rerun = True
-            elif key == "decisions_new_d_text":
+            elif key == "decisions_new_d_text" or key.startswith("boardpack_commentary_text"):
                 at.text_area(key=key).input(value)
             else:
                 at.text_input(key=key).input(value)
@@ -327,10 +327,19 @@ def _saved_view(at: AppTest) -> None:
 
 PAGE = {
     name: str(ROOT / "pages" / f"{name}.py")
-    for name in ("cycle", "assumptions", "decisions", "data", "demand", "scenarios")
+    for name in ("cycle", "assumptions", "decisions", "data", "demand", "scenarios", "boardpack")
 }
 # action, page, what to fill in, the button, a text of success, one role allowed, one refused
 PAGE_ACTIONS = [
+    (
+        "commentary:edit",
+        "boardpack",
+        _fill(boardpack_commentary_text_chair="The dip in cash is seasonal."),
+        "boardpack_commentary_save",
+        "Commentary saved",
+        "finance",
+        "viewer",
+    ),
     (
         "step:update",
         "cycle",

@@ -18,6 +18,7 @@ from sop_core.boardpack.build import build_boardpack, render_pack
 from sop_core.boardpack.content import pack_content
 from sop_core.boardpack.model import MONEY, MONEY_DELTA, PCT, PCT_DELTA, UNITS, format_value
 from sop_core.errors import SopError
+from sop_core.meeting.commentary import PAPER_SECTIONS
 from sop_core.meeting.cycles import lock_cycle
 from sop_core.meeting.decisions import add_decision
 from sop_core.meeting.record import model_of_record, plan_for_store
@@ -32,7 +33,7 @@ COMPANY = "Harlow & Finch Heating Ltd"
 CYCLE = "2026-11"
 PROMOTED = "Press & Weld +6 FTE"
 SECTIONS = [
-    "Executive summary",
+    *PAPER_SECTIONS.values(),
     "Top disagreements",
     "Decisions and assumptions",
     "Demand",
@@ -42,7 +43,7 @@ SECTIONS = [
 ]
 SHEETS = [
     "Cover",
-    "Summary",
+    "Board paper",
     "Disagreements",
     "Decisions",
     "Demand",
@@ -121,7 +122,7 @@ def test_content_shows_the_promoted_scenario_against_budget_and_the_previous_cyc
     assert pack.plan_label == f"Scenario “{PROMOTED}” (promoted)"
     assert pack.previous_cycle == "2026-10"
     assert [sec.title for sec in pack.sections] == SECTIONS
-    figures = {f.label: f for f in pack.section("summary").blocks[0].figures}
+    figures = {f.label: f for f in pack.section("figures").blocks[0].figures}
     revenue = figures["Revenue"]
     assert revenue.value == s["revenue"] and revenue.budget == s["budget_revenue"]
     assert revenue.vs_budget == pytest.approx(s["revenue"] - s["budget_revenue"])
@@ -130,7 +131,7 @@ def test_content_shows_the_promoted_scenario_against_budget_and_the_previous_cyc
 
 
 def test_scenarios_compared_are_each_computed_by_the_engine(built):
-    block = built["pack"].section("scenarios").blocks[0]
+    block = built["pack"].section("appendix.scenarios").blocks[0]
     table = block.table.frame.set_index("Plan")
     assert list(table.index) == ["Base plan", f"{PROMOTED} (promoted)", "Price -3%"]
     assert table.loc["Base plan", "Revenue"] == built["base"].summary["revenue"]
@@ -230,22 +231,23 @@ def test_pptx_is_16_9_one_topic_a_slide_with_real_tables(built):
     assert prs.slide_width / prs.slide_height == pytest.approx(16 / 9, rel=1e-3)
     titles = [s.shapes.title.text for s in prs.slides]
     assert titles[0] == COMPANY
-    for title in ("Executive summary · Headline figures", "Top disagreements by money at stake"):
+    for title in ("The plan in brief", "The plan in figures", "Where the stories disagree"):
         assert title in titles
-    assert any(t.startswith("Finance · P&L by month") for t in titles)
-    dis = built["expected"].disagreements
-    top = prs.slides[titles.index("Top disagreements by money at stake")]
+    causes = built["expected"].root_causes
+    causes = causes[causes["status"] == "open"]
+    top = prs.slides[titles.index("Where the stories disagree")]
     tables = [sh.table for sh in top.shapes if sh.has_table]
     assert len(tables) == 1
     header = [c.text for c in tables[0].rows[0].cells]
-    assert header[-2:] == ["Money at stake", "Owner"]
+    assert header == ["Root cause", "Owner", "Review", "Severity", "At stake"]
     first = [c.text for c in tables[0].rows[1].cells]
-    assert first[-2:] == [fmt.money(dis["money_at_stake"].iloc[0]), dis["owner"].iloc[0]]
+    assert first[0] == causes["title"].iloc[0]
+    assert first[-1] == fmt.money(causes["money_at_stake"].iloc[0])
     for slide in prs.slides:  # nothing off the slide
         for shape in slide.shapes:
             assert shape.left + shape.width <= prs.slide_width
             assert shape.top + shape.height <= prs.slide_height
-    assert sum(sh.shape_type == 13 for s in prs.slides for sh in s.shapes) >= 8  # charts
+    assert sum(sh.has_chart for s in prs.slides for sh in s.shapes) >= 4  # native charts
 
 
 # --- Excel --------------------------------------------------------------------------------------------
@@ -273,7 +275,7 @@ def test_xlsx_has_a_sheet_per_section_and_numbers_as_numbers(built):
     assert "£" in cell.number_format and "#,##0" in cell.number_format
     assert finance.freeze_panes is not None
 
-    summary = wb["Summary"]
+    summary = wb["Board paper"]
     revenue = _find(summary, "Revenue")
     plan = summary.cell(revenue.row, 2)
     assert plan.value == pytest.approx(built["expected"].summary["revenue"])
@@ -449,7 +451,9 @@ def test_the_pdf_says_which_characters_its_font_could_not_show(small_store, tmp_
 def test_the_supply_section_lists_the_stock_left_at_end_of_life(built):
     dis = built["expected"].disagreements
     row = dis[dis["type"] == "stock_left_end_of_life"].iloc[0]
-    block = next(b for b in built["pack"].section("supply").blocks if "end of life" in b.title)
+    block = next(
+        b for b in built["pack"].section("appendix.supply").blocks if "end of life" in b.title
+    )
     table = block.table.frame
     assert table[["Sku", "Ends", "Units left", "Value at cost"]].values.tolist() == [
         ["TWR-ST-1250A", "2026-12", row["figure_a"], row["money_at_stake"]]
@@ -463,7 +467,9 @@ def test_the_supply_section_lists_the_stock_left_at_end_of_life(built):
 def test_finance_shows_the_cash_ranges_of_the_plan_shown(built):
     from sop_core.views.ranges import app_ranges, cash_risk_sentence, lowest_cash_sentence
 
-    block = next(b for b in built["pack"].section("finance").blocks if b.title == "Cash ranges")
+    block = next(
+        b for b in built["pack"].section("appendix.finance").blocks if b.title == "Cash ranges"
+    )
     r = app_ranges(built["expected"])  # the promoted scenario: the plan the pack shows
     assert block.text[0] == cash_risk_sentence(r, "GBP")
     assert block.text[1].startswith(lowest_cash_sentence(r, "GBP"))
@@ -481,4 +487,4 @@ def test_finance_shows_the_cash_ranges_of_the_plan_shown(built):
     )
     assert block.chart is not None
     titles = [s.shapes.title.text for s in Presentation(built["pptx"]).slides]
-    assert "Finance · Cash ranges" in titles
+    assert "Cash and working capital · Cash against the minimum" in titles

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import replace
 
 import pandas as pd
 
@@ -12,10 +13,12 @@ from sop_core.boardpack.sections.decisions import decisions_section
 from sop_core.boardpack.sections.demand import demand_section
 from sop_core.boardpack.sections.disagreements import disagreement_section
 from sop_core.boardpack.sections.finance import finance_section
-from sop_core.boardpack.sections.scenarios import scenarios_section
+from sop_core.boardpack.sections.paper import paper_sections
+from sop_core.boardpack.sections.scenarios import scenario_plans, scenarios_section
 from sop_core.boardpack.sections.summary import summary_section
 from sop_core.boardpack.sections.supply import supply_section
 from sop_core.errors import SopError
+from sop_core.meeting.commentary import commentary_for
 from sop_core.meeting.decisions import list_decisions
 from sop_core.meeting.record import PlanOfRecord, plan_of_record
 from sop_core.meeting.register import register
@@ -23,6 +26,8 @@ from sop_core.meeting.scenarios import get_scenario, scenario_names, usable_leve
 from sop_core.meeting.versions import load_version, previous_locked_cycle
 from sop_core.plan.engine import compute
 from sop_core.store.plandata import load_plan_data
+from sop_core.views.bridge import bridge_for_cycle
+from sop_core.views.ranges import app_ranges
 
 __all__ = ["pack_content"]
 
@@ -98,6 +103,9 @@ def pack_content(
     currency = settings.currency
     step(progress, "Reading the cycle, decisions and assumptions", 0.12)
     status, status_line = _status(record)
+    if record.locked and today is None:
+        # a locked cycle's paper says what was overdue when it was locked, whenever it is rebuilt
+        today = pd.Timestamp(record.locked_at).date()
     previous_cycle, version = _previous(store, cycle)
     previous_line = (
         f"The locked plan of cycle {previous_cycle}: {version.plan_label}"
@@ -131,18 +139,41 @@ def pack_content(
         bias_error=f"Track record unavailable: {bias_error}",
         budget=data.tables["budget"],
         warnings=warnings,
+        record=record,
+        locked=record.locked,
+        frozen={t: data.tables[t] for t in ("actuals", "financial_actuals", "forecasts")},
     )
-    step(progress, "Comparing the saved scenarios", 0.2)
+    step(progress, "Comparing the saved scenarios", 0.16)
+    a.base_plan = compute(model, {}) if result.levers else result
+    a.scenario_plans, a.scenario_levers = scenario_plans(a)
+    step(progress, "Sampling the plan's range", 0.2)
+    a.ranges, error = safe(app_ranges, result)
+    a.ranges_error = f"Ranges unavailable: {error}" if error else ""
+    step(progress, "Bridging from the last locked plan", 0.25)
+    a.bridge, error = safe(bridge_for_cycle, store, cycle) if cycle else (None, None)
+    if error:
+        a.bridge_note = f"The bridge could not be computed: {error}"
+    elif a.bridge is not None and scenario and label != record.label:
+        a.bridge_note = (
+            f"The bridge runs to the cycle's plan of record ({record.label}), not to the "
+            "scenario chosen for this pack."
+        )
+    a.commentary = commentary_for(store, cycle)
     scenarios = scenarios_section(a)
-    step(progress, "Arranging the sections", 0.3)
-    sections = (
-        summary_section(a),
+    step(progress, "Writing the board paper", 0.3)
+    headline = summary_section(a).blocks[0]
+    appendix = (
         disagreement_section(a),
         decisions_section(a),
         demand_section(a),
         supply_section(a),
         finance_section(a),
         scenarios,
+    )
+    # the appendix's keys apart from the pre-read's (both have "scenarios", "decisions")
+    sections = (
+        *paper_sections(a, headline),
+        *(replace(s, key=f"appendix.{s.key}") for s in appendix),
     )
     return BoardPack(
         company=settings.company_name or "Your company",

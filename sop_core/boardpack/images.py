@@ -32,10 +32,13 @@ def chart_images(
     progress: Progress | None = None,
     start: float = 0.35,
     end: float = 0.8,
+    only: tuple | None = None,
     **kwargs,
 ) -> dict[int, bytes]:
-    """Every block's chart as PNG, keyed by ``id(block)``."""
+    """Every block's chart as PNG (or those of the blocks ``only``), keyed by ``id(block)``."""
     blocks = [b for s in pack.sections for b in s.blocks if b.chart is not None]
+    if only is not None:
+        blocks = [b for b in blocks if any(b is o for o in only)]
     size = tuple(sorted(kwargs.items()))
     out = {}
     for i, block in enumerate(blocks):

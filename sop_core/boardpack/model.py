@@ -29,10 +29,13 @@ __all__ = [
     "KINDS",
     "FORMATS",
     "Figure",
+    "Series",
     "Table",
     "Block",
     "Section",
     "BoardPack",
+    "PREREAD",
+    "APPENDIX",
     "Progress",
     "format_value",
     "missing",
@@ -181,6 +184,31 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Series:
+    """A chart's data, for a native chart (PowerPoint draws it; finance can restyle it).
+
+    ``kind`` is "line" or "column"; ``series`` holds (name, values) with one value per category;
+    ``dashed`` names the series drawn dashed (a level such as the minimum cash).
+    """
+
+    kind: str
+    categories: tuple[str, ...]
+    series: tuple[tuple[str, tuple[float, ...]], ...]
+    value_kind: str = MONEY
+    dashed: tuple[str, ...] = ()
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("line", "column"):
+            raise ValueError(f"unknown chart kind {self.kind!r}")
+        for name, values in self.series:
+            if len(values) != len(self.categories):
+                raise ValueError(
+                    f"series {name!r}: {len(values)} values for {len(self.categories)} categories"
+                )
+
+
+@dataclass(frozen=True)
 class Block:
     """One topic: a slide in the deck, a heading on paper, a table block in the workbook.
 
@@ -196,6 +224,16 @@ class Block:
     chart_alt: str = ""
     table: Table | None = None
     data: tuple[Table, ...] = ()
+    # the generated narrative (``views.narrative``): sentences that carry the figures they state,
+    # printed before ``text``
+    sentences: tuple = ()
+    # the chart's data for a native PowerPoint chart (the PDF prints ``chart`` as a picture)
+    series: Series | None = None
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """What is printed as text: the narrative's sentences, then the other lines."""
+        return tuple(str(s) for s in self.sentences) + tuple(self.text)
 
     @property
     def workbook_tables(self) -> tuple[Table, ...]:
@@ -204,12 +242,24 @@ class Block:
         return (self.table,) if self.table is not None else ()
 
 
+PREREAD, APPENDIX = "preread", "appendix"
+
+
 @dataclass(frozen=True)
 class Section:
+    """A section: a page (or a few) of the pre-read, or a part of the appendix.
+
+    ``commentary`` is a person's text (paragraphs, printed as plain text beneath the section's
+    generated sentences) and ``commentary_by`` who wrote it and when.
+    """
+
     key: str
     title: str
     blocks: tuple[Block, ...]
     sheet: str = ""  # the workbook sheet's name (≤ 31 characters)
+    part: str = APPENDIX
+    commentary: tuple[str, ...] = ()
+    commentary_by: str = ""
 
     @property
     def sheet_name(self) -> str:
@@ -250,6 +300,14 @@ class BoardPack:
     @property
     def status_word(self) -> str:
         return "Locked plan" if self.status == "locked" else "Draft plan"
+
+    @property
+    def preread(self) -> tuple[Section, ...]:
+        return tuple(s for s in self.sections if s.part == PREREAD)
+
+    @property
+    def appendix(self) -> tuple[Section, ...]:
+        return tuple(s for s in self.sections if s.part == APPENDIX)
 
     def section(self, key: str) -> Section:
         for s in self.sections:

@@ -16,13 +16,16 @@ from sop_core.boardpack.model import (
     Block,
     BoardPack,
     Progress,
+    Section,
     Table,
     format_value,
     step,
 )
 from sop_core.views import charts
 
-__all__ = ["render_pdf", "FONT_CANDIDATES"]
+__all__ = ["render_pdf", "FONT_CANDIDATES", "APPENDIX_TITLE"]
+
+APPENDIX_TITLE = "Appendix: the detail tables"
 
 # Fonts that carry "£" and "−": Liberation Sans (Arial's metrics), else DejaVu Sans; failing
 # both, the core Helvetica (latin-1: "£" yes, "−" no, so the text is transliterated).
@@ -46,6 +49,7 @@ TOP = 12.0
 BOTTOM = 16.0  # the footer lives in here
 WIDTH = PAGE_W - 2 * MARGIN
 CHART_MAX_H = 96.0  # mm
+PAPER_CHART_H = 68.0  # mm: a pre-read chart, leaving room for its table on the page
 TITLE_PT, BLOCK_PT, BODY_PT, TABLE_PT, FOOTER_PT = 20, 14, 11, 9.5, 9
 PAD = 1.4  # mm inside a table cell, left and right
 INK = (34, 34, 34)
@@ -146,10 +150,10 @@ def _block_title(pdf: _PDF, title: str) -> None:
     pdf.ln(0.5)
 
 
-def _section_title(pdf: _PDF, title: str, *, new_page: bool = True) -> None:
+def _section_title(pdf: _PDF, title: str, *, new_page: bool = True, level: int = 0) -> None:
     if new_page:
         pdf.add_page()
-    pdf.start_section(pdf.t(title))
+    pdf.start_section(pdf.t(title), level=level)
     pdf.font(TITLE_PT, bold=True)
     pdf.set_text_color(*INK)
     pdf.cell(WIDTH, 10, pdf.t(title), new_x="LMARGIN", new_y="NEXT")
@@ -160,12 +164,12 @@ def _section_title(pdf: _PDF, title: str, *, new_page: bool = True) -> None:
     pdf.ln(4)
 
 
-def _chart(pdf: _PDF, png: bytes, alt: str) -> None:
+def _chart(pdf: _PDF, png: bytes, alt: str, max_h: float = CHART_MAX_H) -> None:
     w_px, h_px = png_size(png)
     w = WIDTH
     h = w * h_px / w_px
-    if h > CHART_MAX_H:
-        h = CHART_MAX_H
+    if h > max_h:
+        h = max_h
         w = h * w_px / h_px
     if pdf.room < h + 2:
         pdf.add_page()
@@ -174,9 +178,9 @@ def _chart(pdf: _PDF, png: bytes, alt: str) -> None:
     pdf.set_y(pdf.get_y() + h + 3)
 
 
-def _chart_height(png: bytes) -> float:
+def _chart_height(png: bytes, max_h: float = CHART_MAX_H) -> float:
     w_px, h_px = png_size(png)
-    return min(WIDTH * h_px / w_px, CHART_MAX_H)
+    return min(WIDTH * h_px / w_px, max_h)
 
 
 def _widths(
@@ -414,11 +418,48 @@ def _figures(pdf: _PDF, block: Block, pack: BoardPack) -> None:
     pdf.ln(3)
 
 
-def _block(pdf: _PDF, block: Block, pack: BoardPack, images: dict[int, bytes]) -> None:
+def _commentary(pdf: _PDF, section: Section) -> None:
+    """The section's commentary beneath its generated text: plain text, who wrote it and when."""
+    if not section.commentary:
+        return
+    pdf.ln(1)
+    pdf.font(FOOTER_PT, bold=True)
+    pdf.set_text_color(*LOCKED)
+    pdf.cell(
+        WIDTH, 5, pdf.t(f"Commentary · {section.commentary_by}"), new_x="LMARGIN", new_y="NEXT"
+    )
+    pdf.set_text_color(*INK)
+    top = pdf.get_y()
+    for paragraph in section.commentary:
+        pdf.font(BODY_PT)
+        pdf.set_x(MARGIN + 3)
+        pdf.multi_cell(
+            WIDTH - 3, BODY_PT * 0.46, pdf.t(paragraph), align="L", new_x="LMARGIN", new_y="NEXT"
+        )
+        pdf.ln(1)
+    pdf.set_draw_color(*LOCKED)
+    pdf.set_line_width(0.6)
+    pdf.line(MARGIN + 0.5, top, MARGIN + 0.5, pdf.get_y() - 1)
+    pdf.set_line_width(0.2)
+    pdf.ln(2)
+
+
+def _block(
+    pdf: _PDF,
+    block: Block,
+    pack: BoardPack,
+    images: dict[int, bytes],
+    section: Section | None = None,
+) -> None:
     png = images.get(id(block))
-    need = 10 + _text_height(pdf, block.text)
+    lines = block.lines
+    # a pre-read page holds its chart and the table under it
+    max_h = PAPER_CHART_H if block.series is not None else CHART_MAX_H
+    need = 10 + _text_height(pdf, lines)
+    if section is not None and section.commentary:
+        need += 8 + _text_height(pdf, section.commentary)
     if png is not None:
-        need += _chart_height(png)
+        need += _chart_height(png, max_h)
     elif block.table is not None:
         # a table that fits a page stays with its title; a longer one starts under it
         row_h = TABLE_PT * 0.42 + 2.2
@@ -430,14 +471,15 @@ def _block(pdf: _PDF, block: Block, pack: BoardPack, images: dict[int, bytes]) -
     if pdf.room < need and pdf.get_y() > TOP + 25:
         pdf.add_page()
     _block_title(pdf, block.title)
-    bullets = block.title == "Key messages"
-    for line in block.text:
-        _paragraph(pdf, line, bullet=bullets)
+    for line in lines:
+        _paragraph(pdf, line)
+    if section is not None:
+        _commentary(pdf, section)
     if block.figures:
         pdf.ln(1)
         _figures(pdf, block, pack)
     if png is not None:
-        _chart(pdf, png, block.chart_alt or block.title)
+        _chart(pdf, png, block.chart_alt or block.title, max_h)
     if block.table is not None:
         _table(pdf, block.table, pack.currency)
     pdf.ln(3)
@@ -502,15 +544,34 @@ def _cover(pdf: _PDF, pack: BoardPack) -> None:
 
 
 def _contents(pdf: _PDF, outline) -> None:
-    pdf.set_x(MARGIN)
+    """The pre-read's sections on the left, the appendix's on the right, each with its page."""
+    top = pdf.get_y()
+    column = WIDTH / 2 - 4
+    for level, x in ((0, MARGIN), (1, MARGIN + WIDTH / 2)):
+        pdf.set_y(top)
+        for entry in outline:
+            if entry.level != level:
+                continue
+            appendix = level == 0 and entry.name.startswith("Appendix")
+            pdf.set_x(x)
+            pdf.set_text_color(*(GREY if appendix else INK))
+            pdf.font(BODY_PT, bold=appendix)
+            link = pdf.add_link(page=entry.page_number)
+            pdf.cell(column - 14, 6, entry.name, link=link)
+            pdf.cell(
+                14, 6, str(entry.page_number), align="R", link=link, new_x="LMARGIN", new_y="NEXT"
+            )
     pdf.set_text_color(*INK)
-    pdf.font(BODY_PT + 1)
-    for entry in outline:
-        if entry.level:
-            continue
-        link = pdf.add_link(page=entry.page_number)
-        pdf.cell(WIDTH * 0.45, 7, entry.name, link=link)
-        pdf.cell(20, 7, str(entry.page_number), align="R", link=link, new_x="LMARGIN", new_y="NEXT")
+
+
+def _appendix(pdf: _PDF, pack: BoardPack, preread_pages: int) -> None:
+    """The appendix's first page: what it holds and where the pre-read ends."""
+    _section_title(pdf, APPENDIX_TITLE)
+    _paragraph(
+        pdf,
+        f"The pre-read ends on page {preread_pages}. What follows are the detail tables behind it, "
+        "section by section; the Excel workbook holds every table with every row, as numbers.",
+    )
 
 
 def render_pdf(pack: BoardPack, out: Path, *, progress: Progress | None = None) -> Path:
@@ -519,11 +580,17 @@ def render_pdf(pack: BoardPack, out: Path, *, progress: Progress | None = None) 
     step(progress, "Laying out the PDF", 0.82)
     pdf = _PDF(pack)
     _cover(pdf, pack)
-    for i, section in enumerate(pack.sections):
+    for i, section in enumerate(pack.preread):
         # the contents placeholder has already opened the first section's page
         _section_title(pdf, section.title, new_page=i > 0)
-        for block in section.blocks:
-            _block(pdf, block, pack, images)
+        for k, block in enumerate(section.blocks):
+            _block(pdf, block, pack, images, section if k == 0 else None)
+    if pack.appendix:
+        _appendix(pdf, pack, pdf.page_no())
+        for section in pack.appendix:
+            _section_title(pdf, section.title, level=1)
+            for block in section.blocks:
+                _block(pdf, block, pack, images)
     if pdf.replaced:
         _replaced_note(pdf)
     step(progress, "Writing the PDF", 0.95)

@@ -1,4 +1,5 @@
-"""The board pack as a PowerPoint deck: 16:9, one topic a slide, real tables, charts as pictures."""
+"""The board paper as a PowerPoint deck: 16:9, the pre-read only, one topic a slide, real tables,
+native charts holding the plan's series (a finance lead can restyle them)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from io import BytesIO
 from pathlib import Path
 
 from pptx import Presentation
+from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
@@ -19,13 +23,16 @@ from sop_core.boardpack.model import (
     Block,
     BoardPack,
     Progress,
+    Section,
+    Series,
     Table,
     format_value,
     step,
 )
+from sop_core.fmt import currency_symbol
 from sop_core.views import charts
 
-__all__ = ["render_pptx"]
+__all__ = ["render_pptx", "native_chart"]
 
 SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)
 LEFT = Inches(0.5)
@@ -228,15 +235,20 @@ def _add_table(slide, header, rows, aligns, styles, top, size=TABLE_PT):
     return top + height
 
 
-def _table_slides(deck: _Deck, title: str, lines, table: Table, currency: str) -> None:
-    """The table on as few slides as fit: wide tables in column parts, long ones in row pages."""
+def _table_slides(
+    deck: _Deck, title: str, lines, table: Table, currency: str, section: Section | None = None
+) -> None:
+    """The table on as few slides as fit: wide tables in column parts, long ones in row pages;
+    ``section``'s commentary beneath the text when given."""
     shown = table.shown
     columns = list(shown.columns)
     text = table.text(currency)
     kinds = [table.kinds[c] for c in columns]
     first_bold = table.key_columns > 0
     slide = deck.slide(title)
-    top = _text(slide, lines, BODY_TOP)
+    top = _text(slide, lines, BODY_TOP, size=13)
+    if section is not None:
+        top = _commentary(slide, section, top)
     if table.hidden_rows:
         top = _text(
             slide,
@@ -278,7 +290,7 @@ def _table_slides(deck: _Deck, title: str, lines, table: Table, currency: str) -
 def _figures_slide(deck: _Deck, title: str, block: Block) -> None:
     pack, cur = deck.pack, deck.pack.currency
     slide = deck.slide(title)
-    top = _text(slide, block.text, BODY_TOP)
+    top = _text(slide, block.lines, BODY_TOP)
     prev = f"Previous ({pack.previous_cycle})" if pack.previous_cycle else "Previous cycle"
     header = ["Figure", "Plan", "Budget", "vs budget", prev, "vs previous", "Note"]
     rows = [
@@ -342,44 +354,176 @@ def _cover(deck: _Deck) -> None:
         f"Horizon: {pack.horizon} · money in {pack.currency}",
         pack.previous_line,
         *pack.warnings,
-        "Contents: " + " · ".join(s.title for s in pack.sections),
+        "Contents: " + " · ".join(s.title for s in pack.preread),
+        "The appendix of detail tables is in the PDF; the Excel workbook holds every table.",
     ]
     _text(slide, lines, top, size=16)
 
 
+CHART_COLOURS = ("0072B2", "E69F00", "009E73", "444444", "CC79A7", "56B4E9", "D55E00")
+
+
+def native_chart(slide, series: Series, left, top, width, height, currency: str):
+    """A native chart of ``series`` (python-pptx chart object, its data in the embedded sheet)."""
+    data = CategoryChartData()
+    data.categories = list(series.categories)
+    for name, values in series.series:
+        data.add_series(name, [float(v) for v in values])
+    kind = XL_CHART_TYPE.LINE if series.kind == "line" else XL_CHART_TYPE.COLUMN_CLUSTERED
+    chart = slide.shapes.add_chart(kind, left, top, width, height, data).chart
+    chart.font.size = Pt(11)
+    chart.has_title = bool(series.title)
+    if series.title:
+        chart.chart_title.text_frame.text = series.title
+        for p in chart.chart_title.text_frame.paragraphs:
+            for run in p.runs:
+                run.font.size, run.font.bold = Pt(13), True
+    chart.has_legend = len(series.series) > 1
+    if chart.has_legend:
+        chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+        chart.legend.include_in_layout = False
+    sym = currency_symbol(currency).replace('"', "")
+    if series.value_kind in (MONEY,):
+        labels = chart.value_axis.tick_labels
+        labels.number_format = f'"{sym}"#,##0.0,,"m"'
+        labels.number_format_is_linked = False
+    for k, s in enumerate(chart.plots[0].series):
+        name = series.series[k][0]
+        colour = RGBColor.from_string(CHART_COLOURS[k % len(CHART_COLOURS)])
+        if series.kind == "line":
+            s.smooth = False
+            s.format.line.width = Pt(2.25)
+            s.format.line.color.rgb = ACCENT if name == "Minimum cash" else colour
+            if name in series.dashed:
+                s.format.line.dash_style = MSO_LINE_DASH_STYLE.DASH
+        else:
+            s.format.fill.solid()
+            s.format.fill.fore_color.rgb = colour
+    return chart
+
+
+def _commentary(slide, section: Section, top: Emu, size: int = 12) -> Emu:
+    """The section's commentary beneath the generated text, as plain text with its byline."""
+    if not section.commentary:
+        return top
+    top = _text(slide, [f"Commentary · {section.commentary_by}"], top, size=size - 1, colour=BLUE)
+    return _text(slide, list(section.commentary), top - Inches(0.1), size=size)
+
+
+def _text_slide(deck: _Deck, section: Section) -> None:
+    """A section of sentences only (the plan in brief): every block on one slide, titles bold."""
+    slide = deck.slide(section.title)
+    lines = sum((len(b.lines) + 1 for b in section.blocks), 0) + len(section.commentary)
+    size = 14 if lines <= 12 else 12
+    box = slide.shapes.add_textbox(LEFT, BODY_TOP, WIDTH, BODY_BOTTOM - BODY_TOP)
+    frame = box.text_frame
+    frame.word_wrap = True
+    first = True
+    for k, block in enumerate(section.blocks):
+        rows = [(block.title, True, INK)] + [(line, False, INK) for line in block.lines]
+        if k == 0 and section.commentary:
+            rows.append((f"Commentary · {section.commentary_by}", True, BLUE))
+            rows += [(p, False, INK) for p in section.commentary]
+        for text, bold, colour in rows:
+            p = frame.paragraphs[0] if first else frame.add_paragraph()
+            first = False
+            run = p.add_run()
+            run.text = text
+            run.font.size = Pt(size + 1 if bold and colour == INK else size)
+            run.font.bold = bold
+            run.font.color.rgb = colour
+            p.space_before = Pt(8 if bold and colour == INK else 0)
+            p.space_after = Pt(3)
+
+
+def _block_slide(deck: _Deck, section: Section, block: Block, first: bool, images) -> None:
+    pack = deck.pack
+    title = (
+        section.title
+        if len(section.blocks) == 1 or block.title.lower().startswith(section.title.lower())
+        else f"{section.title} · {block.title}"
+    )
+    if block.figures:
+        _figures_slide(deck, title, block)
+        return
+    lines = list(block.lines)
+    if block.table is not None and block.series is None and block.chart is None:
+        _table_slides(deck, title, lines, block.table, pack.currency, section if first else None)
+        return
+    slide = deck.slide(title)
+    top = _text(slide, lines, BODY_TOP, size=13)
+    if first:
+        top = _commentary(slide, section, top)
+    room = BODY_BOTTOM - top - Inches(0.05)
+    if block.series is not None:
+        table_h = ROW_H * (len(block.table.shown) + 1) if block.table is not None else 0
+        if block.table is not None and len(block.table.shown) <= 6 and room - table_h > Inches(2.5):
+            # the chart and its short table under it: one slide for the topic
+            chart_h = room - table_h - Inches(0.1)
+            native_chart(slide, block.series, LEFT, top, WIDTH, chart_h, pack.currency)
+            _side_table(slide, block.table, pack.currency, LEFT, top + chart_h + Inches(0.1))
+        else:
+            native_chart(slide, block.series, LEFT, top, WIDTH, room, pack.currency)
+            if block.table is not None:
+                _table_slides(deck, f"{title} (figures)", (), block.table, pack.currency)
+    elif images.get(id(block)) is not None:
+        _picture(slide, images[id(block)], top + Inches(0.05))
+        if block.table is not None:
+            _table_slides(deck, f"{title} (figures)", (), block.table, pack.currency)
+
+
+def _side_table(slide, table: Table, currency: str, left: Emu, top: Emu) -> None:
+    """A short table beneath a chart, across the slide."""
+    shown = table.shown
+    columns = list(shown.columns)
+    text = table.text(currency)
+    kinds = [table.kinds[c] for c in columns]
+    width = WIDTH
+    n_rows = len(text) + 1
+    shape = slide.shapes.add_table(n_rows, len(columns), left, top, width, ROW_H * n_rows)
+    grid = shape.table
+    for j, w in enumerate(column_widths([str(c) for c in columns], text, width, TABLE_PT)):
+        grid.columns[j].width = w
+    for i in range(n_rows):
+        grid.rows[i].height = ROW_H
+    aligns = [PP_ALIGN.LEFT if k == TEXT else PP_ALIGN.RIGHT for k in kinds]
+    for j, c in enumerate(columns):
+        _style_cell(
+            grid.cell(0, j), str(c), size=TABLE_PT, bold=True, align=aligns[j], fill=HEAD_FILL
+        )
+    for i, row in enumerate(text):
+        for j, value in enumerate(row):
+            _style_cell(
+                grid.cell(i + 1, j),
+                value,
+                size=TABLE_PT,
+                bold=j == 0,
+                align=aligns[j],
+                fill=ZEBRA if i % 2 == 0 else WHITE,
+            )
+
+
 def render_pptx(pack: BoardPack, out: Path, *, progress: Progress | None = None) -> Path:
-    """Write the pack as a 16:9 deck: a cover, then one slide (or a few) per topic."""
-    images = chart_images(pack, progress)
+    """Write the board paper's pre-read as a 16:9 deck: a cover, then a slide (or a few) per
+    section; charts are native chart objects. The appendix lives in the PDF and the workbook."""
+    # a chart without native data (none in the pre-read today) falls back to its picture
+    pictures = tuple(
+        b for s in pack.preread for b in s.blocks if b.chart is not None and b.series is None
+    )
+    images = chart_images(pack, progress, only=pictures) if pictures else {}
     step(progress, "Making the slides", 0.85)
     deck = _Deck(pack)
     _cover(deck)
-    for section in pack.sections:
-        for block in section.blocks:
-            title = (
-                block.title
-                if block.title.lower().startswith(section.title.lower())
-                else f"{section.title} · {block.title}"
-            )
-            png = images.get(id(block))
-            if block.figures:
-                _figures_slide(deck, title, block)
-            elif png is not None:
-                slide = deck.slide(title)
-                top = _text(slide, block.text, BODY_TOP)
-                _picture(slide, png, top + Inches(0.05))
-                if block.table is not None:
-                    _table_slides(deck, f"{title} (figures)", (), block.table, pack.currency)
-            elif block.table is not None:
-                _table_slides(deck, title, block.text, block.table, pack.currency)
-            else:
-                slide = deck.slide(title)
-                _text(
-                    slide,
-                    block.text,
-                    BODY_TOP,
-                    size=18 if block.title == "Key messages" else BODY_PT,
-                    bullets=True,
-                )
+    for section in pack.preread:
+        plain = all(
+            b.table is None and not b.figures and b.chart is None and b.series is None
+            for b in section.blocks
+        )
+        if plain:
+            _text_slide(deck, section)
+            continue
+        for k, block in enumerate(section.blocks):
+            _block_slide(deck, section, block, k == 0, images)
     step(progress, "Writing the deck", 0.95)
     deck.prs.save(str(out))
     return Path(out)

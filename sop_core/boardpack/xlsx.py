@@ -251,7 +251,11 @@ def _cover(wb: Workbook, pack: BoardPack) -> None:
         ws.cell(r, 1, w).font = ACCENT
         r += 1
     ws.cell(r, 1, "Sheets").font = HEADING
-    for section in pack.sections:
+    if pack.preread:
+        r += 1
+        ws.cell(r, 1, PAPER_SHEET)
+        ws.cell(r, 2, " · ".join(s.title for s in pack.preread))
+    for section in pack.appendix:
         r += 1
         ws.cell(r, 1, section.sheet_name)
         ws.cell(r, 2, section.title)
@@ -259,24 +263,48 @@ def _cover(wb: Workbook, pack: BoardPack) -> None:
     ws.column_dimensions["B"].width = 90
 
 
+PAPER_SHEET = "Board paper"
+
+
+def _section(sheet: _Sheet, section, pack: BoardPack) -> None:
+    """A section's blocks down the sheet: sentences, commentary (text cells), figures, tables."""
+    for k, block in enumerate(section.blocks):
+        sheet.line(block.title, HEADING)
+        for text in block.lines:
+            sheet.line(text, NOTE)
+        if k == 0 and section.commentary:
+            sheet.line(f"Commentary · {section.commentary_by}", BOLD)
+            for paragraph in section.commentary:
+                sheet.line(paragraph)
+        if block.figures:
+            sheet.figures(block, pack)
+        for table in block.workbook_tables:
+            sheet.table(table)
+        sheet.row += 1
+
+
 def render_xlsx(pack: BoardPack, out: Path, *, progress: Progress | None = None) -> Path:
-    """Write the pack as a workbook: a cover sheet, then one sheet per section."""
+    """Write the pack as a workbook: a cover sheet, the board paper's sections on one sheet, then
+    one sheet per appendix section (every table, every row, numbers as numbers)."""
     wb = Workbook()
     _cover(wb, pack)
-    for k, section in enumerate(pack.sections):
-        step(progress, f"Writing sheet {section.sheet_name}", 0.4 + 0.5 * k / len(pack.sections))
+    if pack.preread:
+        step(progress, f"Writing sheet {PAPER_SHEET}", 0.35)
+        sheet = _Sheet(wb.create_sheet(PAPER_SHEET), pack.currency)
+        sheet.line(f"{PAPER_SHEET} · S&OP cycle {pack.cycle or '(none)'}", TITLE)
+        sheet.row += 1
+        for section in pack.preread:
+            sheet.line(section.title, TITLE)
+            _section(sheet, section, pack)
+        sheet.freeze = None  # one long sheet of several tables: no pane to freeze
+        sheet.finish()
+    appendix = pack.appendix
+    for k, section in enumerate(appendix):
+        step(progress, f"Writing sheet {section.sheet_name}", 0.4 + 0.5 * k / len(appendix))
         sheet = _Sheet(wb.create_sheet(section.sheet_name), pack.currency)
         sheet.line(f"{section.title} · S&OP cycle {pack.cycle or '(none)'}", TITLE)
         sheet.row += 1
-        for block in section.blocks:
-            sheet.line(block.title, HEADING)
-            for text in block.text:
-                sheet.line(text, NOTE)
-            if block.figures:
-                sheet.figures(block, pack)
-            for table in block.workbook_tables:
-                sheet.table(table)
-            sheet.row += 1
+        _section(sheet, section, pack)
         sheet.finish()
     step(progress, "Saving the workbook", 0.95)
     neutralise_workbook(wb)  # names and notes are data: never a live formula (docs/SECURITY.md)

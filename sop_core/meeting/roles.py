@@ -103,6 +103,7 @@ def _actions() -> dict[str, Action]:
             "cycle:open": Action("open the next cycle", frozenset({"executive"})),
             "scenario:save": Action("save or delete scenarios", EDITORS),
             "scenario:promote": Action("promote a scenario", frozenset({"executive"})),
+            "commentary:edit": Action("write the board paper's commentary", EDITORS),
             "roles:manage": Action("manage who has which role", frozenset()),
         }
     )

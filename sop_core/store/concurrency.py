@@ -80,6 +80,14 @@ EDITABLE: dict[str, EditableTable] = {
         who="author",
         when="updated_at",
     ),
+    "board_commentary": EditableTable(
+        key=("cycle", "section"),
+        columns=frozenset({"body"}),
+        label="commentary on",
+        name_column="section",
+        who="written_by",
+        when="written_at",
+    ),
 }
 
 Formatter = Callable[[str, object, dict], str]

@@ -236,6 +236,20 @@ ALTER TABLE products ADD COLUMN IF NOT EXISTS like_sku VARCHAR;
 ALTER TABLE products ADD COLUMN IF NOT EXISTS like_share DOUBLE;
 """
 
+# The board paper (sop_core.meeting.commentary): each section's commentary per cycle, who wrote it
+# and when; a guarded edit (version) so two editors never overwrite each other unseen.
+M010_BOARD_COMMENTARY = """
+CREATE TABLE board_commentary (
+    cycle VARCHAR NOT NULL,
+    section VARCHAR NOT NULL,
+    body VARCHAR NOT NULL,
+    written_by VARCHAR NOT NULL,
+    written_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    version INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (cycle, section)
+);
+"""
+
 # (number, name, sql): append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -271,4 +285,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         "product lifecycle: launch and end months, like-for-like sku and share",
         M009_PRODUCT_LIFECYCLE,
     ),
+    (10, "board paper: commentary per cycle and section", M010_BOARD_COMMENTARY),
 ]

@@ -33,6 +33,7 @@ __all__ = [
     "Bridge",
     "stage_inputs",
     "bridge_versions",
+    "bridge_detail",
     "bridge_between",
     "bridge_for_cycle",
     "waterfall_steps",
@@ -62,13 +63,15 @@ TOLERANCE = 1e-6
 
 @dataclass(frozen=True)
 class Bridge:
-    """A bridge between two plans: ``frame`` has step, kind, revenue, gross_margin, closing_cash."""
+    """A bridge between two plans: ``frame`` has step, kind, revenue, gross_margin, closing_cash;
+    ``by_family`` (when computed) each cause's revenue by family: step, family, revenue."""
 
     from_cycle: str
     to_cycle: str
     to_locked: bool
     frame: pd.DataFrame
     currency: str
+    by_family: pd.DataFrame | None = None
 
 
 def _stage(cause: str) -> int:
@@ -186,9 +189,11 @@ def stage_inputs(old: PlanVersion, new: PlanVersion, upto: int) -> tuple[PlanDat
     )
 
 
-def _totals(data: PlanData, levers: Levers) -> dict:
-
-    return plan_totals(compute(prepare(data), levers).company)
+def _stage_plan(data: PlanData, levers: Levers) -> tuple[dict, pd.Series]:
+    """A stage's totals and its horizon revenue by family."""
+    result = compute(prepare(data), levers)
+    family = result.family.groupby("family", sort=False)["revenue"].sum()
+    return plan_totals(result.company), family
 
 
 def bridge_versions(old: PlanVersion, new: PlanVersion) -> pd.DataFrame:
@@ -201,7 +206,14 @@ def bridge_versions(old: PlanVersion, new: PlanVersion) -> pd.DataFrame:
         gross_margin, closing_cash (revenue and margin summed over each plan's horizon, cash at
         its end).
     """
-    stages = [_totals(*stage_inputs(old, new, k)) for k in range(len(CAUSES) + 1)]
+    return bridge_detail(old, new)[0]
+
+
+def bridge_detail(old: PlanVersion, new: PlanVersion) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``bridge_versions`` and each cause's revenue change by family (step, family, revenue):
+    the same plans, so a cause's families add up to its revenue step."""
+    computed = [_stage_plan(*stage_inputs(old, new, k)) for k in range(len(CAUSES) + 1)]
+    stages = [totals for totals, _ in computed]
     start = old.totals if old.results else stages[0]
     end = new.totals if new.results else stages[-1]
     rows = [{"step": f"Plan {old.cycle}", "kind": "total", **{m: start[m] for m in METRICS}}]
@@ -217,7 +229,15 @@ def bridge_versions(old: PlanVersion, new: PlanVersion) -> pd.DataFrame:
     if any(abs(v) > TOLERANCE for v in method.values()):
         rows.append({"step": METHOD, "kind": "delta", **method})
     rows.append({"step": f"Plan {new.cycle}", "kind": "total", **{m: end[m] for m in METRICS}})
-    return pd.DataFrame(rows, columns=["step", "kind", *METRICS])
+    families = []
+    for k, cause in enumerate(CAUSES, start=1):
+        before, after = computed[k - 1][1], computed[k][1]
+        change = after.sub(before, fill_value=0.0)
+        families.append(
+            pd.DataFrame({"step": cause, "family": change.index, "revenue": change.to_numpy()})
+        )
+    by_family = pd.concat(families, ignore_index=True)
+    return pd.DataFrame(rows, columns=["step", "kind", *METRICS]), by_family
 
 
 def bridge_between(store, from_cycle: str, to_cycle: str) -> Bridge:
@@ -236,12 +256,14 @@ def bridge_between(store, from_cycle: str, to_cycle: str) -> Bridge:
             )
         versions[cycle] = version
     new = versions[to_cycle]
+    frame, by_family = bridge_detail(versions[from_cycle], new)
     return Bridge(
         from_cycle=from_cycle,
         to_cycle=to_cycle,
         to_locked=True,
-        frame=bridge_versions(versions[from_cycle], new),
+        frame=frame,
         currency=new.settings.currency,
+        by_family=by_family,
     )
 
 
@@ -261,12 +283,14 @@ def bridge_for_cycle(store, cycle: str) -> Bridge | None:
     locked = new is not None
     if new is None:
         new = capture_version(store, cycle)
+    frame, by_family = bridge_detail(old, new)
     return Bridge(
         from_cycle=previous,
         to_cycle=cycle,
         to_locked=locked,
-        frame=bridge_versions(old, new),
+        frame=frame,
         currency=new.settings.currency,
+        by_family=by_family,
     )
 
 

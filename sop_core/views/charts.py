@@ -13,6 +13,7 @@ __all__ = [
     "SEVERITY_ORDER",
     "SERIES_COLORS",
     "money_axis",
+    "story_lines_chart",
     "history_forecast_chart",
     "load_capacity_chart",
     "utilisation_heatmap",
@@ -299,6 +300,16 @@ FAN_SERIES = {
     "p50": "P50 (median path)",
     "point": "Plan of record",
 }
+
+
+def story_lines_chart(frame: pd.DataFrame, currency: str, title: str = "") -> alt.Chart:
+    """The three stories' revenue by month as lines (the board paper's chart).
+
+    Args:
+        frame: columns month, Demand, Supply, Finance (Finance may be missing).
+    """
+    names = {k: k for k in ("Demand", "Supply", "Finance") if k in frame.columns}
+    return _money_lines(frame, names, [STORY_COLORS[k] for k in names], currency, title)
 
 
 def fan_chart(

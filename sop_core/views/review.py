@@ -42,6 +42,7 @@ from sop_core.meeting.record import PlanOfRecord, plan_of_record
 from sop_core.meeting.versions import list_versions
 from sop_core.months import month_diff, month_label, span_label
 from sop_core.plan.assumption_check import TEST_COLUMNS, assumption_tests
+from sop_core.views.narrative import Say, Sentence
 
 __all__ = [
     "REVIEW_COLUMNS",
@@ -426,6 +427,7 @@ class LastMonth:
     rows: pd.DataFrame  # REVIEW_COLUMNS of that month
     sentence: str
     currency: str = "GBP"
+    says: Sentence | None = None  # the sentence with the figures it states (the board paper)
 
     @property
     def ready(self) -> bool:
@@ -444,12 +446,28 @@ class LastMonth:
         return None if found.empty else float(found.iloc[0]["variance"])
 
 
-def last_month_against_plan(store, plan_of: PlanOf | None = None) -> LastMonth:
+def last_month_against_plan(
+    store,
+    plan_of: PlanOf | None = None,
+    *,
+    before: str | None = None,
+    actuals: pd.DataFrame | None = None,
+    financial: pd.DataFrame | None = None,
+) -> LastMonth:
     """The latest month with actuals that a locked plan covers, against the latest such plan
-    (the one locked closest before the month: cycle 2026-10 for Oct 2026)."""
+    (the one locked closest before the month: cycle 2026-10 for Oct 2026).
+
+    Args:
+        before: only months before this one (the board paper of cycle C looks at the months
+            before C, so it says the same whenever it is rebuilt).
+        actuals, financial: the actuals to use instead of the store's (a locked cycle's paper
+            uses those frozen with its plan).
+    """
     currency = store.settings().currency
     empty = pd.DataFrame(columns=REVIEW_COLUMNS)
     locked = locked_cycles(store)
+    if before is not None:
+        locked = [c for c in locked if c < before]
     if not locked:
         return LastMonth(
             None,
@@ -459,8 +477,13 @@ def last_month_against_plan(store, plan_of: PlanOf | None = None) -> LastMonth:
             "page), and next month this shows what happened against it.",
             currency,
         )
-    actuals, financial = _actuals(store)
+    if actuals is None or financial is None:
+        stored_actuals, stored_financial = _actuals(store)
+        actuals = stored_actuals if actuals is None else actuals
+        financial = stored_financial if financial is None else financial
     known = actual_measures(actuals, financial)
+    if before is not None and len(known):
+        known = known[known["month"] < before]
     if known.empty:
         return LastMonth(
             None,
@@ -480,9 +503,8 @@ def last_month_against_plan(store, plan_of: PlanOf | None = None) -> LastMonth:
             rows = rows[rows["month"] == month].reset_index(drop=True)
             if rows.empty:
                 continue
-            return LastMonth(
-                month, cycle, rows, _last_sentence(month, cycle, rows, currency), currency
-            )
+            says = _last_sentence(month, cycle, rows, currency)
+            return LastMonth(month, cycle, rows, says.text, currency, says)
     return LastMonth(
         None,
         None,
@@ -493,41 +515,49 @@ def last_month_against_plan(store, plan_of: PlanOf | None = None) -> LastMonth:
     )
 
 
-def _last_sentence(month: str, cycle: str, rows: pd.DataFrame, currency: str) -> str:
+def _last_sentence(month: str, cycle: str, rows: pd.DataFrame, currency: str) -> Sentence:
     def get(measure):
         found = rows[rows["measure"] == measure]
         return None if found.empty else found.iloc[0]
+
+    say = Say(currency)
+
+    def show(measure: str, column: str, value: float, signed: bool = False) -> str:
+        text = show_measure(measure, value, currency, signed=signed)
+        return say.shown(f"review.{month}.{measure}.{column}", value, text)
 
     head = f"{month_label(month)} against the plan locked in cycle {cycle}"
     revenue = get("revenue")
     if revenue is not None:
         pct = revenue["variance"] / abs(revenue["plan"]) * 100.0 if revenue["plan"] else None
         side = "above" if revenue["variance"] >= 0 else "below"
-
-        def show(measure: str, value: float, signed: bool = False) -> str:
-            return show_measure(measure, value, currency, signed=signed)
-
+        size = (
+            say.pct(f"review.{month}.revenue.variance_pct", pct, abs_value=True)
+            if pct is not None
+            else "—"
+        )
         text = (
-            f"{head}: revenue {show('revenue', revenue['actual'])}, "
-            f"{show('revenue', abs(revenue['variance']))} "
-            f"({fmt.pct(abs(pct)) if pct is not None else '—'}) {side} plan"
+            f"{head}: revenue {show('revenue', 'actual', revenue['actual'])}, "
+            f"{show('revenue', 'abs_variance', abs(revenue['variance']))} "
+            f"({size}) {side} plan"
         )
         volume, mix = get(VOLUME), get(PRICE_MIX)
         if volume is not None:
             text += (
-                f" (volume {show(VOLUME, volume['variance'], True)}, price and mix "
-                f"{show(PRICE_MIX, mix['variance'], True)})"
+                f" (volume {show(VOLUME, 'variance', volume['variance'], True)}, price and mix "
+                f"{show(PRICE_MIX, 'variance', mix['variance'], True)})"
             )
         cash = get("closing_cash")
         if cash is not None:
             text += (
-                f"; closing cash {show('closing_cash', cash['actual'])} against "
-                f"{show('closing_cash', cash['plan'])} planned"
+                f"; closing cash {show('closing_cash', 'actual', cash['actual'])} against "
+                f"{show('closing_cash', 'plan', cash['plan'])} planned"
             )
-        return text + "."
+        return say.done(text + ".")
     units = get("shipped_units")
-    return (
-        f"{head}: {fmt.units(units['actual'])} units shipped against {fmt.units(units['plan'])} "
+    return say.done(
+        f"{head}: {say.units(f'review.{month}.shipped_units.actual', units['actual'])} units "
+        f"shipped against {say.units(f'review.{month}.shipped_units.plan', units['plan'])} "
         "planned; no revenue booked yet (import financial_actuals on the Data page)."
     )
 
@@ -535,16 +565,24 @@ def _last_sentence(month: str, cycle: str, rows: pd.DataFrame, currency: str) ->
 # --- assumptions tested -----------------------------------------------------------------------------
 
 
-def demand_tests(store, record: PlanOfRecord, window: int = 3) -> pd.DataFrame:
+def demand_tests(
+    store,
+    record: PlanOfRecord,
+    window: int = 3,
+    *,
+    actuals: pd.DataFrame | None = None,
+    forecasts: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Demand against the consensus and the sales forecast made for the same month (lag 1),
     over the last ``window`` months with actuals before the plan, valued at list price (so a
     unit of a £4 valve does not weigh as much as a £150 radiator): the track record's test of the
     forecasts the plan rests on (``TEST_COLUMNS``, unit the currency; they feed no disagreement
-    here: the forecast bias rows already do)."""
+    here: the forecast bias rows already do). ``actuals``, ``forecasts``: instead of the store's
+    (a locked cycle's board paper passes those kept with the locked plans)."""
     model = record.model
     start = model.months[0]
-    actuals = store.read_table("actuals")
-    forecasts = store.read_table("forecasts")
+    actuals = store.read_table("actuals") if actuals is None else actuals
+    forecasts = store.read_table("forecasts") if forecasts is None else forecasts
     tol = float(model.settings.tolerance_pct)
     currency = model.settings.currency
     if actuals.empty or forecasts.empty:
@@ -596,12 +634,21 @@ def demand_tests(store, record: PlanOfRecord, window: int = 3) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TEST_COLUMNS)
 
 
-def assumption_tests_for(store, record: PlanOfRecord) -> pd.DataFrame:
+def assumption_tests_for(
+    store,
+    record: PlanOfRecord,
+    *,
+    actuals: pd.DataFrame | None = None,
+    forecasts: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The register's monthly test for a cycle's plan of record: DSO, realised price, days of
     inventory and material cost (flagged ones feed the disagreements as ``assumption_drift``),
-    then demand against the consensus and sales forecasts (``TEST_COLUMNS`` + ``feeds``)."""
+    then demand against the consensus and sales forecasts (``TEST_COLUMNS`` + ``feeds``;
+    ``actuals``, ``forecasts`` as in ``demand_tests``)."""
     plan_tests = assumption_tests(record.model, record.result).assign(feeds="assumption drift")
-    demand = demand_tests(store, record).assign(feeds="forecast bias")
+    demand = demand_tests(store, record, actuals=actuals, forecasts=forecasts).assign(
+        feeds="forecast bias"
+    )
     parts = [p for p in (plan_tests, demand) if len(p)]
     if not parts:
         return pd.DataFrame(columns=[*TEST_COLUMNS, "feeds"])
@@ -612,7 +659,14 @@ def assumption_tests_for(store, record: PlanOfRecord) -> pd.DataFrame:
 
 
 def decision_outcomes(
-    store, *, record: bool = False, plan_of: PlanOf | None = None
+    store,
+    *,
+    record: bool = False,
+    plan_of: PlanOf | None = None,
+    upto: str | None = None,
+    actuals: pd.DataFrame | None = None,
+    financial: pd.DataFrame | None = None,
+    settings=None,
 ) -> pd.DataFrame:
     """Every decision with an expected effect, against what happened (``OUTCOME_COLUMNS``).
 
@@ -625,16 +679,25 @@ def decision_outcomes(
         record: store each first verdict (and any change) in ``decision_verdicts``, audited as
             ``system``.
         plan_of: ``cycle -> PlanOfRecord`` (the app's cached one); default ``plan_of_record``.
+        upto: only decisions of cycles up to this one (a locked cycle's board paper).
+        actuals, financial, settings: instead of the store's (those frozen with a locked plan).
     """
     found = store.query(SQL_EXPECTED)
+    if upto is not None:
+        found = found[found["cycle"] <= upto]
     if found.empty:
         return pd.DataFrame(columns=OUTCOME_COLUMNS)
     found = found.drop_duplicates("decision_key", keep="last").sort_values(
         ["taken_in", "decision_key"], kind="stable"
     )
-    actual = actual_measures(*_actuals(store)).set_index("month")
-    tolerance = float(store.settings().tolerance_pct)
-    currency = store.settings().currency
+    if actuals is None or financial is None:
+        stored_actuals, stored_financial = _actuals(store)
+        actuals = stored_actuals if actuals is None else actuals
+        financial = stored_financial if financial is None else financial
+    actual = actual_measures(actuals, financial).set_index("month")
+    settings = settings or store.settings()
+    tolerance = float(settings.tolerance_pct)
+    currency = settings.currency
     plans_of = _plans(store, plan_of)
     plans: dict[str, pd.DataFrame | None] = {}
     rows = []

@@ -53,6 +53,18 @@ class PackInputs:
     bias_error: str
     budget: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    # the board paper's inputs (content.pack_content computes each once)
+    record: object = None  # meeting.record.PlanOfRecord
+    locked: bool = False
+    frozen: dict = field(default_factory=dict)  # actuals, financial_actuals, forecasts used
+    ranges: object = None  # plan.ranges.PlanRanges of the plan shown, or None
+    ranges_error: str = ""
+    bridge: object = None  # views.bridge.Bridge from the last locked plan, or None
+    bridge_note: str = ""
+    base_plan: object = None  # the base plan (no levers)
+    scenario_plans: dict = field(default_factory=dict)  # saved scenario name → PlanResult
+    scenario_levers: dict = field(default_factory=dict)  # name → (levers' text, promoted)
+    commentary: dict = field(default_factory=dict)  # section key → meeting.commentary.Commentary
 
 
 def money_table_by_month(

@@ -61,7 +61,16 @@ def decisions_section(a: PackInputs) -> Section:
                 ),
             )
         )
-    outcomes, error = safe(lambda: decision_outcomes(a.store))
+    # the actuals used for the paper (a locked cycle's: those frozen with its plan)
+    outcomes, error = safe(
+        lambda: decision_outcomes(
+            a.store,
+            upto=a.cycle,
+            actuals=a.frozen.get("actuals"),
+            financial=a.frozen.get("financial_actuals"),
+            settings=a.model.settings,
+        )
+    )
     if error:
         blocks.append(Block("Decisions against outcomes", text=(error,)))
     elif outcomes is not None and len(outcomes):

@@ -19,11 +19,9 @@ from sop_core.boardpack.sections.common import (
     PackInputs,
     money_table_by_month,
 )
-from sop_core.errors import SopError
 from sop_core.views import charts
 from sop_core.views.budget import budget_fte_grid, budget_to_plan_bridge, gap_by_family
 from sop_core.views.ranges import (
-    app_ranges,
     assumptions_note,
     cash_risk_sentence,
     fan_frame,
@@ -43,10 +41,9 @@ def _cash_ranges(a: PackInputs) -> Block:
     """The fan chart of closing cash over the app's demand paths, and the chance it goes below
     the minimum (``views.ranges``: the same figures as the Finance page)."""
     cur = a.currency
-    try:
-        ranges = app_ranges(a.result)
-    except SopError as exc:
-        return Block("Cash ranges", text=(f"Cash ranges unavailable: {exc}",))
+    ranges = a.ranges
+    if ranges is None:
+        return Block("Cash ranges", text=(a.ranges_error,))
     fan = fan_frame(ranges)
     table = money_table_by_month(
         fan,

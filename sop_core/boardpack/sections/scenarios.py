@@ -21,16 +21,15 @@ from sop_core.plan.engine import compute
 from sop_core.plan.levers import describe_levers, levers_from_json, levers_to_strings
 from sop_core.views import charts
 
-__all__ = ["scenarios_section"]
+__all__ = ["scenarios_section", "scenario_plans"]
 
 
-def scenarios_section(a: PackInputs) -> Section:
-
-    r, cur, model, cycle = a.result, a.currency, a.model, a.cycle
-    saved = list_scenarios(a.store, cycle)
-    plans = [("Base plan", "no levers", compute(model, {}) if r.levers else r)]
-
-    for row in saved.itertuples():
+def scenario_plans(a: PackInputs) -> tuple[dict, dict]:
+    """Every saved scenario of the cycle computed on the plan's model: (name → PlanResult,
+    name → (its levers in words, promoted)); one that cannot be computed is a warning."""
+    model = a.model
+    plans, levers_text = {}, {}
+    for row in list_scenarios(a.store, a.cycle).itertuples():
         try:
             items = levers_to_strings(levers_from_json(row.levers))
             levers, dropped = usable_levers(items, model.families, model.resources, model.months)
@@ -38,11 +37,21 @@ def scenarios_section(a: PackInputs) -> Section:
         except SopError as exc:
             a.warnings.append(f'Scenario "{row.name}" could not be computed: {exc}')
             continue
-        name = row.name + (" (promoted)" if row.promoted else "")
         text = " · ".join(describe_levers(levers)) or "no levers"
         if dropped:
             text += f" (dropped: {'; '.join(dropped)})"
-        plans.append((name, text, result))
+        plans[row.name] = result
+        levers_text[row.name] = (text, bool(row.promoted))
+    return plans, levers_text
+
+
+def scenarios_section(a: PackInputs) -> Section:
+
+    cur, cycle = a.currency, a.cycle
+    plans = [("Base plan", "no levers", a.base_plan)]
+    for name, result in a.scenario_plans.items():
+        text, promoted = a.scenario_levers[name]
+        plans.append((name + (" (promoted)" if promoted else ""), text, result))
     rows = []
     for name, text, result in plans:
         s = result.summary
