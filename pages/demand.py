@@ -285,7 +285,7 @@ else:
         st.error(plain(exc))
     else:
         st.metric(
-            f"Consensus for {cfam} over the horizon (units)",
+            f"Consensus for {plain(cfam)} over the horizon (units)",
             fmt.units(float(preview["units"].sum())),
             delta(
                 fmt.units(

@@ -39,6 +39,15 @@ st.caption(
 for warning in record.warnings:
     st.warning(warning, icon=":material/warning:")
 
+# The meeting opens with last month in one line; its figures follow the decisions below.
+try:
+    last = last_month_against_plan(store, plan_of=lambda c: plan.record(store, c))
+except SopError as exc:  # the rest of the summary still shows
+    last = None
+    notice(f"Last month against the plan is unavailable: {exc}")
+if last is not None:
+    st.info(f"**Last month.** {plain(last.sentence)}", icon=":material/history:")
+
 st.subheader("What the meeting must decide")
 try:
     scenarios = plan.saved_plans(store, cycle)
@@ -84,29 +93,23 @@ try:
 except SopError as exc:
     notice(f"Cycle status unavailable: {plain(exc)}")
 
-st.subheader("Last month against the plan")
-try:
-    last = last_month_against_plan(store, plan_of=lambda c: plan.record(store, c))
-except SopError as exc:  # the rest of the summary still shows
-    last = None
-    notice(f"Last month against the plan is unavailable: {exc}")
-if last is not None:
-    if last.ready:
-        tiles = st.columns(4)
-        for tile, measure in zip(
-            tiles, ("revenue", "gross_margin", "closing_cash", "shipped_units"), strict=True
-        ):
-            figure = last.figure(measure)
-            if figure is None:
-                continue
-            planned, actual, variance = figure
-            tile.metric(
-                f"{MEASURE_LABELS[measure]}, {month_label(last.month)}",
-                show_measure(measure, actual, cur),
-                delta(f"{show_measure(measure, variance, cur, signed=True)} vs plan"),
-                help=f"Plan {show_measure(measure, planned, cur)} (cycle {last.cycle}'s locked plan)",
-            )
-    st.caption(plain(last.sentence) + " · details on the Performance review page")
+if last is not None and last.ready:
+    st.subheader("Last month against the plan")
+    tiles = st.columns(4)
+    for tile, measure in zip(
+        tiles, ("revenue", "gross_margin", "closing_cash", "shipped_units"), strict=True
+    ):
+        figure = last.figure(measure)
+        if figure is None:
+            continue
+        planned, actual, variance = figure
+        tile.metric(
+            f"{MEASURE_LABELS[measure]}, {month_label(last.month)}",
+            show_measure(measure, actual, cur),
+            delta(f"{show_measure(measure, variance, cur, signed=True)} vs plan"),
+            help=f"Plan {show_measure(measure, planned, cur)} (cycle {last.cycle}'s locked plan)",
+        )
+    st.caption("Each locked plan against what happened: the Performance review page.")
 
 st.subheader("Decisions waiting")
 try:

@@ -33,6 +33,23 @@ PAGES = {
     "Audit log": "Audit",
 }
 
+APP_LOG: dict[str, tuple[Path, int]] = {}  # app url -> (its run.sh output, its port)
+
+# Text a reader cannot see whole: an element that clips its overflow and whose text is wider
+# than its box (metric labels, values and notes, headings, captions, buttons, table headers).
+CUT_JS = """() => {
+  const sel = '[data-testid=stMetricLabel] *, [data-testid=stMetricValue] *, [data-testid=stMetricValue],'
+    + ' [data-testid=stMetricDelta] *, h1, h2, h3, [data-testid=stCaptionContainer] *, button p,'
+    + ' [data-testid=stTable] th, [data-testid=stMarkdownContainer] p';
+  const out = [];
+  for (const el of document.querySelectorAll(sel)) {
+    const cs = getComputedStyle(el);
+    const clips = cs.textOverflow === 'ellipsis' || ['hidden', 'clip'].includes(cs.overflowX);
+    if (clips && el.scrollWidth > el.clientWidth + 1 && el.innerText.trim()) out.push(el.innerText.trim().slice(0, 60));
+  }
+  return [...new Set(out)];
+}"""
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
@@ -52,6 +69,17 @@ def _wait_idle(page, timeout: float = 90) -> None:
         time.sleep(0.2)
 
 
+def _main_text_with(page, text: str, timeout: float = 60) -> str:
+    """The page's main text once it shows ``text`` (a page on a loaded machine may still be
+    drawing its lower sections when the status widget has gone), or as it is at the timeout."""
+    end = time.time() + timeout
+    while True:
+        main = page.locator('[data-testid="stMain"]').inner_text()
+        if text.lower() in main.lower() or time.time() > end:
+            return main
+        time.sleep(0.5)
+
+
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory, demo_store_file):
     """The app started as the README says (run.sh), on a copy of the demo store, on a free loopback port."""
@@ -69,6 +97,7 @@ def app_url(tmp_path_factory, demo_store_file):
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
+    APP_LOG[url] = (folder / "app.log", port)
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -115,12 +144,36 @@ def test_every_page_renders_without_exception(app_url, browser, tmp_path_factory
         _wait_idle(page)
         assert page.locator("h1").first.inner_text().strip() != "", title
         assert page.locator('[data-testid="stException"]').count() == 0, title
-        main = page.locator('[data-testid="stMain"]').inner_text()
+        main = _main_text_with(page, text)
         assert text.lower() in main.lower(), (title, text)
         page.screenshot(
             path=str(shots / f"{title.replace(' ', '_').replace('&', 'and')}.png"), full_page=True
         )
     page.close()
+
+
+def test_run_sh_says_the_port_it_serves_on(app_url):
+    log, port = APP_LOG[app_url]
+    assert f"Starting the S&OP cockpit on http://localhost:{port} " in log.read_text()
+    assert port != 8501  # a free port was passed, and that one is printed
+
+
+def test_nothing_is_cut_off_on_a_projector(app_url, browser):
+    """At 1280 × 720 every page's metric labels, values and notes, headings, captions, buttons and
+    table headers show whole."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(app_url, timeout=60_000)
+    _wait_idle(page)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    cut = {}
+    for title in PAGES:
+        nav.get_by_text(title, exact=True).click()
+        _wait_idle(page)
+        found = page.evaluate(CUT_JS)
+        if found:
+            cut[title] = found
+    page.close()
+    assert cut == {}
 
 
 def test_summary_shows_the_demo_figures(app_url, browser):

@@ -16,6 +16,7 @@ from sop_core.intake.importer import import_paths
 from sop_core.meeting import cycles, decisions
 from sop_core.store.db import Store
 from sop_core.views import review as rv
+from ui.text import plain
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -98,9 +99,13 @@ def test_the_summary_opens_with_last_month_against_the_plan(demo_db):
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception
-    assert at.subheader[0].value == "Last month against the plan"
     with Store(demo_db) as store:
         last = rv.last_month_against_plan(store)
+    # the meeting opens with last month in one line, then what it must decide (#15), then the
+    # figures; last month's own figures follow
+    assert at.info[0].value == f"**Last month.** {plain(last.sentence)}"
+    heads = [h.value for h in at.subheader]
+    assert heads[0] == "What the meeting must decide" and "Last month against the plan" in heads
     metrics = {m.label: m for m in at.metric}
     plan, actual, variance = last.figure("revenue")
     tile = metrics["Revenue, Oct 2026"]
@@ -112,9 +117,8 @@ def test_the_summary_opens_with_last_month_against_the_plan(demo_db):
     assert metrics["Closing cash, Oct 2026"].value == rv.show_measure(
         "closing_cash", last.figure("closing_cash")[1], "GBP"
     )
-    caption = next(t for t in _texts(at.caption) if t.startswith("Oct 2026 against the plan"))
-    assert caption.startswith(last.sentence)
-    assert "locked in cycle 2026-10" in caption and "price and mix" in caption
+    assert last.sentence.startswith("Oct 2026 against the plan")
+    assert "locked in cycle 2026-10" in last.sentence and "price and mix" in last.sentence
 
 
 # --- empty states and the decisions page -------------------------------------------------------
@@ -133,7 +137,7 @@ def test_empty_states_say_what_to_do(small_db):
     infos = " ".join(_texts(at.info))
     assert "No cycle is locked yet" in infos
     at = _run(SUMMARY)
-    assert any(t.startswith("No plan has been locked yet") for t in _texts(at.caption))
+    assert any(t.startswith("**Last month.** No plan has been locked yet") for t in _texts(at.info))
     with Store(small_db) as store:
         cycles.lock_cycle(store, CYCLE, user="Kim", override="locked for the test")
     at = _run(REVIEW)

@@ -35,6 +35,7 @@ EXPECTED: dict[str, set[str]] = {
     "cycle:open": {E, A},
     "scenario:save": {S, M, OP, F, E, A},
     "scenario:promote": {E, A},
+    "commentary:edit": {S, M, OP, F, E, A},
     "roles:manage": {A},
 }
 CASES = [(role, action, role in who) for action, who in EXPECTED.items() for role in roles.ROLES]

@@ -555,7 +555,11 @@ def bridge_chart(steps: pd.DataFrame, currency: str, title: str = "") -> alt.Cha
         "step:N",
         sort=alt.SortField("order"),
         title=None,
-        axis=alt.Axis(labelAngle=0, labelLimit=200, labelOverlap=False),
+        # one word a line: "Demand change" beside "Plan 2026-10" no longer runs together on a
+        # small chart
+        axis=alt.Axis(
+            labelAngle=0, labelLimit=200, labelOverlap=False, labelExpr="split(datum.label, ' ')"
+        ),
     )
     base = alt.Chart(data, title=title)
     bars = base.mark_bar(size=56, clip=True).encode(

@@ -153,7 +153,7 @@ def plan_paragraph(result, label: str) -> tuple[Sentence, ...]:
     say = Say(settings.currency)
     out = [
         say.done(
-            f"The plan of record ({say.quote(label)}) for {span_label(months[0], months[-1])}: "
+            f"The plan of record, {say.quote(label)}, for {span_label(months[0], months[-1])}: "
             f"revenue {say.money('summary.revenue', s['revenue'])}, gross margin "
             f"{say.money('summary.gross_margin', s['gross_margin'])} "
             f"({say.pct('summary.gross_margin_pct', s['gross_margin_pct'])}), operating profit "
@@ -259,20 +259,28 @@ def range_sentence(ranges, currency: str) -> Sentence:
         f"{say.money('ranges.lowest_cash.p10', h.loc['lowest_cash', 'p10'])} to "
         f"{say.money('ranges.lowest_cash.p90', h.loc['lowest_cash', 'p90'])}"
     )
+    # then, word for word, the Finance page's and the Executive summary's sentence
+    # (ranges.cash_risk_sentence): one figure, one wording
     month, p = ranges.riskiest_month
     minimum = say.money("settings.minimum_cash", ranges.minimum_cash)
+    if ranges.probability == 0.0 or p == 1.0:  # these two sentences name the paths again
+        paths = say.count("ranges.samples", ranges.samples) + " demand path"
+        paths += "s" if ranges.samples != 1 else ""
     if ranges.probability == 0.0:
-        text += f"; cash stays at or above {minimum} on every path."
+        text += f". Cash stays at or above {minimum} in every month of all {paths}."
+    elif p == 1.0:
+        say.shown("ranges.below.riskiest_month", p, "every one")
+        text += f". Cash goes below {minimum} in {month_label(month)} in every one of the {paths}."
     else:
-        chance = say.shown("ranges.below.riskiest_month", p, odds(p) if p < 1.0 else "certain")
-        text += f"; a {chance} chance cash goes below {minimum} in {month_label(month)}"
+        chance = say.shown("ranges.below.riskiest_month", p, odds(p))
+        text += f". A {chance} chance cash goes below {minimum} in {month_label(month)}"
         if ranges.probability != p:
             some = say.shown(
                 "ranges.below.some_month",
                 ranges.probability,
                 odds(ranges.probability) if ranges.probability < 1.0 else "every path",
             )
-            text += f" (in some month: {some})"
+            text += f" (in some month of the horizon: {some})"
         text += "."
     return say.done(text)
 
