@@ -229,6 +229,11 @@ def test_first_start_builds_the_demo_store(tmp_path, browser):
                 if time.time() > deadline:
                     raise
                 time.sleep(0.5)
+        # while the demo store is built, the sidebar lists no file names of pages/
+        page.wait_for_selector('[data-testid="stSpinner"]', timeout=60_000)
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        during = nav.inner_text() if nav.count() and nav.first.is_visible() else ""
+        assert "summary" not in during and "alignment" not in during, during
         page.wait_for_selector("h1:has-text('Executive summary')", timeout=240_000)
         _wait_idle(page, timeout=120)
         main = page.locator('[data-testid="stMain"]').inner_text()
