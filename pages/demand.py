@@ -13,6 +13,7 @@ from sop_core.forecasting.consensus import (
     previous_choice,
     set_consensus,
 )
+from sop_core.months import month_label
 from sop_core.views.charts import bias_chart, history_forecast_chart
 from sop_core.views.demand import demand_series, family_demand_units, find_products
 from sop_core.views.lifecycle import like_for_like_label, product_review, product_review_note
@@ -45,20 +46,27 @@ if len(review):
     st.dataframe(
         pd.DataFrame(
             {
-                "sku": review["sku"],
                 "product": review["name"],
-                "family": review["family"],
-                "event": review["event"],
-                "launch": review["launch_month"],
-                "end": review["end_month"],
-                "planned like-for-like on": review["like_for_like"],
-                "demand (units)": [fmt.units(v) for v in review["demand_units"]],
+                "launch": [
+                    month_label(m) if isinstance(m, str) else "—" for m in review["launch_month"]
+                ],
+                "end": [month_label(m) if isinstance(m, str) else "—" for m in review["end_month"]],
+                "like-for-like on": review["like_for_like"],
+                "demand": [fmt.units(v) for v in review["demand_units"]],
                 "revenue": [fmt.money(v, cur) for v in review["revenue"]],
-                "stock left (units)": [fmt.units(v) for v in review["stock_left_units"]],
-                "stock left at cost": [fmt.money(v, cur) for v in review["stock_left_value"]],
+                "stock left": [fmt.units(v) for v in review["stock_left_units"]],
+                "at cost": [fmt.money(v, cur) for v in review["stock_left_value"]],
             }
         ),
         hide_index=True,
+        # every column in sight at 1280 px: the names wrap to the width given
+        column_config={
+            "product": st.column_config.TextColumn(width="medium"),
+            "like-for-like on": st.column_config.TextColumn(width="medium"),
+            "demand": st.column_config.TextColumn(help="Planned demand over the horizon, units"),
+            "stock left": st.column_config.TextColumn(help="Units on hand after the end month"),
+            "at cost": st.column_config.TextColumn(help="The stock left valued at unit cost"),
+        },
         key="demand_product_review",
     )
 

@@ -457,13 +457,13 @@ def _page(page: str) -> AppTest:
 def test_the_demand_review_opens_with_the_product_review(demo_db):
     at = _page("pages/demand.py")
     assert at.subheader[0].value == "Product review: launches and ends"
-    table = next(f.value for f in at.dataframe if "planned like-for-like on" in f.value.columns)
-    by_sku = table.set_index("sku")
-    assert by_sku.at["CTL-WRT-02", "event"] == "launch"
-    assert by_sku.at["CTL-WRT-02", "planned like-for-like on"] == (
-        "Wireless Room Thermostat (CTL-WRT-01)"
-    )
-    assert by_sku.at["TWR-ST-1250A", "event"] == "end"
+    table = next(f.value for f in at.dataframe if "like-for-like on" in f.value.columns)
+    by_name = table.set_index("product")
+    gen2, towel = "Wireless Room Thermostat Gen 2", "Straight Towel Rail 1200x500 Anthracite"
+    assert by_name.loc[gen2, ["launch", "end"]].tolist() == ["Mar 2027", "—"]
+    assert by_name.at[gen2, "like-for-like on"] == "Wireless Room Thermostat (CTL-WRT-01)"
+    assert by_name.loc[towel, ["launch", "end"]].tolist() == ["—", "Dec 2026"]
+    assert by_name.at[towel, "stock left"] == "624"
     result = plan_for_store(Store(demo_db))
     review = product_review(result)
     assert at.caption[1].value == product_review_note(review, "GBP")

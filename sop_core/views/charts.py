@@ -128,16 +128,17 @@ def history_forecast_chart(
         return _configure(lines.properties(title=title, height=HEIGHT))
     shaded = (
         alt.Chart(band.assign(what=band_label))
-        .mark_area(color=SERIES_COLORS["Statistical"])
+        # light enough that the lines drawn over it stay readable on a projector
+        .mark_area(opacity=0.18)
         .encode(
             x=_month_x(),
             y="p10:Q",
             y2="p90:Q",
-            opacity=alt.Opacity(
+            fill=alt.Fill(
                 "what:N",
                 title=None,
-                scale=alt.Scale(range=[0.2]),
-                legend=alt.Legend(symbolOpacity=0.3, labelLimit=0),
+                scale=alt.Scale(domain=[band_label], range=[SERIES_COLORS["Statistical"]]),
+                legend=alt.Legend(labelLimit=0),
             ),
             tooltip=[
                 "month",
