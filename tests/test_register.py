@@ -230,8 +230,8 @@ def test_history_chart_is_built():
     history = pd.DataFrame(
         {
             "cycle": ["2026-10", "2026-11"],
-            "value": ["5", "6"],
-            "number": [5.0, 6.0],
+            "value": ["5", "52.000000"],
+            "number": [5.0, 52.0],
             "unit": ["weeks", "weeks"],
             "reviewed_at": [pd.Timestamp("2026-10-02"), None],
             "kind": ["written", "written"],
@@ -239,6 +239,9 @@ def test_history_chart_is_built():
     )
     spec = assumption_history_chart(history, "Lead time").to_dict()
     assert spec["layer"][0]["mark"]["type"] == "line"
+    # the points are labelled with the number as written (52), not the stored text "52.000000"
+    text = spec["layer"][2]["encoding"]["text"]
+    assert (text["field"], text["format"]) == ("number", ",~g")
 
 
 @pytest.mark.parametrize(

@@ -26,13 +26,14 @@ def assumption_history_chart(history: pd.DataFrame, title: str = "") -> alt.Char
         y=alt.Y("number:Q", title=unit or "Value", scale=alt.Scale(zero=False)),
         tooltip=[
             alt.Tooltip("cycle:O", title="Cycle"),
-            alt.Tooltip("value:N", title="Value"),
+            alt.Tooltip("number:Q", title="Value", format=",~g"),
             alt.Tooltip("reviewed:N", title="Last reviewed"),
         ],
     )
     line = base.mark_line(strokeWidth=3, color=SERIES_COLORS["Plan"])
     points = base.mark_point(size=90, filled=True, color=SERIES_COLORS["Plan"])
-    labels = base.mark_text(dy=-14, fontSize=FONT).encode(text="value:N")
+    # the number as a person writes it (52, 2.5), not as stored ("52.000000")
+    labels = base.mark_text(dy=-14, fontSize=FONT).encode(text=alt.Text("number:Q", format=",~g"))
     chart = alt.layer(line, points, labels).properties(height=HEIGHT)
     return (
         chart.configure_axis(labelFontSize=FONT, titleFontSize=FONT, grid=True, gridOpacity=0.4)
