@@ -423,8 +423,10 @@ def _scenarios(a: PackInputs) -> Section:
                 "Scenarios against the base plan",
                 sentences=scenario_sentences(base, plans, a.currency),
                 table=Table(frame, kinds, title="Horizon totals by plan", key_columns=0),
-                chart=charts.scenario_curves_chart(curves, a.currency),
-                chart_alt="Closing cash by month, per plan",
+                chart=charts.scenario_curves_chart(
+                    curves, a.currency, minimum=base.model.settings.minimum_cash
+                ),
+                chart_alt="Closing cash by month, per plan, with the minimum cash",
                 series=series,
             )
         ],
