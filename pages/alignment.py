@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from sop_core import fmt
+from sop_core.months import month_label
 from sop_core.plan.disagreements import totals_of_table
 from sop_core.views.alignment import (
     TYPE_LABELS,
@@ -111,7 +112,7 @@ with st.expander("The three stories in money, side by side"):
 st.subheader("Month by month")
 view = pd.DataFrame(
     {
-        "month": table["month"],
+        "month": [month_label(m) for m in table["month"]],
         "Demand": [fmt.money(v, cur) for v in table["demand"]],
         "Supply": [fmt.money(v, cur) for v in table["supply"]],
         "Finance (budget)": [fmt.money(v, cur) if pd.notna(v) else "—" for v in table["finance"]],

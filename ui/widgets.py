@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from sop_core import fmt
+from sop_core.months import month_label
 from sop_core.views.alignment import REVIEW_PAGE, TYPE_LABELS
 from ui.text import plain
 
@@ -49,22 +50,13 @@ def disagreement_table(
         st.success("No disagreements here: the three stories agree within tolerance.")
         return
     unit = dis["unit"]
+    # what, where, the money, who and where to resolve it first: in sight at 1280 px; the
+    # stories and the gap follow
     view = pd.DataFrame(
         {
-            "month": dis["month"],
-            "severity": dis["severity"],
+            "month": [month_label(m) for m in dis["month"]],
             "what": dis["type"].map(TYPE_LABELS).fillna(dis["type"]),
             "where": dis["entity"],
-            "one story": dis["story_a"]
-            + ": "
-            + [fmt.in_unit(v, u, currency) for v, u in zip(dis["figure_a"], unit, strict=True)],
-            "the other": dis["story_b"]
-            + ": "
-            + [fmt.in_unit(v, u, currency) for v, u in zip(dis["figure_b"], unit, strict=True)],
-            "gap": [
-                fmt.in_unit(v, u, currency, signed=True)
-                for v, u in zip(dis["gap"], unit, strict=True)
-            ],
             "money at stake": [
                 _stake(v, counted, status, currency)
                 for v, counted, status in zip(
@@ -77,6 +69,17 @@ def disagreement_table(
                     REVIEW_PAGE.get(r, "alignment"), f if isinstance(f, str) else None, cycle
                 )
                 for r, f in zip(dis["review"], dis["family"], strict=True)
+            ],
+            "severity": dis["severity"],
+            "one story": dis["story_a"]
+            + ": "
+            + [fmt.in_unit(v, u, currency) for v, u in zip(dis["figure_a"], unit, strict=True)],
+            "the other": dis["story_b"]
+            + ": "
+            + [fmt.in_unit(v, u, currency) for v, u in zip(dis["figure_b"], unit, strict=True)],
+            "gap": [
+                fmt.in_unit(v, u, currency, signed=True)
+                for v, u in zip(dis["gap"], unit, strict=True)
             ],
         }
     )
