@@ -35,17 +35,14 @@ of any sku before the origin; months missing inside it are 0 units.
 
 from __future__ import annotations
 
-import importlib.machinery
 import math
 import multiprocessing
 import os
 import sys
 import threading
 import time
-import types
 import warnings
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -591,32 +588,6 @@ class FitProgress:
         return self.elapsed / self.done * (self.total - self.done)
 
 
-_MAIN_SWAP = threading.Lock()
-
-
-@contextmanager
-def _workers_never_run_main():
-    """Start worker processes without re-running the caller's ``__main__`` script in them.
-
-    "spawn" and "forkserver" workers re-run the parent's main script when it was started from a
-    file. Streamlit (and its AppTest) runs each page as ``__main__``, so a worker would run the
-    app itself. While the workers start, ``__main__`` is a stub named like a package's
-    ``__main__``, which workers skip; a main started with ``python -m`` is already skipped.
-    """
-    main = sys.modules.get("__main__")
-    if getattr(getattr(main, "__spec__", None), "name", None):
-        yield
-        return
-    stub = types.ModuleType("__main__")
-    stub.__spec__ = importlib.machinery.ModuleSpec("sop_core.__main__", None)
-    with _MAIN_SWAP:
-        sys.modules["__main__"] = stub
-        try:
-            yield
-        finally:
-            sys.modules["__main__"] = main
-
-
 def _pool_context():
     # forkserver: workers are forked from a clean server process, never from the caller,
     # which may be a multi-threaded app server holding a DuckDB connection. The server
@@ -676,7 +647,7 @@ def _fit_many(
         size = max(5, min(50, math.ceil(len(tasks) / (workers * 8))))
         chunks = [(i, tasks[i : i + size]) for i in range(0, len(tasks), size)]
         results: list = [None] * len(tasks)
-        with _workers_never_run_main():  # every worker starts here
+        with cluster.workers_never_run_main():  # every worker starts here
             pool = _pool_context().Pool(workers, initializer=_end_with, initargs=(os.getpid(),))
         try:
             for start, done in pool.imap_unordered(_fit_numbered, chunks):

@@ -31,7 +31,14 @@ from contextlib import contextmanager
 
 from sop_core.errors import SopError
 
-__all__ = ["LOCAL", "SCHEDULER_ENV", "using", "active_scheduler", "map_chunks"]
+__all__ = [
+    "LOCAL",
+    "SCHEDULER_ENV",
+    "using",
+    "active_scheduler",
+    "map_chunks",
+    "workers_never_run_main",
+]
 
 LOCAL = "local"
 SCHEDULER_ENV = "SOP_SCHEDULER"
@@ -42,13 +49,14 @@ _MAIN_SWAP = threading.Lock()
 
 
 @contextmanager
-def _workers_never_run_main() -> Iterator[None]:
+def workers_never_run_main() -> Iterator[None]:
     """Start worker processes without re-running the caller's ``__main__`` script in them.
 
     Workers start with "spawn", which re-runs the parent's main script when it was started from
     a file; under Streamlit (and AppTest) that script is the app itself. While the workers start,
-    ``__main__`` is a stub named like a package's ``__main__``, which spawn skips (the same
-    guard as ``baseline._workers_never_run_main``, kept here so any caller is covered).
+    ``__main__`` is a stub named like a package's ``__main__``, which spawn skips; a main
+    started with ``python -m`` is already skipped. The baseline's process pool and the local
+    Dask cluster both start their workers inside it (one lock: one swap at a time).
     """
     main = sys.modules.get("__main__")
     if getattr(getattr(main, "__spec__", None), "name", None):
@@ -107,7 +115,7 @@ def map_chunks(
     cluster = None
     try:
         if scheduler == LOCAL:
-            with _workers_never_run_main():
+            with workers_never_run_main():
                 cluster = LocalCluster(
                     n_workers=max(1, int(workers or os.cpu_count() or 1)),
                     threads_per_worker=1,
