@@ -76,18 +76,8 @@ __all__ = [
 REVIEW_COLUMNS = ["month", "measure", "plan", "actual", "variance"]
 VOLUME, PRICE_MIX = "revenue_volume_effect", "revenue_price_mix_effect"
 # The order a month's rows come in: units, revenue and its split, then the rest of finance.
-REVIEW_MEASURES = (
-    "shipped_units",
-    "revenue",
-    VOLUME,
-    PRICE_MIX,
-    "gross_margin",
-    "operating_profit",
-    "closing_cash",
-    "receivables",
-    "payables",
-    "inventory_value",
-)
+# (FINANCIAL_MEASURES starts with revenue; its split follows it here)
+REVIEW_MEASURES = ("shipped_units", "revenue", VOLUME, PRICE_MIX, *FINANCIAL_MEASURES[1:])
 MEASURE_LABELS = {
     **{k: v[0] for k, v in OUTCOME_MEASURES.items()},
     VOLUME: "Revenue: volume effect",
