@@ -18,7 +18,7 @@ from sop_core.views.charts import SEVERITY_ORDER, gap_panels_chart, stories_char
 from sop_core.views.headline import headline_by_key, headline_figures
 from ui import plan, state
 from ui.text import plain
-from ui.widgets import disagreement_table
+from ui.widgets import disagreement_table, headline_metric
 
 store = state.get_store()
 cycle = state.selected_cycle(store)
@@ -78,15 +78,7 @@ m2.metric(
     delta_arrow="off",
     border=True,
 )
-m3.metric(
-    vs_budget.label,
-    vs_budget.text,
-    vs_budget.note,
-    delta_color="off",
-    delta_arrow="off",
-    help=vs_budget.help or None,
-    border=True,
-)
+headline_metric(m3, vs_budget)
 m4.metric(
     "Money at stake" + (" (filtered)" if filtered else ""),
     fmt.money(stake.money, cur),

@@ -13,6 +13,7 @@ from ui.text import plain
 __all__ = [
     "agenda_rows",
     "disagreement_table",
+    "headline_metric",
     "headline_metrics",
     "page_link_url",
     "notice",
@@ -164,12 +165,17 @@ def headline_metrics(figures, *, columns: int = 4, key: str) -> None:
     for start in range(0, len(figures), columns):
         row = st.columns(columns)
         for col, h in zip(row, figures[start : start + columns], strict=False):
-            col.metric(
-                h.label,
-                h.text,
-                h.note,
-                delta_color="off",
-                delta_arrow="off",
-                help=h.help or None,
-                border=True,
-            )
+            headline_metric(col, h)
+
+
+def headline_metric(box, h) -> None:
+    """One headline figure as a metric card in ``box`` (a column or container)."""
+    box.metric(
+        h.label,
+        h.text,
+        h.note,
+        delta_color="off",
+        delta_arrow="off",
+        help=h.help or None,
+        border=True,
+    )
