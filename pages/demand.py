@@ -18,6 +18,7 @@ from sop_core.views.charts import bias_chart, history_forecast_chart
 from sop_core.views.demand import demand_series, family_demand_units, find_products
 from sop_core.views.lifecycle import like_for_like_label, product_review, product_review_note
 from sop_core.views.ranges import baseline_band
+from sop_core.views.supply import sku_columns
 from ui import auth, flash, plan, state, views
 from ui.text import plain
 from ui.widgets import delta, notice
@@ -70,11 +71,7 @@ if len(review):
         key="demand_product_review",
     )
 
-skus = (
-    model.skus
-    if family is None
-    else model.skus[model.sku_family == list(model.families).index(family)]
-)
+skus = model.skus[sku_columns(model, family)]
 names = data.products.set_index("sku")["name"]
 find, pick = st.columns([1, 2])
 text = find.text_input(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sop_core.views.supply import sku_columns
+
 __all__ = ["demand_series", "SERIES", "find_products", "PRODUCT_CHOICES", "family_demand_units"]
 
 SERIES = ("Actuals", "Statistical", "Sales", "Marketing", "Consensus", "Plan")
@@ -70,12 +72,7 @@ def demand_series(
     """
     m = result.model
     skus = m.skus
-    if sku is not None:
-        cols = np.flatnonzero(skus == sku)
-    elif family is not None:
-        cols = np.flatnonzero(m.sku_family == list(m.families).index(family))
-    else:
-        cols = np.arange(len(skus))
+    cols = np.flatnonzero(skus == sku) if sku is not None else sku_columns(m, family)
     chosen = set(skus[cols])
     weight = m.unit_price[cols] if at_prices else np.ones(len(cols))
     parts = []
@@ -132,8 +129,4 @@ def demand_series(
 
 def family_demand_units(result, family: str | None = None) -> float:
     """The plan's demand over the horizon, in units, of a family (all products if None)."""
-    m = result.model
-    if family is None:
-        return float(result.demand.sum())
-    cols = m.sku_family == list(m.families).index(family)
-    return float(result.demand[:, cols].sum())
+    return float(result.demand[:, sku_columns(result.model, family)].sum())

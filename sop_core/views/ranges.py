@@ -15,6 +15,7 @@ from sop_core.plan.ranges import (
     plan_ranges,
 )
 from sop_core.plan.result import PlanResult
+from sop_core.views.supply import sku_columns
 
 __all__ = [
     "APP_SAMPLES",
@@ -176,11 +177,7 @@ def baseline_band(
         cols = np.flatnonzero(m.skus == sku)
         label = "Statistical 80 % band"
     else:
-        cols = (
-            np.arange(len(m.skus))
-            if family is None
-            else np.flatnonzero(m.sku_family == list(m.families).index(family))
-        )
+        cols = sku_columns(m, family)
         label = "Statistical 80 % band (sum of sku bands)"
     empty = pd.DataFrame(columns=["month", "p10", "p90"])
     if m.baseline_p10 is None or m.baseline_p90 is None or not len(cols):
