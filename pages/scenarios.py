@@ -44,8 +44,7 @@ def _flash(kind: str, text: str) -> None:
     flash.say(P, kind, text)
 
 
-# Always one container, a message or not: the what-if below keeps its place in the page, which
-# the figures fragment's write into the chart column relies on.
+# Always one container, a message or not: the what-if below keeps its place in the page.
 with st.container():
     flash.show(P)
 

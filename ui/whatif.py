@@ -510,12 +510,12 @@ def _applied_line(levers: Levers, errors: dict) -> None:
         st.caption(f":red[{len(errors)} value(s) or month(s) marked in red are not applied.]")
 
 
-def _figures(store, cycle, prefix, keys, columns, chart_box, lead=None) -> None:
-    """The figures against base (and the curves into ``chart_box``): what a lever change reruns.
+def _figures(store, cycle, prefix, keys, columns, lead=None) -> None:
+    """The figures against base: what a lever change reruns.
 
-    With ``lead`` (a number of figures) and ``chart_box`` "here", the first ``lead`` figures come
-    first, then the curves, then the rest: the Scenarios page's right-hand column, where the
-    chart must stay in sight on a projector.
+    With ``lead`` (a number of figures) the first ``lead`` figures come first, then the cash and
+    margin curves with the minimum cash, then the rest: the Scenarios page's right-hand column,
+    where the chart must stay in sight on a projector. Without, the figures alone.
 
     Everything is computed before the first element is sent, so the browser gets the new
     figures in one burst and redraws the page once or twice, not once per figure.
@@ -528,22 +528,19 @@ def _figures(store, cycle, prefix, keys, columns, chart_box, lead=None) -> None:
     scenario = plan.result(store, levers, cycle, version=version)
     currency = base.model.settings.currency
     args = metric_args(whatif.compare_records(base, scenario), currency, keys)
-    if chart_box is not None:
-        height = SIDE_CHART_HEIGHT if chart_box == "here" else None
-        minimum = base.model.settings.minimum_cash
-        spec = _chart_spec(currency, (whatif.RECORD, "Scenario"), CURVES_TITLE, height, minimum)
-        data = curves_table(base, scenario)
-    if chart_box == "here":
-        figure_metrics(args[:lead], columns)
+    if lead is None:
+        figure_metrics(args, columns)
         _applied_line(levers, errors)
-        st.vega_lite_chart(data, spec, width="stretch", key=f"{prefix}_curves")
-        figure_metrics(args[lead:], columns)
         return
-    figure_metrics(args, columns)
+    minimum = base.model.settings.minimum_cash
+    spec = _chart_spec(
+        currency, (whatif.RECORD, "Scenario"), CURVES_TITLE, SIDE_CHART_HEIGHT, minimum
+    )
+    data = curves_table(base, scenario)
+    figure_metrics(args[:lead], columns)
     _applied_line(levers, errors)
-    if chart_box is not None:
-        with chart_box:
-            st.vega_lite_chart(data, spec, width="stretch", key=f"{prefix}_curves")
+    st.vega_lite_chart(data, spec, width="stretch", key=f"{prefix}_curves")
+    figure_metrics(args[lead:], columns)
 
 
 VERSION_TTL_S = 2.0
@@ -591,13 +588,10 @@ def curves_table(base, scenario) -> pa.Table:
     )
 
 
-def figures(
-    store, cycle, prefix: str, *, keys=None, columns: int = 6, chart_box=None, lead=None
-) -> None:
-    """The figures fragment (keyed ``<prefix>_figures``: the lever inputs rerun it)."""
-    st.fragment(_figures, key=figures_fragment(prefix))(
-        store, cycle, prefix, keys, columns, chart_box, lead
-    )
+def figures(store, cycle, prefix: str, *, keys=None, columns: int = 6, lead=None) -> None:
+    """The figures fragment (keyed ``<prefix>_figures``: the lever inputs rerun it); ``lead``
+    as in ``_figures``."""
+    st.fragment(_figures, key=figures_fragment(prefix))(store, cycle, prefix, keys, columns, lead)
 
 
 def scenario_panel(store, cycle: str | None, actions: Callable[[], None] | None = None) -> None:
@@ -625,7 +619,7 @@ def scenario_panel(store, cycle: str | None, actions: Callable[[], None] | None 
     # levers on the left, the figures and the curves beside them: both in sight at 1280 × 720
     left, right = st.columns([1, 1.1], gap="medium")
     with right:
-        figures(store, cycle, SCENARIO, columns=2, chart_box="here", lead=2, keys=SIDE_FIGURES)
+        figures(store, cycle, SCENARIO, columns=2, lead=2, keys=SIDE_FIGURES)
     with left:
         if group != LEVER_GROUPS[1]:
             # in the column, so that the figures and the curves start at the top of the view
