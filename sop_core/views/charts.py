@@ -72,6 +72,9 @@ def money_axis(currency: str, title: str | None = None) -> alt.Axis:
     return alt.Axis(labelExpr=expr, title=title)
 
 
+# The minimum-cash line, the same on every cash chart: red, dashed.
+MINIMUM_RULE = {"color": SEVERITY_COLORS["high"], "strokeDash": [6, 3], "strokeWidth": 2}
+
 # "2027-09" on an axis reads "Sep 2027"
 MONTH_LABEL_EXPR = (
     "['Jan','Feb','Mar','Apr','May','Jun','Jul','Aug','Sep','Oct','Nov','Dec']"
@@ -279,9 +282,7 @@ def cash_chart(
         y=alt.Y("closing_cash:Q", title="Closing cash", axis=money_axis(currency, "Closing cash")),
         tooltip=["month", alt.Tooltip("closing_cash:Q", format=",.0f", title="closing cash")],
     )
-    rule = base.mark_rule(color=SEVERITY_COLORS["high"], strokeDash=[6, 3], strokeWidth=2).encode(
-        y="minimum:Q"
-    )
+    rule = base.mark_rule(**MINIMUM_RULE).encode(y="minimum:Q")
     below = (
         base.transform_filter(alt.datum.below)
         .mark_point(shape="triangle-down", size=160, filled=True, color=SEVERITY_COLORS["high"])
@@ -385,11 +386,7 @@ def fan_chart(
     layers = band + drawn
     if minimum is not None:
         level = pd.DataFrame({"month": [str(data["month"].iloc[-1])], "minimum": [float(minimum)]})
-        rule = (
-            alt.Chart(level)
-            .mark_rule(color=SEVERITY_COLORS["high"], strokeDash=[6, 3], strokeWidth=2)
-            .encode(y="minimum:Q")
-        )
+        rule = alt.Chart(level).mark_rule(**MINIMUM_RULE).encode(y="minimum:Q")
         label = (
             alt.Chart(level)
             .mark_text(align="right", dy=-8, fontSize=FONT, color=SEVERITY_COLORS["high"])
@@ -637,7 +634,7 @@ def scenario_curves_chart(
         level = alt.Data(values=[{"minimum": float(minimum), "label": "minimum cash"}])
         rule = (
             alt.Chart(level)
-            .mark_rule(color=SEVERITY_COLORS["high"], strokeDash=[6, 3], strokeWidth=2)
+            .mark_rule(**MINIMUM_RULE)
             .encode(y="minimum:Q", tooltip=[alt.Tooltip("minimum:Q", format=",.0f")])
         )
         chart = alt.layer(chart, rule)
