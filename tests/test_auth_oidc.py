@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 
 from sop_core.meeting import roles
 from sop_core.store.db import Store
-from tests._browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests._browser import CHROMIUM, chromium, free_port, wait_for_port
 
 playwright = pytest.importorskip("playwright.sync_api")
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
@@ -85,13 +84,7 @@ def served(tmp_path_factory, demo_store_file, provider):
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.2)
+    wait_for_port(port, 60, pause=0.2)
     yield {"url": app, "db": db, "log": log_path, "secrets": secret, "provider": provider}
     proc.terminate()
     proc.wait(timeout=30)
@@ -99,10 +92,8 @@ def served(tmp_path_factory, demo_store_file, provider):
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

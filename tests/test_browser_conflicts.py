@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sop_core.store.db import Store
-from tests._browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests._browser import CHROMIUM, chromium, free_port, wait_for_port, wait_idle
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -41,13 +40,7 @@ def served(tmp_path_factory, demo_store_file):
              f"--server.port={port}"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.3)
+    wait_for_port(port, 120)
     yield {"url": f"http://127.0.0.1:{port}", "db": db}
     proc.terminate()
     proc.wait(timeout=30)
@@ -55,20 +48,13 @@ def served(tmp_path_factory, demo_store_file):
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _idle(page, timeout: float = 90) -> None:
     """Until the script has finished (no running indicator for a moment)."""
-    page.wait_for_selector('[data-testid="stMain"]', timeout=timeout * 1000)
-    busy = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
-    quiet, end = 0, time.time() + timeout
-    while time.time() < end and quiet < 4:
-        quiet = 0 if page.locator(busy).count() else quiet + 1
-        time.sleep(0.2)
+    wait_idle(page, timeout, '[data-testid="stMain"]')
 
 
 def _person(browser, url: str, name: str):

@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +14,7 @@ from pypdf import PdfReader
 
 from sop_core import fmt
 from sop_core.bootstrap import DEMO_DIR
-from tests._browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, free_port
+from tests._browser import HAVE_CHROMIUM, chromium, free_port, goto_when_up, wait_idle
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -46,12 +45,7 @@ def _lowest_cash(db: Path, out: Path) -> float:
 
 
 def _wait_idle(page, timeout: float = 120) -> None:
-    page.wait_for_selector('[data-testid="stElementContainer"]', timeout=timeout * 1000)
-    quiet, end = 0, time.time() + timeout
-    busy = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
-    while time.time() < end and quiet < 4:
-        quiet = 0 if page.locator(busy).count() else quiet + 1
-        time.sleep(0.2)
+    wait_idle(page, timeout, '[data-testid="stElementContainer"]')
 
 
 def test_cli_import_and_boardpack_while_the_app_runs(tmp_path, demo_store_file):
@@ -66,18 +60,9 @@ def test_cli_import_and_boardpack_while_the_app_runs(tmp_path, demo_store_file):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        with chromium() as browser:
             page = browser.new_page(viewport={"width": 1440, "height": 900})
-            deadline = time.time() + 60
-            while True:
-                try:
-                    page.goto(f"http://127.0.0.1:{port}", timeout=5000)
-                    break
-                except Exception:
-                    if time.time() > deadline:
-                        raise
-                    time.sleep(0.5)
+            goto_when_up(page, f"http://127.0.0.1:{port}")
             page.wait_for_selector("h1:has-text('Executive summary')", timeout=120_000)
             _wait_idle(page)
             before = _lowest_cash(db, tmp_path / "before.csv")  # the CLI reads beside the app
@@ -107,7 +92,6 @@ def test_cli_import_and_boardpack_while_the_app_runs(tmp_path, demo_store_file):
             _wait_idle(page)
             assert page.locator(LOWEST).inner_text() == fmt.money(after, "GBP")
             assert page.locator('[data-testid="stException"]').count() == 0
-            browser.close()
         # the pack built beside the app carries the imported figure
         text = " ".join(pg.extract_text() for pg in PdfReader(tmp_path / "pack.pdf").pages)
         assert f"lowest {fmt.money(after, 'GBP')}" in " ".join(text.split())
