@@ -8,21 +8,17 @@ st.set_page_config(page_title="S&OP cockpit", page_icon=":material/insights:", l
 # On a 1280 × 720 projector the default 6rem above the title costs a tenth of the screen; a
 # style-only st.html takes no space on the page.
 # Until st.navigation below is called, Streamlit lists the files of pages/ in the sidebar
-# (pages/summary.py as "summary"): on the first start that lasts the whole demo build. The
-# navigation is hidden while the marker container below exists, that is, until the store is open.
+# (pages/summary.py as "summary"): on the first start that lasts the whole demo build. That list
+# is hidden while the build's box (state.OPENING_STORE) is on the page.
 st.html(
     "<style>[data-testid='stMainBlockContainer']{padding-top:2.5rem}"
-    "body:has(.st-key-sop_opening_store) [data-testid='stSidebarNav']{display:none}</style>"
+    f"body:has(.st-key-{state.OPENING_STORE}) [data-testid='stSidebarNav']{{display:none}}</style>"
 )
-opening = st.empty()
-with opening.container(key="sop_opening_store"):
-    st.html("<span></span>")
 
 # Another program (the command line, an import job) may hold the store for a moment: a page
 # that waited too long says so instead of showing a traceback; the next interaction retries.
 with state.store_busy_notice():
     store = state.get_store(router=True)
-    opening.empty()
     # With sign-in configured, nothing below runs before sign-in and a role (ui/auth.py).
     auth.gate(store)
 

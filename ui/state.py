@@ -88,6 +88,9 @@ def _run_through_the_router(router: bool) -> None:
         st.rerun()
 
 
+OPENING_STORE = "sop_opening_store"  # the key of the box shown while the demo store is built
+
+
 def get_store(*, router: bool = False) -> Store:
     """The process-wide store; on the very first start it is built from the demo company.
 
@@ -98,10 +101,17 @@ def get_store(*, router: bool = False) -> Store:
     _run_through_the_router(router)
     path = default_db_path()
     if not Path(path).exists():
-        with st.spinner(
-            "First start: building the demo company's plan store (fitting forecasts, about 30 s)…"
+        # Until app.py calls st.navigation, Streamlit lists the files of pages/ in the sidebar:
+        # app.py's style hides that list while this keyed box is on the page (the whole build)
+        building = st.empty()
+        with (
+            building.container(key=OPENING_STORE),
+            st.spinner(
+                "First start: building the demo company's plan store (fitting forecasts, about 30 s)…"
+            ),
         ):
             store = open_store(str(path))
+        building.empty()
     else:
         store = open_store(str(path))
     if not router:
