@@ -289,13 +289,12 @@ else:
         preview = None
         st.error(plain(exc))
     else:
+        total = float(preview["units"].sum())
         st.metric(
             f"Consensus for {plain(cfam)} over the horizon (units)",
-            fmt.units(float(preview["units"].sum())),
+            fmt.units(total),
             delta(
-                fmt.units(
-                    float(preview["units"].sum()) - family_demand_units(result, cfam), signed=True
-                )
+                fmt.units(total - family_demand_units(result, cfam), signed=True)
                 + " against the plan now"
             ),
             delta_color="off",
@@ -321,10 +320,9 @@ else:
         on_click=lambda: st.session_state.pop("demand_form_for", None),
         help="Load the stored consensus again (after someone else set it).",
     )
-    if submitted:
+    if submitted and preview is not None:  # (a choice that cannot be computed is shown above)
         try:
             auth.check("consensus:set", detail=f"{cycle} {cfam}", store=store)
-            preview = consensus_units(model, cfam, method, weights, adjustment)
             set_consensus(
                 store,
                 model,
@@ -341,7 +339,6 @@ else:
         else:
             state.after_write()
             st.session_state.pop("demand_form_for", None)  # reload the form from what is stored
-            total = float(preview["units"].sum())
             flash.say(
                 "demand",
                 "success",
