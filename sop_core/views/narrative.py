@@ -17,6 +17,7 @@ import pandas as pd
 from sop_core import fmt
 from sop_core.months import month_label, span_label
 from sop_core.plan.ranges import odds
+from sop_core.views.ranges import cash_risk_sentence
 
 __all__ = [
     "MONEY",
@@ -259,29 +260,17 @@ def range_sentence(ranges, currency: str) -> Sentence:
         f"{say.money('ranges.lowest_cash.p10', h.loc['lowest_cash', 'p10'])} to "
         f"{say.money('ranges.lowest_cash.p90', h.loc['lowest_cash', 'p90'])}"
     )
-    # then, word for word, the Finance page's and the Executive summary's sentence
-    # (ranges.cash_risk_sentence): one figure, one wording
-    month, p = ranges.riskiest_month
-    minimum = say.money("settings.minimum_cash", ranges.minimum_cash)
-    if ranges.probability == 0.0 or p == 1.0:  # these two sentences name the paths again
-        paths = say.count("ranges.samples", ranges.samples) + " demand path"
-        paths += "s" if ranges.samples != 1 else ""
-    if ranges.probability == 0.0:
-        text += f". Cash stays at or above {minimum} in every month of all {paths}."
-    elif p == 1.0:
-        say.shown("ranges.below.riskiest_month", p, "every one")
-        text += f". Cash goes below {minimum} in {month_label(month)} in every one of the {paths}."
-    else:
-        chance = say.shown("ranges.below.riskiest_month", p, odds(p))
-        text += f". A {chance} chance cash goes below {minimum} in {month_label(month)}"
-        if ranges.probability != p:
-            some = say.shown(
-                "ranges.below.some_month",
-                ranges.probability,
-                odds(ranges.probability) if ranges.probability < 1.0 else "every path",
-            )
-            text += f" (in some month of the horizon: {some})"
-        text += "."
+    # then the Finance page's and the Executive summary's own sentence (one figure, one
+    # wording), each figure it states recorded as this sentence's
+    p, some = ranges.riskiest_month[1], ranges.probability
+    say.money("settings.minimum_cash", ranges.minimum_cash)
+    if some == 0.0 or p == 1.0:  # these two wordings name the paths again
+        say.count("ranges.samples", ranges.samples)
+    if some > 0.0:
+        say.shown("ranges.below.riskiest_month", p, odds(p) if p < 1.0 else "every one")
+        if some != p and p < 1.0:
+            say.shown("ranges.below.some_month", some, odds(some) if some < 1.0 else "every path")
+    text += ". " + cash_risk_sentence(ranges, currency)
     return say.done(text)
 
 
