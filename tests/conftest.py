@@ -110,3 +110,12 @@ def demo_db(demo_store_file: Path, tmp_path: Path, monkeypatch) -> Path:
     shutil.copy(demo_store_file, path)
     monkeypatch.setenv("SOP_DB", str(path))
     return path
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report kept on the test (``item.report_call``): a fixture's teardown can then
+    tell whether the test failed (the browser tests print the app server's threads then)."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 
 from sop_core.meeting import roles
 from sop_core.store.db import Store
-from tests._browser import CHROMIUM, chromium, free_port, wait_for_port
+from tests._browser import CHROMIUM, chromium, free_port, wait_for_port, wait_idle
 
 playwright = pytest.importorskip("playwright.sync_api")
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
@@ -35,6 +36,14 @@ pytestmark = [
         not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium"
     ),
 ]
+
+
+# Streamlit's command line, with every thread's stack written to the log on SIGUSR1: a test that
+# failed asks for them, to tell a slow page from a server whose scripts are stuck.
+SERVE_WITH_STACKS = (
+    "import faulthandler, signal, sys; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+    "from streamlit.web.cli import main; sys.argv[0] = 'streamlit'; sys.exit(main())"
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +80,16 @@ def served(tmp_path_factory, demo_store_file, provider):
         proc = subprocess.Popen(
             [
                 str(ROOT / ".venv" / "bin" / "python"),
-                "-m",
-                "streamlit",
+                "-c",
+                SERVE_WITH_STACKS,
                 "run",
                 "app.py",
                 "--server.headless=true",
                 f"--server.port={port}",
                 f"--secrets.files={folder / 'secrets.toml'}",
+                # a served cockpit does not reload its code: files that other tests write
+                # beside it must not restart its scripts
+                "--server.fileWatcherType=none",
             ],
             cwd=ROOT,
             env=env,
@@ -85,9 +97,34 @@ def served(tmp_path_factory, demo_store_file, provider):
             stderr=subprocess.STDOUT,
         )
     wait_for_port(port, 60, pause=0.2)
-    yield {"url": app, "db": db, "log": log_path, "secrets": secret, "provider": provider}
+    yield {
+        "url": app,
+        "db": db,
+        "log": log_path,
+        "secrets": secret,
+        "provider": provider,
+        "proc": proc,
+    }
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture(autouse=True)
+def _server_report(request):
+    """After each test, the app server's state and the end of its log: pytest prints them only
+    when the test failed, to tell a slow page from a server that stopped."""
+    yield
+    failed = getattr(request.node, "report_call", None)
+    if "served" not in request.fixturenames or failed is None or not failed.failed:
+        return
+    served = request.getfixturevalue("served")
+    code = served["proc"].poll()
+    print("app server:", "running" if code is None else f"ended with exit code {code}")
+    if code is None:
+        served["proc"].send_signal(signal.SIGUSR1)
+        time.sleep(1)
+    print("app log (last 4,000 characters):")
+    print(served["log"].read_text()[-4000:])
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +136,13 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1440, "height": 900})
-    yield context.new_page()
+    page = context.new_page()
+    yield page
+    try:  # printed by pytest only when the test failed: what the page showed at the end
+        shown = page.locator('[data-testid="stApp"]').inner_text(timeout=5000)
+        print("page", page.url, "shows:", shown[:2000])
+    except Exception as exc:  # noqa: BLE001 - a report, never a second failure
+        print("page", page.url, "could not be read:", exc)
     context.close()
 
 
@@ -191,10 +234,15 @@ def test_a_refused_import_says_who_may_and_no_secret_reaches_the_log(served, pag
     )
     page.goto(served["url"] + "/data", timeout=60_000)
     page.get_by_text("may import: products, actuals, inventory").wait_for(timeout=60_000)
+    wait_idle(page, 60, '[data-testid="stFileUploader"]')
     budget = tmp_path / "budget.csv"
     budget.write_text("month,family,revenue,gross_margin\n2027-01,Towel Rails,1,1\n")
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(budget)
     page.get_by_text("budget.csv").first.wait_for(timeout=30_000)
+    # the button is enabled by the run that the upload starts
+    page.locator('button[data-testid="stBaseButton-primary"]:not([disabled])').filter(
+        has_text="Import"
+    ).wait_for(timeout=60_000)
     page.get_by_role("button", name="Import", exact=True).click(timeout=30_000)
     page.get_by_text("Only finance or admin may import budget").wait_for(timeout=60_000)
     assert f"you are signed in as {OPERATIONS} (operations)." in _main_text(page)

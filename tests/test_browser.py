@@ -90,7 +90,13 @@ def app_url(tmp_path_factory, demo_store_file):
     env = dict(os.environ, SOP_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     with open(folder / "app.log", "w") as log:
         proc = subprocess.Popen(
-            ["bash", "run.sh", "--server.headless=true", f"--server.port={port}"],
+            [
+                "bash",
+                "run.sh",
+                "--server.headless=true",
+                f"--server.port={port}",
+                "--server.fileWatcherType=none",
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -205,7 +211,13 @@ def test_first_start_builds_the_demo_store(tmp_path, browser):
     env = dict(os.environ, SOP_DB=str(db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     with open(tmp_path / "app.log", "w") as log:
         proc = subprocess.Popen(
-            ["bash", "run.sh", "--server.headless=true", f"--server.port={port}"],
+            [
+                "bash",
+                "run.sh",
+                "--server.headless=true",
+                f"--server.port={port}",
+                "--server.fileWatcherType=none",
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,

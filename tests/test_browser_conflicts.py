@@ -37,7 +37,7 @@ def served(tmp_path_factory, demo_store_file):
     with open(folder / "app.log", "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
-             f"--server.port={port}"],
+             f"--server.port={port}", "--server.fileWatcherType=none"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     wait_for_port(port, 120)

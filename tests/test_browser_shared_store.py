@@ -56,7 +56,7 @@ def test_cli_import_and_boardpack_while_the_app_runs(tmp_path, demo_store_file):
     log = open(tmp_path / "app.log", "w")  # noqa: SIM115 - closed in finally
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
-         f"--server.port={port}"],
+         f"--server.port={port}", "--server.fileWatcherType=none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
