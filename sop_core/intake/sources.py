@@ -15,7 +15,11 @@ from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from sop_core.contract import TABLE_ORDER, TABLES
 from sop_core.intake.problems import FATAL, Problems, show, size, suggest
@@ -52,6 +56,12 @@ MAX_FILE_BYTES = 1_000_000_000
 
 # Rows validated at a time; memory holds the clean typed frame plus one raw chunk.
 CHUNK_ROWS = 50_000
+
+# A plain CSV (no quotes, no NUL, no lone carriage return, UTF-8, every row as wide as the
+# header, no blank line above the header) up to this size is parsed by Arrow's CSV reader in one
+# go (~20 times faster than row by row); any other file, or one Arrow refuses, is read row by row,
+# which names each problem's row. Both give the same rows, numbered the same way.
+FAST_CSV_MAX_BYTES = 512_000_000
 
 
 # Workbook sheets that are documentation, not tables (the template's first sheet).
@@ -256,6 +266,11 @@ def _load_csv(item: Input, problems: Problems) -> Loaded:
         problems.add(origin, f"{origin}: {reason}")
         return None, iter(())
     handle.seek(0)
+    fast = _plain_csv(handle, item.size)
+    if fast is not None:
+        handle.close()
+        return fast
+    handle.seek(0)
     lines = _text_lines(handle, origin, problems)
     header_row = 1
     for first in lines:
@@ -315,6 +330,69 @@ def _load_csv(item: Input, problems: Problems) -> Loaded:
             handle.close()
 
     return header, _chunks(rows(), width)
+
+
+def _plain_csv(handle: BinaryIO, size: int) -> Loaded | None:
+    """A plain CSV read by Arrow (see ``FAST_CSV_MAX_BYTES``), or None: read it row by row.
+
+    Rows are numbered as the row-by-row reader numbers them: the header is row 1 and each CSV
+    record after it one more; rows whose cells are all empty are skipped but counted.
+    """
+    if size > FAST_CSV_MAX_BYTES:
+        return None
+    data = handle.read()
+    if b'"' in data or b"\x00" in data or data.count(b"\r") != data.count(b"\r\n"):
+        return None  # quoting, binary bytes or old Mac line ends: the row-by-row reader decides
+    data = data.rstrip(b"\r\n")  # blank lines at the end number nothing
+    end = data.find(b"\n")
+    try:
+        first = (data if end < 0 else data[:end]).decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        return None
+    first = first.removesuffix("\r")
+    if not first.strip():
+        return None  # blank lines above the header
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    if first.count("\t") > first.count(delimiter):
+        return None
+    header = first.split(delimiter)
+    width = len(header)
+    if end < 0:
+        return header, iter(())
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(data),
+            read_options=pa_csv.ReadOptions(skip_rows=1, column_names=names),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None  # a ragged row, text that is not UTF-8, …: the row-by-row reader names it
+    del data
+    numbers = np.arange(2, table.num_rows + 2, dtype="int64")
+    blank = None
+    for column in table.columns:
+        empty = pc.equal(column, "")
+        blank = empty if blank is None else pc.and_(blank, empty)
+    if blank is not None and pc.any(blank).as_py():
+        keep = pc.invert(blank)
+        table = table.filter(keep)
+        numbers = numbers[keep.to_numpy(zero_copy_only=False)]
+    return header, _table_chunks(table, numbers)
+
+
+def _table_chunks(table: pa.Table, numbers: np.ndarray) -> Iterator[pd.DataFrame]:
+    for start in range(0, table.num_rows, CHUNK_ROWS):
+        part = table.slice(start, CHUNK_ROWS)
+        yield pd.DataFrame(
+            {i: pd.array(col, dtype="str") for i, col in enumerate(part.columns)},
+            index=pd.Index(numbers[start : start + CHUNK_ROWS], dtype="int64"),
+        )
 
 
 def _chunks(rows: Iterator[tuple[int, list[str]]], width: int) -> Iterator[pd.DataFrame]:
