@@ -229,18 +229,23 @@ class Store:
                     continue
                 spec = TABLES[table]
                 frame = frames[table].reindex(columns=spec.column_names)
-                cur.register("incoming_frame", frame)
-                # rows added, removed and changed, for the audit log and the stale baselines
-                diffs[table] = diff = table_change(cur, table, "incoming_frame")
-                cur.execute(f"DELETE FROM {table}")
                 cols = ", ".join(spec.column_names)
-                casts = ", ".join(f"CAST({c.name} AS {c.sql_type})" for c in spec.columns)
+                casts = ", ".join(f"CAST({c.name} AS {c.sql_type}) AS {c.name}" for c in spec.columns)
+                # The frame cast to the table's types once (a temporary table of this
+                # connection), then compared and inserted from there: each query over the
+                # pandas frame itself would convert its columns again.
+                cur.register("incoming_frame", frame)
+                cur.execute(f"CREATE TEMP TABLE incoming_rows AS SELECT {casts} FROM incoming_frame")
+                cur.unregister("incoming_frame")
+                # rows added, removed and changed, for the audit log and the stale baselines
+                diffs[table] = diff = table_change(cur, table, "incoming_rows")
+                cur.execute(f"DELETE FROM {table}")
                 # Stored in key order, so that reads in stored order need no sort.
                 keys = ", ".join(spec.key)
                 cur.execute(
-                    f"INSERT INTO {table} ({cols}) SELECT {casts} FROM incoming_frame ORDER BY {keys}"
+                    f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming_rows ORDER BY {keys}"
                 )
-                cur.unregister("incoming_frame")
+                cur.execute("DROP TABLE incoming_rows")
                 changes[table] = (diff.old_rows, diff.new_rows)
                 audit_change(self, cur, diff, user=user, source=source)
             # The statistical baselines fitted on history this import changed.
