@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sop_core.contract import SETTINGS, TABLE_ORDER, TABLES, Column, TableSpec
 from sop_core.errors import ImportRejected
@@ -91,7 +93,7 @@ def _check_month(col: Column, s: pd.Series, check: _CellCheck) -> pd.Series:
             parsed[i] = parse_month(value)
         except ValueError as exc:
             reasons[value] = str(exc)
-    months = pd.Series(parsed[codes], index=s.index, dtype="str")
+    months = pd.Series(pd.array(parsed, dtype="str").take(codes), index=s.index)
     bad = ~empty & months.isna().to_numpy()
     check.report(col.name, bad, s, reasons.__getitem__)
     return months.where(~empty & ~bad)
@@ -105,11 +107,22 @@ def _number_reason(value: str) -> str:
     return "is not a number"
 
 
+def _numbers(s: pd.Series) -> pd.Series:
+    """Text as numbers (NaN where empty or not a number). Arrow's parse when every cell reads
+    (the same values as pandas', ~10 times faster); else pandas', which leaves NaN where a cell
+    does not read, for the checks to name."""
+    try:
+        parsed = pc.cast(pa.array(s, type=pa.string(), from_pandas=True), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(s, errors="coerce").astype("float64")
+    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=s.index, dtype="float64")
+
+
 def _check_number(col: Column, s: pd.Series, check: _CellCheck) -> pd.Series:
     empty = (s == "").to_numpy()
     if col.required and not col.blank_ok:
         check.report(col.name, empty, s, "is empty (a number is required)")
-    nums = pd.to_numeric(s.where(~empty), errors="coerce").astype("float64")
+    nums = _numbers(s.where(~empty))
     values = nums.to_numpy()
     unread = ~empty & np.isnan(values)  # not a number, or a typed "nan"
     nan_word = np.zeros(len(s), dtype=bool)
@@ -323,7 +336,7 @@ def _check_lifecycle(source: Source, frame: pd.DataFrame, problems: Problems) ->
     check.report(
         "like_sku", itself, like, "is the product itself (expected another sku of this file)"
     )
-    unknown = has_like.to_numpy() & ~itself & ~like.isin(set(sku.dropna())).to_numpy()
+    unknown = has_like.to_numpy() & ~itself & ~_within(like, set(sku.dropna()))
     check.report(
         "like_sku", unknown, like, f"is not a sku in {origin} (expected another sku of this file)"
     )
@@ -347,6 +360,16 @@ def _check_lifecycle(source: Source, frame: pd.DataFrame, problems: Problems) ->
             row,
         )
     problems.unlisted(origin, len(early) - min(room, len(early)))
+
+
+def _within(values: pd.Series, known: set[str]) -> np.ndarray:
+    """Which text ``values`` are in ``known`` (False where empty), in Arrow: pandas' ``isin`` on
+    Arrow strings turns every known value into a Python object, per call."""
+    found = pc.is_in(
+        pa.array(values, type=pa.string(), from_pandas=True),
+        value_set=pa.array(list(known), type=pa.string()),
+    )
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
 def _stored_values(store, table: str, column: str) -> set[str]:
@@ -380,7 +403,7 @@ def _check_references(store, checked: dict[str, _Checked], problems: Problems) -
             if known is None:
                 continue  # the referenced table in this import is itself rejected
             values = item.frame[column]
-            bad = (values.notna() & ~values.isin(known)).to_numpy()
+            bad = values.notna().to_numpy() & ~_within(values, known)
             if ref_table in checked:
                 where = checked[ref_table].source.origin
             elif known:
