@@ -230,12 +230,16 @@ class Store:
                 spec = TABLES[table]
                 frame = frames[table].reindex(columns=spec.column_names)
                 cols = ", ".join(spec.column_names)
-                casts = ", ".join(f"CAST({c.name} AS {c.sql_type}) AS {c.name}" for c in spec.columns)
+                casts = ", ".join(
+                    f"CAST({c.name} AS {c.sql_type}) AS {c.name}" for c in spec.columns
+                )
                 # The frame cast to the table's types once (a temporary table of this
                 # connection), then compared and inserted from there: each query over the
                 # pandas frame itself would convert its columns again.
                 cur.register("incoming_frame", frame)
-                cur.execute(f"CREATE TEMP TABLE incoming_rows AS SELECT {casts} FROM incoming_frame")
+                cur.execute(
+                    f"CREATE TEMP TABLE incoming_rows AS SELECT {casts} FROM incoming_frame"
+                )
                 cur.unregister("incoming_frame")
                 # rows added, removed and changed, for the audit log and the stale baselines
                 diffs[table] = diff = table_change(cur, table, "incoming_rows")
