@@ -43,7 +43,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 # Running, or a cached computation's spinner still up: the page is not finished.
 RUNNING = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
-FIGURE = '[data-testid="stMetric"]:has-text("Revenue, horizon")'
+FIGURE = '[data-testid="stMetric"]:has-text("Revenue vs budget")'
 
 
 def timed_cli(*args: str) -> tuple[float, float]:
