@@ -24,15 +24,16 @@ def _needs_baseline(data: PlanData) -> bool:
     n_needed = data.tables["products"]["sku"].nunique() * len(data.months)
     if data.cycle is None or fc.empty:
         return n_needed > 0
-    fc = fc[
+    wanted = (
         (fc["cycle"].astype(str).str.slice(0, 7) == data.cycle)
         & fc["source"].isin(["consensus", "sales"])
-    ]
-    # Codes, not strings: millions of forecast rows for a large company.
+    ).to_numpy()
+    # Codes, not strings, and no filtered copy of the frame: millions of forecast rows for a
+    # large company.
     skus = pd.Index(data.tables["products"]["sku"].astype(str).unique())
     si = positions(skus, fc["sku"], month=False)
     mi = positions(pd.Index(list(data.months)), fc["month"], month=True)
-    inside = (si >= 0) & (mi >= 0)
+    inside = wanted & (si >= 0) & (mi >= 0)
     seen = np.zeros(len(skus) * len(data.months), dtype=bool)
     seen[si[inside].astype(np.int64) * len(data.months) + mi[inside]] = True
     covered = int(seen.sum())
