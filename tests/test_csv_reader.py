@@ -3,9 +3,10 @@ row numbers from both, and a problem named by the row-by-row reader whatever the
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from sop_core.intake import sources
+from sop_core.intake import checks, sources
 from sop_core.intake.problems import Problems
 
 # (file bytes, the rows read: (row number, cells))
@@ -72,3 +73,28 @@ def test_the_row_by_row_reader_names_the_row_of_a_problem_arrow_found(monkeypatc
     assert problems == ["forecasts.csv row 3: has 2 fields but the header has 3"]
     _, rows, problems = _read(b'sku,month,qty\nA,"2027-01",5\n', monkeypatch, fast=True)
     assert rows == [(2, ["A", "2027-01", "5"])] and problems == []
+
+
+# Cell texts as a spreadsheet exports them (trimmed before the check), and what each reads as.
+NUMBER_TEXTS = {
+    "12": 12.0,
+    "+1.5": 1.5,
+    "-0": -0.0,  # the check adds 0.0, which makes it 0
+    "1.": 1.0,
+    ".5": 0.5,
+    "1E3": 1000.0,
+    "1e-400": 0.0,
+    "0001": 1.0,
+}
+
+
+def test_numbers_read_by_arrow_are_the_numbers_pandas_reads():
+    texts = pd.Series(list(NUMBER_TEXTS), dtype="str")
+    assert checks._numbers(texts).tolist() == list(NUMBER_TEXTS.values())
+    assert checks._numbers(texts).tolist() == pd.to_numeric(texts).astype(float).tolist()
+
+
+def test_a_cell_arrow_cannot_read_leaves_the_whole_chunk_to_pandas_and_only_it_empty():
+    texts = pd.Series(["3", "1,5", "0x10", "7", None], dtype="str")
+    assert checks._numbers(texts).fillna(-1).tolist() == [3.0, -1, -1, 7.0, -1]
+    assert checks._numbers(pd.Series(["inf", "nan"], dtype="str")).tolist()[0] == float("inf")
