@@ -62,9 +62,10 @@ def timed_cli(*args: str) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024  # Linux reports KB
 
 
-def vm_hwm_mb(pid: int) -> float:
+def vm_hwm_mb(pid: int, field: str = "VmHWM") -> float:
+    """The process's peak resident memory in MB (``field="VmRSS"``: its current one)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -97,6 +98,8 @@ def app_figures(db: Path, work: Path, levers: int) -> dict:
             page.wait_for_selector(FIGURE, timeout=600_000)
             shown(page, "Executive summary")
             out["first_page_s"] = time.perf_counter() - t0
+            print(f"  first page {out['first_page_s']:.1f} s (title at {out['first_title_s']:.1f} s)",
+                  flush=True)  # fmt: skip
             nav = page.locator('[data-testid="stSidebarNav"] a')
             titles = [t.strip().splitlines()[-1].strip() for t in nav.all_inner_texts()]
             rounds: list[dict[str, float]] = []
@@ -106,7 +109,12 @@ def app_figures(db: Path, work: Path, levers: int) -> dict:
                     page.locator('[data-testid="stSidebarNav"]').get_by_text(
                         title, exact=True
                     ).click()
-                    times[title] = shown(page, title)
+                    try:
+                        times[title] = shown(page, title)
+                    except TimeoutError:  # said, and the next page measured all the same
+                        times[title] = float("inf")
+                    rss = vm_hwm_mb(proc.pid, "VmRSS")
+                    print(f"    {title}: {times[title]:.2f} s (server {rss:,.0f} MB)", flush=True)
                 rounds.append(times)
             out["pages_first_visit_s"] = rounds[0]
             out["pages_after_s"] = rounds[1]
