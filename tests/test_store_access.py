@@ -195,6 +195,44 @@ def test_threads_read_while_another_thread_writes(loaded_db):
     assert loaded_db.scalar("SELECT unit_price FROM products WHERE sku = 'C'") == 19
 
 
+def test_a_read_that_comes_while_a_writer_waits_lets_the_writer_go_first(loaded_db):
+    """A read arriving when the file is attached read-only, no one holds it and a writer waits:
+    the read waits for the writer (it once detached and attached read-only again in a loop,
+    never letting go of the lock, so the writer and every later read of the server waited
+    forever)."""
+    access = loaded_db._access
+    time.sleep(DEFAULT_LINGER + 0.3)  # the fixture's import has let go of the file
+    access.acquire(write=False)  # a reader holds the file read-only
+    assert access.attached == "ro"
+    written = threading.Event()
+
+    def writer():
+        with loaded_db.transaction() as cur:
+            cur.execute("UPDATE products SET unit_price = 7 WHERE sku = 'A'")
+        written.set()
+
+    def second_reader():
+        # the first reader lets go and a second one asks, with no moment for the writer between
+        with access._cond:
+            access.release()
+            access.acquire(write=False)
+        assert access.attached == "rw"  # the writer went first; its attachment serves reads
+        access.release()
+
+    w = threading.Thread(target=writer, daemon=True)
+    w.start()
+    deadline = time.monotonic() + 10
+    while access._writers_waiting == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert access._writers_waiting == 1  # the writer waits for the reader
+    r = threading.Thread(target=second_reader, daemon=True)
+    r.start()
+    r.join(timeout=10)
+    w.join(timeout=10)
+    assert not r.is_alive() and not w.is_alive() and written.is_set()
+    assert loaded_db.scalar("SELECT unit_price FROM products WHERE sku = 'A'") == 7
+
+
 def test_a_closed_store_lets_go_of_the_file_at_once(tmp_path):
     path = tmp_path / "plan.duckdb"
     store = Store(path)

@@ -119,10 +119,10 @@ class FileAccess:
                     mode = self._mode
                     if mode == "rw" or (mode == "ro" and not write and not self._writers_waiting):
                         break
-                    if mode is not None and self._users == 0:
+                    if write and mode == "ro" and self._users == 0:
                         self._detach()  # read-only, and a writer needs read-write
                         continue
-                    if mode is None:
+                    if mode is None and (write or not self._writers_waiting):
                         busy = self._try_attach("rw" if write else "ro")
                         if busy is None:
                             continue
