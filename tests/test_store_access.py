@@ -201,35 +201,43 @@ def test_a_read_that_comes_while_a_writer_waits_lets_the_writer_go_first(loaded_
     never letting go of the lock, so the writer and every later read of the server waited
     forever)."""
     access = loaded_db._access
-    time.sleep(DEFAULT_LINGER + 0.3)  # the fixture's import has let go of the file
-    access.acquire(write=False)  # a reader holds the file read-only
-    assert access.attached == "ro"
-    written = threading.Event()
+    deadline = time.monotonic() + 30
+    while access.attached is not None and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the fixture's import has let go of the file
+    holding, go_on, written = threading.Event(), threading.Event(), threading.Event()
+    seen: list[str | None] = []
+
+    def readers():
+        access.acquire(write=False)  # a reader holds the file read-only
+        seen.append(access.attached)
+        holding.set()
+        go_on.wait(10)
+        # it lets go and another read asks, with no moment for the writer in between
+        with access._cond:
+            access.release()
+            access.acquire(write=False)
+        seen.append(access.attached)  # the writer went first; its attachment serves reads
+        access.release()
 
     def writer():
         with loaded_db.transaction() as cur:
             cur.execute("UPDATE products SET unit_price = 7 WHERE sku = 'A'")
         written.set()
 
-    def second_reader():
-        # the first reader lets go and a second one asks, with no moment for the writer between
-        with access._cond:
-            access.release()
-            access.acquire(write=False)
-        assert access.attached == "rw"  # the writer went first; its attachment serves reads
-        access.release()
-
+    r = threading.Thread(target=readers, daemon=True)
+    r.start()
+    assert holding.wait(10)
     w = threading.Thread(target=writer, daemon=True)
     w.start()
     deadline = time.monotonic() + 10
     while access._writers_waiting == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert access._writers_waiting == 1  # the writer waits for the reader
-    r = threading.Thread(target=second_reader, daemon=True)
-    r.start()
+    go_on.set()
     r.join(timeout=10)
     w.join(timeout=10)
     assert not r.is_alive() and not w.is_alive() and written.is_set()
+    assert seen == ["ro", "rw"]
     assert loaded_db.scalar("SELECT unit_price FROM products WHERE sku = 'A'") == 7
 
 
