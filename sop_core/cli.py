@@ -109,12 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("plan", "disagreements"):
         sp = sub.add_parser(name, help=f"compute the {name} and write it as CSV")
         db(sp)
-        sp.add_argument("--cycle", type=_cycle, help="cycle (YYYY-MM); default the current cycle")
-        sp.add_argument(
-            "--scenario",
-            help="a saved scenario's name (its levers apply); default: the cycle's plan of record",
-        )
-        _set(sp)
+        _which_plan(sp)
         if name == "plan":
             sp.add_argument("--level", required=True, choices=PLAN_LEVELS)
         sp.add_argument("--out", required=True, help="CSV file to write")
@@ -127,9 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         "reason when no value within the lever's bounds meets it.",
     )
     db(sp)
-    sp.add_argument("--cycle", type=_cycle, help="cycle (YYYY-MM); default the current cycle")
-    sp.add_argument("--scenario", help="a saved scenario's name (its levers are held)")
-    _set(sp)
+    _which_plan(sp, "a saved scenario's name (its levers are held)")
     sp.add_argument(
         "--lever",
         required=True,
@@ -148,9 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sensitivity", help="every lever one step down and up: lowest cash, closing cash, margin"
     )
     db(sp)
-    sp.add_argument("--cycle", type=_cycle, help="cycle (YYYY-MM); default the current cycle")
-    sp.add_argument("--scenario", help="a saved scenario's name (the steps are taken from it)")
-    _set(sp)
+    _which_plan(sp, "a saved scenario's name (the steps are taken from it)")
     sp.add_argument("--out", required=True, help="CSV file to write")
 
     sp = sub.add_parser(
@@ -161,12 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(month 'horizon': revenue, gross_margin, lowest_cash, cash_below_minimum_probability).",
     )
     db(sp)
-    sp.add_argument("--cycle", type=_cycle, help="cycle (YYYY-MM); default the current cycle")
-    sp.add_argument(
-        "--scenario",
-        help="a saved scenario's name (its levers apply); default: the cycle's plan of record",
-    )
-    _set(sp)
+    _which_plan(sp)
     sp.add_argument(
         "--samples",
         type=_samples,
@@ -222,7 +208,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _set(sp) -> None:
+def _which_plan(
+    sp,
+    scenario_help: str = "a saved scenario's name (its levers apply); default: the cycle's plan "
+    "of record",
+) -> None:
+    """The plan a command works on: ``--cycle``, ``--scenario`` and ``--set`` levers."""
+    sp.add_argument("--cycle", type=_cycle, help="cycle (YYYY-MM); default the current cycle")
+    sp.add_argument("--scenario", help=scenario_help)
     sp.add_argument(
         "--set",
         action="append",
