@@ -90,8 +90,8 @@ def test_the_states_are_what_they_say(state):
     assert state["record"].cycle == state["cycle"]
 
 
-@pytest.mark.parametrize("page", list(PAGE_FIGURES))
-def test_every_page_shows_the_same_headline_figures(state, page, monkeypatch):
+def _page(state, page: str, monkeypatch) -> AppTest:
+    """The app on the state's store and cycle, switched to ``page`` and run (no exception)."""
     monkeypatch.setenv("SOP_DB", str(state["db"]))
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["cycle"] = state["cycle"]
@@ -99,6 +99,12 @@ def test_every_page_shows_the_same_headline_figures(state, page, monkeypatch):
     at.switch_page(page)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("page", list(PAGE_FIGURES))
+def test_every_page_shows_the_same_headline_figures(state, page, monkeypatch):
+    at = _page(state, page, monkeypatch)
     shown = {m.label: (m.value, m.delta) for m in at.metric}
     for key in PAGE_FIGURES[page]:
         figure = state["figures"][key]
@@ -149,14 +155,8 @@ def test_the_cash_risk_sentence_is_the_same_on_the_pages_and_in_the_deck(state, 
 
     record = state["record"]
     sentence = cash_risk_sentence(app_ranges(record.result), record.model.settings.currency)
-    monkeypatch.setenv("SOP_DB", str(state["db"]))
     for page in ("pages/summary.py", "pages/finance.py"):
-        at = AppTest.from_file(APP, default_timeout=120)
-        at.session_state["cycle"] = state["cycle"]
-        at.run()
-        at.switch_page(page)
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
+        at = _page(state, page, monkeypatch)
         assert any(sentence in m.value for m in at.markdown), (page, sentence)
     deck = Presentation(str(state["folder"] / "pack.pptx"))
     text = " ".join(
