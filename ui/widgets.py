@@ -7,7 +7,7 @@ import streamlit as st
 
 from sop_core import fmt
 from sop_core.months import month_label
-from sop_core.views.alignment import REVIEW_PAGE, TYPE_LABELS
+from sop_core.views.alignment import REVIEW_PAGE, TYPE_LABELS, story_texts
 from ui.text import plain
 
 __all__ = [
@@ -50,7 +50,7 @@ def disagreement_table(
     if dis.empty:
         st.success("No disagreements here: the three stories agree within tolerance.")
         return
-    unit = dis["unit"]
+    one, other, gap = story_texts(dis, currency)
     # what, where, the money, who and where to resolve it first: in sight at 1280 px; the
     # stories and the gap follow
     view = pd.DataFrame(
@@ -72,16 +72,9 @@ def disagreement_table(
                 for r, f in zip(dis["review"], dis["family"], strict=True)
             ],
             "severity": dis["severity"],
-            "one story": dis["story_a"]
-            + ": "
-            + [fmt.in_unit(v, u, currency) for v, u in zip(dis["figure_a"], unit, strict=True)],
-            "the other": dis["story_b"]
-            + ": "
-            + [fmt.in_unit(v, u, currency) for v, u in zip(dis["figure_b"], unit, strict=True)],
-            "gap": [
-                fmt.in_unit(v, u, currency, signed=True)
-                for v, u in zip(dis["gap"], unit, strict=True)
-            ],
+            "one story": one,
+            "the other": other,
+            "gap": gap,
         }
     )
     st.dataframe(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sop_core import fmt
+
 __all__ = [
     "STORIES",
     "REVIEW_STORY",
@@ -16,6 +18,7 @@ __all__ = [
     "disagreement_marks",
     "resources_of_family",
     "story_gaps",
+    "story_texts",
     "GAP_PANELS",
 ]
 
@@ -88,6 +91,24 @@ def resources_of_family(model, family: str) -> list[str]:
     rows = model.sku_family == model.families.index(family)
     used = (model.hours_per_unit[rows] > 0).any(axis=0)
     return [r for r, u in zip(model.resources, used, strict=True) if u]
+
+
+def story_texts(dis: pd.DataFrame, currency: str) -> tuple[pd.Series, pd.Series, list[str]]:
+    """Each disagreement's two stories with their figures ("Demand plan: 1,200 units") and the
+    gap between them, signed, each in its own unit: the same words on the pages and in the pack."""
+    unit = dis["unit"].astype(str)
+
+    def figures(column: str, signed: bool = False) -> list[str]:
+        return [
+            fmt.in_unit(v, u, currency, signed=signed)
+            for v, u in zip(dis[column], unit, strict=True)
+        ]
+
+    return (
+        dis["story_a"] + ": " + figures("figure_a"),
+        dis["story_b"] + ": " + figures("figure_b"),
+        figures("gap", signed=True),
+    )
 
 
 def filter_disagreements(

@@ -19,9 +19,7 @@ from sop_core.boardpack.sections.common import (
     PackInputs,
     high_rows,
 )
-from sop_core.views.alignment import (
-    TYPE_LABELS,
-)
+from sop_core.views.alignment import TYPE_LABELS, story_texts
 
 __all__ = ["disagreement_section"]
 
@@ -37,20 +35,16 @@ def disagreement_section(a: PackInputs) -> Section:
             sheet="Disagreements",
         )
     what = dis["type"].map(TYPE_LABELS).fillna(dis["type"])
-    unit = dis["unit"].astype(str)
+    one, other, gap = story_texts(dis, cur)
     shown = pd.DataFrame(
         {
             "Month": dis["month"],
             "Severity": dis["severity"],
             "What": what,
             "Where": dis["entity"],
-            "One story": dis["story_a"]
-            + ": "
-            + [fmt.in_unit(v, u, cur) for v, u in zip(dis["figure_a"], unit, strict=True)],
-            "The other": dis["story_b"]
-            + ": "
-            + [fmt.in_unit(v, u, cur) for v, u in zip(dis["figure_b"], unit, strict=True)],
-            "Gap": [fmt.in_unit(v, u, cur, True) for v, u in zip(dis["gap"], unit, strict=True)],
+            "One story": one,
+            "The other": other,
+            "Gap": gap,
             "Money at stake": dis["money_at_stake"].astype(float),
             "Owner": dis["owner"],
         }
@@ -67,7 +61,7 @@ def disagreement_section(a: PackInputs) -> Section:
             "The other story": dis["story_b"],
             "Its figure ": dis["figure_b"].astype(float),
             "Gap": dis["gap"].astype(float),
-            "Unit": unit.replace(cur, fmt.currency_label(cur)),
+            "Unit": dis["unit"].astype(str).replace(cur, fmt.currency_label(cur)),
             "Money at stake": dis["money_at_stake"].astype(float),
             "Owner": dis["owner"],
             "Resolved in": dis["review"],
