@@ -284,9 +284,8 @@ def _load_csv(item: Input, problems: Problems) -> Loaded:
                 origin, f"{origin}: is empty (expected a header row with the column names)"
             )
         return None, iter(())
-    # Sniffed from the header line: contract names hold neither character.
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    if first.count("\t") > first.count(delimiter):
+    delimiter = _delimiter(first)
+    if delimiter is None:
         handle.close()
         problems.add(
             origin,
@@ -352,9 +351,9 @@ def _plain_csv(handle: BinaryIO, size: int) -> Loaded | None:
     first = first.removesuffix("\r")
     if not first.strip():
         return None  # blank lines above the header
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    if first.count("\t") > first.count(delimiter):
-        return None
+    delimiter = _delimiter(first)
+    if delimiter is None:
+        return None  # tabs: the row-by-row reader refuses them
     header = first.split(delimiter)
     width = len(header)
     if end < 0:
@@ -386,13 +385,17 @@ def _plain_csv(handle: BinaryIO, size: int) -> Loaded | None:
     return header, _table_chunks(table, numbers)
 
 
+def _delimiter(header_line: str) -> str | None:
+    """The delimiter sniffed from the header line (contract names hold neither character), or
+    None when the columns are separated by tabs."""
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    return None if header_line.count("\t") > header_line.count(delimiter) else delimiter
+
+
 def _table_chunks(table: pa.Table, numbers: np.ndarray) -> Iterator[pd.DataFrame]:
     for start in range(0, table.num_rows, CHUNK_ROWS):
         part = table.slice(start, CHUNK_ROWS)
-        yield pd.DataFrame(
-            {i: pd.array(col, dtype="str") for i, col in enumerate(part.columns)},
-            index=pd.Index(numbers[start : start + CHUNK_ROWS], dtype="int64"),
-        )
+        yield _frame(part.columns, numbers[start : start + CHUNK_ROWS])
 
 
 def _chunks(rows: Iterator[tuple[int, list[str]]], width: int) -> Iterator[pd.DataFrame]:
@@ -411,6 +414,11 @@ def _chunks(rows: Iterator[tuple[int, list[str]]], width: int) -> Iterator[pd.Da
 
 def raw_frame(numbers: list[int], buffer: list[list[str]], width: int) -> pd.DataFrame:
     columns = list(zip(*buffer, strict=True)) if buffer else [()] * width
+    return _frame(columns, numbers)
+
+
+def _frame(columns, numbers) -> pd.DataFrame:
+    """A raw chunk: text columns by position, the spreadsheet row numbers as index."""
     return pd.DataFrame(
         {i: pd.array(col, dtype="str") for i, col in enumerate(columns)},
         index=pd.Index(numbers, dtype="int64"),

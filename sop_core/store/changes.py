@@ -49,15 +49,14 @@ def _text(value: object) -> str:
 
 
 def table_change(cur: duckdb.DuckDBPyConnection, table: str, incoming: str) -> TableChange:
-    """Compare the stored ``table`` with the registered frame named ``incoming``.
+    """Compare the stored ``table`` with the table named ``incoming``, by the key.
 
-    Both are compared as stored (the frame's columns cast to the table's types), by the key.
+    ``incoming`` has the stored table's columns, already cast to its types (``replace_tables``
+    casts the import's rows once into it), so both are compared as stored.
     """
     spec = TABLES[table]  # allow-list: KeyError for anything else
     keys = list(spec.key)
     values = [c.name for c in spec.columns if c.name not in keys]
-    casts = ", ".join(f"CAST({c.name} AS {c.sql_type}) AS {c.name}" for c in spec.columns)
-    new = f"(SELECT {casts} FROM {incoming})"
 
     def on(a: str, b: str) -> str:
         return " AND ".join(f"{a}.{k} = {b}.{k}" for k in keys)
@@ -65,16 +64,20 @@ def table_change(cur: duckdb.DuckDBPyConnection, table: str, incoming: str) -> T
     differs = " OR ".join(f"o.{v} IS DISTINCT FROM n.{v}" for v in values) or "FALSE"
     key_text = " || ' · ' || ".join(f"CAST(x.{k} AS VARCHAR)" for k in keys)
     old_rows = cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    new_rows = cur.execute(f"SELECT count(*) FROM {new}").fetchone()[0]
+    new_rows = cur.execute(f"SELECT count(*) FROM {incoming}").fetchone()[0]
     change = TableChange(table, int(old_rows), int(new_rows))
 
     def rows(sql: str) -> list[tuple]:
         return cur.execute(sql + f" LIMIT {MAX_LOGGED_ROWS}").fetchall()
 
     # the key and value lists come from the contract, never from a user
-    added = f"FROM {new} AS x WHERE NOT EXISTS (SELECT 1 FROM {table} AS o WHERE {on('o', 'x')})"
-    removed = f"FROM {table} AS x WHERE NOT EXISTS (SELECT 1 FROM {new} AS n WHERE {on('x', 'n')})"
-    changed = f"FROM {table} AS o JOIN {new} AS n ON {on('o', 'n')} WHERE {differs}"
+    added = (
+        f"FROM {incoming} AS x WHERE NOT EXISTS (SELECT 1 FROM {table} AS o WHERE {on('o', 'x')})"
+    )
+    removed = (
+        f"FROM {table} AS x WHERE NOT EXISTS (SELECT 1 FROM {incoming} AS n WHERE {on('x', 'n')})"
+    )
+    changed = f"FROM {table} AS o JOIN {incoming} AS n ON {on('o', 'n')} WHERE {differs}"
     change.added = int(cur.execute(f"SELECT count(*) {added}").fetchone()[0])
     change.removed = int(cur.execute(f"SELECT count(*) {removed}").fetchone()[0])
     change.changed = int(cur.execute(f"SELECT count(*) {changed}").fetchone()[0])
