@@ -13,9 +13,7 @@ checkout's Python so that only the code differs.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,25 +22,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_scale import timed_cli  # noqa: E402
 from bench.synthetic import company, write_csvs  # noqa: E402
 
 
 def timed_import(checkout: Path, csvs: Path, folder: Path) -> tuple[float, float]:
     """(wall seconds, peak resident MB) of ``import`` into a new store, code from ``checkout``."""
     db = folder / f"import_{time.time_ns()}.duckdb"
-    run = [sys.executable, "-m", "sop_core"]
-    subprocess.run([*run, "init", "--db", str(db)], cwd=checkout, check=True, capture_output=True)
-    with tempfile.TemporaryFile("w+") as out:
-        t0 = time.perf_counter()
-        args = [*run, "import", "--db", str(db), *map(str, sorted(csvs.glob("*.csv")))]
-        proc = subprocess.Popen(args, cwd=checkout, stdout=out, stderr=out)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        if os.waitstatus_to_exitcode(status):
-            out.seek(0)
-            raise RuntimeError(f"import failed in {checkout}: {out.read()[-800:]}")
+    timed_cli("init", "--db", str(db), cwd=checkout)
+    measured = timed_cli(
+        "import", "--db", str(db), *map(str, sorted(csvs.glob("*.csv"))), cwd=checkout
+    )
     db.unlink()
-    return wall, usage.ru_maxrss / 1024
+    return measured
 
 
 def main() -> None:

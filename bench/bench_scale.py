@@ -46,19 +46,20 @@ RUNNING = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-test
 FIGURE = '[data-testid="stMetric"]:has-text("Revenue vs budget")'
 
 
-def timed_cli(*args: str) -> tuple[float, float]:
-    """Run ``python -m sop_core ARGS``; (wall seconds, peak resident MB) of that process."""
+def timed_cli(*args: str, cwd: Path = ROOT) -> tuple[float, float]:
+    """Run ``python -m sop_core ARGS`` (the code of the checkout ``cwd``); (wall seconds, peak
+    resident MB) of that process."""
     with tempfile.TemporaryFile("w+") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sop_core", *args], cwd=ROOT, stdout=out, stderr=out
+            [sys.executable, "-m", "sop_core", *args], cwd=cwd, stdout=out, stderr=out
         )
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode:
             out.seek(0)
-            raise RuntimeError(f"{args[0]} failed: {out.read()[-500:]}")
+            raise RuntimeError(f"{args[0]} failed in {cwd}: {out.read()[-500:]}")
     return wall, usage.ru_maxrss / 1024  # Linux reports KB
 
 
