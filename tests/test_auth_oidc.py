@@ -170,15 +170,32 @@ def _sign_in(page, app: str, email: str, provider: str | None = None) -> None:
     page.wait_for_url(f"{app}/**", timeout=30_000)
 
 
-def _audit(db: Path):
-    # The app holds the store open; read a copy of the file (DuckDB allows one writer process).
-    copy = db.with_name(f"read_{time.time_ns()}.duckdb")
-    shutil.copy(db, copy)
-    wal = db.with_name(db.name + ".wal")
-    if wal.exists():
-        shutil.copy(wal, copy.with_name(copy.name + ".wal"))
-    with Store(copy) as store:
-        return store.audit_log()
+def _audit(db: Path, until=lambda log: True, timeout: float = 30):
+    """The audit log, newest first, read from a copy of the store (DuckDB lets one program
+    write the file), once ``until(log)`` holds or ``timeout`` seconds have passed: the page may
+    show a refusal before the app's write of it is committed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        copy = db.with_name(f"read_{time.time_ns()}.duckdb")
+        shutil.copy(db, copy)
+        wal = db.with_name(db.name + ".wal")
+        if wal.exists():
+            shutil.copy(wal, copy.with_name(copy.name + ".wal"))
+        with Store(copy) as store:
+            log = store.audit_log()
+        if until(log) or time.monotonic() > deadline:
+            return log
+        time.sleep(0.5)
+
+
+def _newest_is(action: str):
+    return lambda log: len(log) > 0 and log.iloc[0]["action"] == action
+
+
+def _refused_sign_in(user: str):
+    return lambda log: (
+        (log["action"] == "refused") & (log["entity"] == "sign-in") & (log["user_name"] == user)
+    ).any()
 
 
 def test_signed_out_sees_only_the_sign_in_screen_even_on_a_deep_link(served, page):
@@ -204,7 +221,7 @@ def test_sign_in_through_the_provider_maps_the_role_audits_the_email_and_signs_o
     page.get_by_role("heading", name="Sign off a step").wait_for(timeout=60_000)
     page.locator("button:not([disabled])").filter(has_text="Sign off").first.click()
     page.get_by_text(f"of cycle 2026-11 signed off by {EXECUTIVE}").wait_for(timeout=60_000)
-    last = _audit(served["db"]).iloc[0]
+    last = _audit(served["db"], _newest_is("sign off")).iloc[0]
     assert (last["user_name"], last["action"]) == (EXECUTIVE, "sign off")
 
     # Signing out ends the provider's session and returns to the sign-in screen.
@@ -222,7 +239,7 @@ def test_an_email_with_no_role_sees_only_a_refusal(served, page):
     page.get_by_role("button", name="Sign out").wait_for(timeout=30_000)
     assert page.locator('[data-testid="stSidebarNav"]').count() == 0
     assert page.locator('[data-testid="stDataFrame"], [data-testid="stMetric"]').count() == 0
-    refused = _audit(served["db"])
+    refused = _audit(served["db"], _refused_sign_in("stranger@example.com"))
     refused = refused[refused["action"] == "refused"]
     assert ["stranger@example.com", "sign-in"] in refused[["user_name", "entity"]].values.tolist()
 
@@ -246,7 +263,7 @@ def test_a_refused_import_says_who_may_and_no_secret_reaches_the_log(served, pag
     page.get_by_role("button", name="Import", exact=True).click(timeout=30_000)
     page.get_by_text("Only finance or admin may import budget").wait_for(timeout=60_000)
     assert f"you are signed in as {OPERATIONS} (operations)." in _main_text(page)
-    last = _audit(served["db"]).iloc[0]
+    last = _audit(served["db"], _newest_is("refused")).iloc[0]
     assert (last["user_name"], last["action"], last["entity"]) == (
         OPERATIONS,
         "refused",
@@ -279,7 +296,7 @@ def test_another_account_with_someones_email_does_not_get_their_role(served, pag
     _sign_in(page, served["url"], "impostor")
     page.get_by_text("from another account at the identity provider").wait_for(timeout=60_000)
     assert page.locator('[data-testid="stSidebarNav"]').count() == 0
-    refused = _audit(served["db"])
+    refused = _audit(served["db"], _refused_sign_in(EXECUTIVE))
     refused = refused[(refused["action"] == "refused") & (refused["entity"] == "sign-in")]
     assert EXECUTIVE in refused["user_name"].tolist()
     assert any("impostor" in str(v) for v in refused["new_value"])
