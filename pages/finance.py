@@ -62,7 +62,9 @@ st.caption(
 left, right = st.columns(2, gap="large")
 with left:
     try:
-        ranges = plan.record_ranges(store, cycle)
+        ranges = plan.record_ranges(store, cycle, wait=False)  # a large plan's: in the background
+        if ranges is None:
+            plan.wait_for_ranges(store, [plan.record_levers(store, cycle)], cycle, "the cash range")
     except SopError as exc:  # the plain cash curve still shows
         ranges = None
         notice(f"Cash ranges unavailable: {exc}")

@@ -313,11 +313,18 @@ def compare_view() -> None:
         height=(len(table) + 1) * 36 + 3,  # every figure at once, no scrolling on a projector
     )
     st.caption("In brackets: the change against the base plan.")
-    try:
-        spread = {name: plan.ranges(store, r.levers, cycle) for name, r in plans.items()}
+    try:  # a large plan's ranges: drawn in the background
+        spread = {
+            name: plan.ranges(store, r.levers, cycle, wait=False) for name, r in plans.items()
+        }
+        if any(r is None for r in spread.values()):
+            levers = [plans[name].levers for name, r in spread.items() if r is None]
+            plan.wait_for_ranges(store, levers, cycle, "the ranges of these plans")
+            spread = None
     except SopError as exc:  # the comparison above stands without ranges
+        spread = None
         notice(f"Ranges unavailable: {exc}")
-    else:
+    if spread is not None:
         st.dataframe(compare_ranges(spread, cur), hide_index=True, key=f"{P}_compare_ranges")
         first = next(iter(spread.values()))
         st.caption(

@@ -73,7 +73,9 @@ if family:
     )
 headline_metrics(headline_figures(result, family), columns=4, key="summary")
 try:
-    ranges = plan.record_ranges(store, cycle)
+    ranges = plan.record_ranges(store, cycle, wait=False)  # a large plan's: in the background
+    if ranges is None:
+        plan.wait_for_ranges(store, [plan.record_levers(store, cycle)], cycle, "the cash range")
 except SopError as exc:  # the figures above stand without their range
     ranges = None
     notice(f"Cash ranges unavailable: {exc}")

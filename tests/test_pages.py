@@ -340,6 +340,76 @@ def test_summary_states_the_cash_risk_under_the_figures(demo_db):
     assert f"**{cash_risk_sentence(r, 'GBP')}**" in [m.value for m in at.markdown]
 
 
+@pytest.mark.parametrize(
+    ("page", "sentence"),
+    [(None, "**{risk}**"), ("pages/finance.py", "**{risk}** {lowest}")],
+)
+def test_a_large_plans_cash_range_is_drawn_in_the_background_and_shown_when_ready(
+    demo_db, monkeypatch, page, sentence
+):
+    import threading
+
+    from sop_core.views.ranges import cash_risk_sentence, lowest_cash_sentence
+    from ui import plan
+
+    monkeypatch.setattr(plan, "BACKGROUND_CELLS", 0)  # the demo's plan counts as large
+    release = threading.Event()
+    real = plan.app_ranges
+
+    def held(point, **kwargs):  # the drawing waits until the test lets it go
+        assert release.wait(60)
+        return real(point, **kwargs)
+
+    monkeypatch.setattr(plan, "app_ranges", held)
+    r = _ranges(demo_db)
+    expected = sentence.format(
+        risk=cash_risk_sentence(r, "GBP"), lowest=lowest_cash_sentence(r, "GBP")
+    )
+    try:
+        at = _app(page)
+        # the page is there with its figures, and says the range is being drawn
+        shown = " ".join(m.value for m in at.markdown)
+        assert expected not in shown
+        bars = [e.proto for e in at.get("progress")]
+        assert len(bars) == 1 and bars[0].value == 0
+        assert bars[0].text.startswith("Drawing the cash range over 500 demand paths")
+        if page is None:
+            assert "Revenue vs budget" in [m.label for m in at.metric]
+        assert len(plan._drawing) == 1
+        (drawing,) = plan._drawing.values()
+    finally:
+        release.set()
+    drawing.result(timeout=60)
+    at.run()
+    assert not at.exception
+    assert expected in " ".join(m.value for m in at.markdown)  # the same figures as at once
+    assert not at.get("progress") and not plan._drawing
+
+
+def test_a_background_drawing_that_fails_says_why_on_the_page(demo_db, monkeypatch):
+    from sop_core.errors import PlanError
+    from ui import plan
+
+    monkeypatch.setattr(plan, "BACKGROUND_CELLS", 0)
+
+    def fails(point, **kwargs):
+        raise PlanError("Samples: 0 is not a whole number from 1 to 100,000.")
+
+    monkeypatch.setattr(plan, "app_ranges", fails)
+    at = _app()
+    for drawing in list(plan._drawing.values()):
+        with pytest.raises(PlanError):
+            drawing.result(timeout=60)
+    at.run()
+    warnings = [w.value for w in at.warning]
+    assert "Cash ranges unavailable: Samples: 0 is not a whole number from 1 to 100,000." in (
+        warnings
+    )
+    assert not at.get("progress")
+    assert "Revenue vs budget" in [m.label for m in at.metric]
+    plan._drawing.clear()
+
+
 def test_demand_review_shades_the_baseline_band(demo_db):
     at = _app("pages/demand.py")
     captions = " ".join(c.value for c in at.caption)

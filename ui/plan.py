@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,10 @@ __all__ = [
     "sensitivity",
     "ranges",
     "record_ranges",
+    "record_levers",
+    "ranges_progress",
+    "wait_for_ranges",
+    "BACKGROUND_CELLS",
     "levers_key",
 ]
 
@@ -167,37 +172,135 @@ def saved_plans(store, cycle: str | None = None) -> dict[str, object]:
 
 
 # Ranges (sampled demand paths) of a plan, per data version, cycle and levers: a few hundred KB
-# each; the first page to ask draws them under a spinner, the others reuse them.
+# each; the first page to ask draws them, the others reuse them.
 MAX_RANGES = 16
 _ranges: OrderedDict[tuple, PlanRanges] = OrderedDict()
 _ranges_lock = threading.Lock()
+# Paths × months × skus above which the ranges are drawn in the background, so that a page shows
+# its figures at once and the range when it is ready: 100 paths of a 100,000-sku plan take ~40 s,
+# the demo's 500 paths 0.1 s (docs/SCALING.md). One drawing at a time: each uses both cores'
+# worth of numpy, and two would only share them.
+BACKGROUND_CELLS = 20_000_000
+_drawing: dict[tuple, Future] = {}
+_drawn_paths: dict[tuple, tuple[int, int]] = {}  # (paths planned, samples) while drawing
+_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sop-ranges")
+
+
+def _keep(key: tuple, drawn: PlanRanges) -> None:
+    with _ranges_lock:
+        _ranges[key] = drawn
+        while len(_ranges) > MAX_RANGES:
+            _ranges.popitem(last=False)
+
+
+def _draw(key: tuple, point) -> PlanRanges:
+    """The background drawing: kept in the cache when done; a failure stays in ``_drawing``
+    so that every page asking for these ranges says why (until the data changes)."""
+
+    def progress(done: int, total: int) -> None:
+        _drawn_paths[key] = (done, total)
+
+    drawn = app_ranges(point, progress=progress)
+    _keep(key, drawn)
+    with _ranges_lock:
+        _drawing.pop(key, None)
+        _drawn_paths.pop(key, None)
+    return drawn
+
+
+def _ranges_key(store, levers, cycle, version) -> tuple:
+    cycle = cycle or selected_cycle(store)
+    return (str(store.path), _version(store, version), cycle, levers_key(levers))
 
 
 def ranges(
-    store, levers: Levers | None = None, cycle: str | None = None, *, version: int | None = None
-) -> PlanRanges:
+    store,
+    levers: Levers | None = None,
+    cycle: str | None = None,
+    *,
+    version: int | None = None,
+    wait: bool = True,
+) -> PlanRanges | None:
     """``views.ranges.app_ranges`` of the plan under ``levers`` (cached per cycle, data version
-    and levers; a spinner says how many demand paths while they are drawn)."""
-    cycle = cycle or selected_cycle(store)
-    version = _version(store, version)
-    key = (str(store.path), version, cycle, levers_key(levers))
+    and levers).
+
+    Drawn at once under a spinner, unless ``wait`` is False and the paths hold more than
+    ``BACKGROUND_CELLS`` sku-months: then drawn in the background, and None until they are
+    (``ranges_progress`` says how far; ``widgets.wait_for_ranges`` shows it).
+
+    Raises:
+        SopError: the ranges cannot be drawn (also when a background drawing failed).
+    """
+    key = _ranges_key(store, levers, cycle, version)
+    _path, version, cycle, _levers = key
     with _ranges_lock:
         hit = _ranges.get(key)
         if hit is not None:
             _ranges.move_to_end(key)
             return hit
+        pending = _drawing.get(key)
+    if pending is not None:
+        if not wait and not pending.done():
+            return None
+        return pending.result()  # the drawing's figures, or the reason it failed
     point = result(store, levers, cycle, version=version)
-    with st.spinner(f"Sampling {app_samples(point):,} demand paths…"):
-        drawn = app_ranges(point)
+    samples = app_samples(point)
+    if wait or point.model.demand.size * samples <= BACKGROUND_CELLS:
+        with st.spinner(f"Sampling {samples:,} demand paths…"):
+            drawn = app_ranges(point)
+        _keep(key, drawn)
+        return drawn
     with _ranges_lock:
-        _ranges[key] = drawn
-        while len(_ranges) > MAX_RANGES:
-            _ranges.popitem(last=False)
-    return drawn
+        if key not in _drawing and key not in _ranges:
+            _drawn_paths[key] = (0, samples)
+            _drawing[key] = _pool.submit(_draw, key, point)
+    return None
 
 
-def record_ranges(store, cycle: str | None = None) -> PlanRanges:
-    """The ranges of the cycle's plan of record (its model and levers)."""
+def ranges_progress(
+    store, levers: Levers | None = None, cycle: str | None = None
+) -> tuple[int, int] | None:
+    """(paths planned, samples) of ranges being drawn in the background; None when they are
+    drawn, failed or not asked for."""
+    key = _ranges_key(store, levers, cycle, None)
+    with _ranges_lock:
+        pending = _drawing.get(key)
+        if pending is None or pending.done():
+            return None
+        return _drawn_paths.get(key, (0, 0))
+
+
+def record_ranges(store, cycle: str | None = None, *, wait: bool = True) -> PlanRanges | None:
+    """The ranges of the cycle's plan of record (its model and levers); ``wait`` as ``ranges``."""
     cycle = cycle or selected_cycle(store)
     version = _version(store, None)
-    return ranges(store, record(store, cycle, version=version).levers, cycle, version=version)
+    levers = record(store, cycle, version=version).levers
+    return ranges(store, levers, cycle, version=version, wait=wait)
+
+
+def record_levers(store, cycle: str | None = None) -> Levers:
+    """The levers of the cycle's plan of record."""
+    return record(store, cycle).levers
+
+
+POLL_SECONDS = 2.0
+
+
+def wait_for_ranges(store, levers_list: list[Levers], cycle: str | None, what: str) -> None:
+    """Where ranges drawn in the background will show: how many paths are planned, checked
+    every ``POLL_SECONDS``; the page runs again when every one of ``levers_list`` is drawn."""
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def poll() -> None:
+        states = [ranges_progress(store, levers, cycle) for levers in levers_list]
+        pending = [s for s in states if s is not None]
+        if not pending:
+            st.rerun()  # drawn (or failed): the page shows them (or says why not)
+        done, total = sum(d for d, _ in pending), sum(t for _, t in pending)
+        st.progress(
+            done / total if total else 0.0,
+            text=f"Drawing {what} over {total:,} demand paths in the background: {done:,} "
+            "planned so far. The figures above are final; the range shows here when ready.",
+        )
+
+    poll()

@@ -28,6 +28,7 @@ moves as the forecasts have missed before (docs/METHOD.md §12):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -338,6 +339,7 @@ def plan_ranges(
     family_share: float = FAMILY_SHARE,
     persistence: float = PERSISTENCE,
     uncertainty: Uncertainty | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PlanRanges:
     """The plan under ``levers`` over ``samples`` demand paths, and its point plan.
 
@@ -350,6 +352,7 @@ def plan_ranges(
         family_share: ρ, the share of a sku's error variance its family shares (0 to 1).
         persistence: φ, how much of a family's shock carries into the next month (0 to 1).
         uncertainty: each sku-month's spread, when not ``demand_uncertainty(model)``.
+        progress: called with (paths planned, samples) after each batch.
 
     Raises:
         PlanError: samples or the correlation outside their bounds.
@@ -384,6 +387,8 @@ def plan_ranges(
         paths["closing_cash"][start:stop] = money.closing_cash
         paths["unmet_units"][start:stop] = result.supply.unmet.sum(axis=-1)
         del demand, result, money
+        if progress is not None:
+            progress(stop, samples)
     point = {
         "revenue": point_result.finance.revenue,
         "gross_margin": point_result.finance.gross_margin,

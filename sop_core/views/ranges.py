@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -63,9 +65,17 @@ def app_samples(result: PlanResult) -> int:
     return int(n)
 
 
-def app_ranges(result: PlanResult, *, seed: int = DEFAULT_SEED) -> PlanRanges:
-    """The ranges of the plan ``result`` shows (its model and levers), as the app draws them."""
-    return plan_ranges(result.model, result.levers, samples=app_samples(result), seed=seed)
+def app_ranges(
+    result: PlanResult,
+    *,
+    seed: int = DEFAULT_SEED,
+    progress: Callable[[int, int], None] | None = None,
+) -> PlanRanges:
+    """The ranges of the plan ``result`` shows (its model and levers), as the app draws them
+    (``progress``: called with paths planned and samples after each batch)."""
+    return plan_ranges(
+        result.model, result.levers, samples=app_samples(result), seed=seed, progress=progress
+    )
 
 
 def fan_frame(ranges: PlanRanges, measure: str = "closing_cash") -> pd.DataFrame:
