@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sop_core.codes import positions
 from sop_core.errors import PlanError
 from sop_core.forecasting import cluster
 from sop_core.months import add_months, month_diff
@@ -889,12 +890,8 @@ def _complete(stored: pd.DataFrame, skus: list[str], months: list[str]) -> bool:
     # each distinct sku and month up once is what keeps it fast.
     sku_index = pd.Index(list(dict.fromkeys(skus)))
     month_index = pd.Index(list(dict.fromkeys(months)))
-
-    def codes(index: pd.Index, column: pd.Series) -> np.ndarray:
-        found, uniques = pd.factorize(column.astype(str))
-        return np.append(index.get_indexer(pd.Index(uniques).astype(object)), -1)[found]
-
-    si, mi = codes(sku_index, stored["sku"]), codes(month_index, stored["month"])
+    si = positions(sku_index, stored["sku"], month=False)
+    mi = positions(month_index, stored["month"], month=False)
     inside = (si >= 0) & (mi >= 0)
     seen = np.zeros(len(sku_index) * len(month_index), dtype=bool)
     seen[si[inside].astype(np.int64) * len(month_index) + mi[inside]] = True

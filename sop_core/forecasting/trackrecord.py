@@ -136,7 +136,10 @@ def _scored_points(
     fc = fc.merge(pairs, on=["month", "cycle"], how="left")
     fc = fc[(fc["lag"] >= 1) & (fc["lag"] <= max_lag)]
 
-    act = actuals.loc[:, ["month", "sku", "units"]].astype({"month": str, "sku": str})
+    # Only the months some forecast scored here is for: years of a large company's actuals
+    # are millions of rows, and the merge below keeps only these months anyway.
+    in_scope = actuals["month"].astype(str).isin(fc["month"].unique()).to_numpy(dtype=bool)
+    act = actuals.loc[in_scope, ["month", "sku", "units"]].astype({"month": str, "sku": str})
     act["units"] = act["units"].astype(float)
     act = act.groupby(["sku", "month"], as_index=False)["units"].sum()
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sop_core.codes import month_labels, positions
 from sop_core.errors import PlanError
 from sop_core.forecasting.consensus import get_choice_from_row
 from sop_core.forecasting.trackrecord import ALL_FAMILIES
@@ -25,23 +26,8 @@ BIAS_SOURCES = ("sales", "marketing")
 VERDICT_CODES = {"inflating": 1, "sandbagging": -1}
 
 
-def month_labels(series: pd.Series) -> np.ndarray:
-    """Month labels YYYY-MM of a column (a YYYY-MM-DD date counts as its month)."""
-    return series.astype(str).str.slice(0, 7).to_numpy(dtype=object)
-
-
 def _numbers(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-
-
-def positions(index: pd.Index, column: pd.Series, *, month: bool) -> np.ndarray:
-    """Each value's position in ``index`` (-1 if absent), looked up once per distinct value:
-    millions of rows hold a few thousand skus and a few dozen months."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    labels = pd.Series(uniques)
-    labels = month_labels(labels) if month else labels.astype(str).to_numpy(dtype=object)
-    found = np.append(index.get_indexer(labels), -1)  # code -1 (missing) -> -1
-    return found[codes]
 
 
 def _grid(
@@ -67,6 +53,32 @@ def _grid(
         np.add.at(out, (ri[ok], ci[ok]), values[ok])
     else:
         out[ri[ok], ci[ok]] = values[ok]
+    return out
+
+
+def _source_grids(
+    forecasts: pd.DataFrame, cycle: str | None, months: pd.Index, skus: pd.Index
+) -> dict[str, np.ndarray]:
+    """``(M, S)`` units of each demand source of the cycle (consensus, sales, marketing), NaN
+    where it has no row; of two rows for one sku-month, the later. Masks over the whole frame,
+    not filtered copies: a large company's cycle is millions of rows."""
+    out = {
+        s: np.full((len(months), len(skus)), np.nan) for s in ("consensus", "sales", "marketing")
+    }
+    if cycle is None or forecasts.empty:
+        return out
+    source = forecasts["source"]
+    in_cycle = (forecasts["cycle"].astype(str).str.slice(0, 7) == cycle).to_numpy(dtype=bool)
+    wanted = in_cycle & source.isin(list(out)).to_numpy(dtype=bool)
+    if not wanted.any():
+        return out
+    mi = positions(months, forecasts["month"], month=True)
+    si = positions(skus, forecasts["sku"], month=False)
+    units = _numbers(forecasts["units"])
+    wanted = wanted & (mi >= 0) & (si >= 0) & ~np.isnan(units)
+    for name, grid in out.items():
+        rows = wanted & (source == name).to_numpy(dtype=bool)
+        grid[mi[rows], si[rows]] = units[rows]
     return out
 
 
@@ -172,18 +184,7 @@ def prepare(data: PlanData, *, bias: pd.DataFrame | None = None) -> Model:
             return np.zeros(n_skus)
         return np.nan_to_num(_numbers(products[name]), nan=0.0)
 
-    # demand sources of the current cycle
-    forecasts = t["forecasts"]
-    if data.cycle is not None and not forecasts.empty:
-        forecasts = forecasts[forecasts["cycle"].astype(str).str.slice(0, 7) == data.cycle]
-    else:
-        forecasts = forecasts.iloc[0:0]
-    by_source = {}
-    for source in ("consensus", "sales", "marketing"):
-        sub = forecasts[forecasts["source"] == source]
-        by_source[source] = _grid(
-            sub, month_index, "month", sku_index, "sku", _numbers(sub["units"]), np.nan
-        )
+    by_source = _source_grids(t["forecasts"], data.cycle, month_index, sku_index)
     base = data.baseline if data.baseline is not None else pd.DataFrame()
 
     def baseline_grid(name: str) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sop_core.codes import positions
 from sop_core.forecasting.baseline import ensure_baseline
 from sop_core.forecasting.trackrecord import (
     scored_points,
@@ -12,7 +13,7 @@ from sop_core.forecasting.trackrecord import (
     source_spread,
     track_record,
 )
-from sop_core.plan.model import Model, positions, prepare
+from sop_core.plan.model import Model, prepare
 from sop_core.store.plandata import PlanData, load_plan_data
 
 __all__ = ["with_baseline", "bias_verdicts", "model_for_data", "model_for_store"]

@@ -1,0 +1,63 @@
+"""Where each value of a long column sits in an index: millions of rows hold a few thousand skus
+and a few dozen months, so each distinct value is looked up once.
+
+A large column's factorization is kept while the column lives (``MEMO_ROWS``): the baseline
+check and ``prepare`` both place the same forecasts' skus and months. The columns are the
+store's frames, which nothing changes in place once read.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["MEMO_ROWS", "month_labels", "positions"]
+
+# Columns of at least this many rows keep their factorization (int32 codes: 4 bytes a row).
+MEMO_ROWS = 500_000
+_memo: dict[int, tuple[weakref.ref, np.ndarray, pd.Index]] = {}
+_memo_lock = threading.Lock()
+
+
+def month_labels(series: pd.Series) -> np.ndarray:
+    """Month labels YYYY-MM of a column (a YYYY-MM-DD date counts as its month)."""
+    return series.astype(str).str.slice(0, 7).to_numpy(dtype=object)
+
+
+def _forget(key: int) -> None:
+    with _memo_lock:
+        _memo.pop(key, None)
+
+
+def _factorized(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    array = column.array
+    key = id(array)
+    with _memo_lock:
+        hit = _memo.get(key)
+    if hit is not None and hit[0]() is array:
+        return hit[1], hit[2]
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    uniques = pd.Index(uniques)
+    if len(column) < MEMO_ROWS:
+        return codes, uniques
+    codes = codes.astype(np.int32)
+    try:
+        ref = weakref.ref(array, lambda _ref, key=key: _forget(key))
+    except TypeError:  # an array type without weak references: not kept
+        return codes, uniques
+    with _memo_lock:
+        _memo[key] = (ref, codes, uniques)
+    return codes, uniques
+
+
+def positions(index: pd.Index, column: pd.Series, *, month: bool) -> np.ndarray:
+    """Each value's position in ``index`` (-1 if absent or missing); ``month``: the values are
+    months or dates, placed by their YYYY-MM."""
+    codes, uniques = _factorized(column)
+    labels = pd.Series(uniques)
+    labels = month_labels(labels) if month else labels.astype(str).to_numpy(dtype=object)
+    found = np.append(index.get_indexer(labels), -1)  # code -1 (missing) -> -1
+    return found[codes]
