@@ -42,6 +42,37 @@ def test_trailing_revenue_short_history_has_no_previous():
     assert out["revenue"] == sum(70 + 10 * i for i in range(5))
 
 
+def test_trailing_revenue_counts_what_the_family_table_counts():
+    products = pd.DataFrame(
+        {
+            "sku": ["A", "B", "C", "D"],
+            "family": ["F1", "F1", "F2", None],  # D has no family: left out, as by family
+            "unit_price": [10.0, 20.0, 5.0, 1000.0],
+        }
+    )
+    actuals = pd.DataFrame(
+        [
+            ("2025-02", "A", 1.0),
+            ("2025-02", "Z", 50.0),  # not a product: left out
+            ("2025-02", "D", 3.0),
+            ("2025-01", "B", 2.0),
+            ("2025-01", "C", float("nan")),  # a missing figure adds nothing
+            ("2025-03", "Z", 9.0),  # a month of only unknown skus is no month
+        ],
+        columns=["month", "sku", "units"],
+    )
+    out = trailing_revenue(products, actuals, 1)
+    # months 2025-01 (B 2 x 20 = 40) and 2025-02 (A 1 x 10 = 10): the last is 2025-02
+    assert out == {
+        "revenue": 10.0,
+        "previous": 40.0,
+        "first_month": "2025-02",
+        "last_month": "2025-02",
+    }
+    by_family = actuals_by_family(products, actuals).groupby("month")["revenue"].sum()
+    assert by_family.to_dict() == {"2025-01": 40.0, "2025-02": 10.0}
+
+
 def test_trailing_revenue_empty():
     empty = pd.DataFrame(columns=["month", "sku", "units"])
     assert trailing_revenue(PRODUCTS, empty)["revenue"] == 0.0
