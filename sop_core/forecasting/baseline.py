@@ -127,6 +127,8 @@ SELECT sku, month, units, p10, p90 FROM baseline WHERE cycle = ? ORDER BY sku, m
 SQL_BASELINE_BEFORE = """
 SELECT cycle, sku, month, units, model FROM baseline WHERE cycle < ? ORDER BY cycle, sku, month
 """
+# The horizon needs only the last month of actuals (``horizon``: the month after it).
+SQL_LAST_ACTUAL_MONTH = "SELECT month FROM actuals ORDER BY month DESC LIMIT 1"
 SQL_PAST_FORECAST_MONTHS = """
 SELECT DISTINCT cycle, month FROM forecasts WHERE cycle < ? AND month >= cycle ORDER BY cycle, month
 """
@@ -899,7 +901,12 @@ def _complete(stored: pd.DataFrame, skus: list[str], months: list[str]) -> bool:
 
 
 def ensure_baseline(
-    store, cycle: str, *, with_band: bool = False, require_band: bool = True
+    store,
+    cycle: str,
+    *,
+    with_band: bool = False,
+    require_band: bool = True,
+    stored: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The stored baseline of ``cycle`` (``sku, month, units``), computed first if missing.
 
@@ -909,13 +916,19 @@ def ensure_baseline(
     (stored before the band existed) is recomputed — unless ``require_band`` is False: then it
     comes as stored, its band NaN (the plan's path: refitting a large company's baseline for
     its band would take a page load an hour).
+
+    ``stored``: the cycle's stored baseline with its band (``sku, month, units, p10, p90``, any
+    order), when the caller has already read it (``load_plan_data``): not read again.
     """
     skus = _products_skus(store)
-    _, plan_months, past = _cycle_jobs(store, store.read_table("actuals"))
+    _, plan_months, past = _cycle_jobs(store, store.query(SQL_LAST_ACTUAL_MONTH))
     _, months = past.get(cycle, (None, plan_months))
     columns = ["sku", "month", "units", "p10", "p90"] if with_band else ["sku", "month", "units"]
-    sql = SQL_BAND_OF_CYCLE if with_band else SQL_BASELINE_OF_CYCLE
-    stored = store.arrow(sql, [cycle]).to_pandas()
+    if stored is None:
+        sql = SQL_BAND_OF_CYCLE if with_band else SQL_BASELINE_OF_CYCLE
+        stored = store.arrow(sql, [cycle]).to_pandas()
+    else:
+        stored = stored.loc[:, columns]
     banded = not with_band or not require_band or not stored[["p10", "p90"]].isna().any().any()
     if banded and _complete(stored, skus, months):
         return stored

@@ -48,8 +48,15 @@ def with_baseline(store, data: PlanData) -> PlanData:
         return data
     # without a cycle (no forecasts at all) the baseline is kept under the first plan month;
     # with its band as stored, the spread of the demand ranges (plan.ranges)
+    cycle = data.cycle or data.months[0]
+    read = data.cycle is not None and {"p10", "p90"} <= set(data.baseline.columns)
     baseline = ensure_baseline(
-        store, data.cycle or data.months[0], with_band=True, require_band=False
+        store,
+        cycle,
+        with_band=True,
+        require_band=False,
+        # the cycle's baseline as load_plan_data read it
+        stored=data.baseline if read else None,
     )
     return data if baseline is None else data.with_baseline(baseline)
 
