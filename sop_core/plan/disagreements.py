@@ -364,13 +364,25 @@ def _lost_sales_causes(model: Model, result: PlanFigures) -> tuple[np.ndarray, n
     the sku uses, when production fell short of what was asked), ``-1`` for the supplier limit
     (production at its maximum units) and ``-2`` otherwise. ``lost`` is unmet × price.
     """
-    supply = result.supply
+    lost = result.supply.unmet * result.unit_price
+    # what cut each sku-month depends on the supply plan alone: plans that share it (a price
+    # change, ``engine``) share the causes
+    cause = _CAUSES.get(result.supply)
+    if cause is None:
+        cause = _CAUSES[result.supply] = _causes(model, result.supply, result.demand)
+    return cause, lost
+
+
+_CAUSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # SupplyPlan -> cause
+
+
+def _causes(model: Model, supply, demand: np.ndarray) -> np.ndarray:
+    """``cause`` of ``_lost_sales_causes``, ``(M, S)``."""
     unmet = supply.unmet
-    lost = unmet * result.unit_price
     cause = np.zeros(unmet.shape, dtype=np.int64)
-    mi, si = np.nonzero(unmet > _EPS * np.maximum(result.demand, 1.0))
+    mi, si = np.nonzero(unmet > _EPS * np.maximum(demand, 1.0))
     if len(mi) == 0:
-        return cause, lost
+        return cause
     req, production = supply.req[mi, si], supply.production[mi, si]
     limit = model.max_units[mi, si]
     finite = np.isfinite(limit)
@@ -399,7 +411,7 @@ def _lost_sales_causes(model: Model, result: PlanFigures) -> tuple[np.ndarray, n
         np.minimum.at(chosen, owner[is_best], routing.resource[pair][is_best])  # first in order
         cells[idx] = chosen + 1
     cause[mi, si] = cells
-    return cause, lost
+    return cause
 
 
 def _family_cause_keys(

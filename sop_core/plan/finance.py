@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -44,9 +45,36 @@ class Finance:
     @cached_property
     def labour_sku(self) -> np.ndarray:
         """Each resource's labour shared over skus (``allocate_labour``): ``(M, S)``."""
+        # By load, it depends on the supply plan and the labour alone: plans that share their
+        # supply plan (``engine``: a price change) share it, if their labour is the same too.
+        known = _BY_LOAD.get(self.supply)
+        if known is not None and np.array_equal(known[0], self.labour_resource):
+            by_load = known[1]
+        else:
+            by_load = labour_by_load(
+                self.labour_resource, self.supply.req, self.routing, self.supply.load
+            )
+            _BY_LOAD[self.supply] = (self.labour_resource, by_load)
         return allocate_labour(
-            self.labour_resource, self.supply.req, self.routing, self.supply.load, self.revenue_sku
+            self.labour_resource,
+            self.supply.req,
+            self.routing,
+            self.supply.load,
+            self.revenue_sku,
+            by_load=by_load,
         )
+
+
+_BY_LOAD: WeakKeyDictionary = WeakKeyDictionary()  # SupplyPlan -> (labour, labour_by_load)
+
+
+def labour_by_load(
+    labour: np.ndarray, req: np.ndarray, routing: Routing, load: np.ndarray
+) -> np.ndarray:
+    """``(M, S)``: each resource's labour shared over the skus by their share of its load hours
+    (``req × hours_per_unit / load``); 0 from a resource with no load."""
+    per_hour = np.divide(labour, load, out=np.zeros_like(labour), where=load > 0)
+    return req * routing.spread(per_hour)
 
 
 def allocate_labour(
@@ -55,6 +83,8 @@ def allocate_labour(
     routing: Routing,
     load: np.ndarray,
     revenue: np.ndarray,
+    *,
+    by_load: np.ndarray | None = None,
 ) -> np.ndarray:
     """Each resource's labour cost shared over skus, so family margins add up to the company's.
 
@@ -62,13 +92,15 @@ def allocate_labour(
     (``req × hours_per_unit / load``); when its load is 0, by the skus' share of that month's
     revenue; when the revenue is 0 too, equally over the skus.
 
+    ``by_load``: ``labour_by_load`` of the same figures, when the caller has it.
+
     Returns:
         ``(M, S)`` labour cost per sku and month; each month sums to the resources' labour.
     """
     n_months, n_skus = req.shape
     loaded = load > 0
-    per_hour = np.divide(labour, load, out=np.zeros_like(labour), where=loaded)
-    by_load = req * routing.spread(per_hour)
+    if by_load is None:
+        by_load = labour_by_load(labour, req, routing, load)
     idle = np.where(loaded, 0.0, labour).sum(axis=1)  # (M,) labour of resources with no load
     if not idle.any():
         return by_load
