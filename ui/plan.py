@@ -25,7 +25,7 @@ from sop_core.plan.ranges import PlanRanges
 from sop_core.plan.sensitivity import sensitivity as plan_sensitivity
 from sop_core.views.ranges import app_ranges, app_samples
 from ui.connection import open_store
-from ui.state import data_version, selected_cycle
+from ui.state import data_version, plan_data_at, selected_cycle
 
 __all__ = [
     "model",
@@ -52,7 +52,8 @@ def levers_key(levers: Levers | None) -> tuple:
 
 @st.cache_resource(show_spinner="Preparing the plan for this cycle…", max_entries=6)
 def _model(path: str, version: int, cycle: str | None):
-    return model_of_record(open_store(path), cycle)
+    # the frames the pages read (state.plan_data): held once, not once more by the model
+    return model_of_record(open_store(path), cycle, data=plan_data_at(path, version, cycle))
 
 
 # Plans under levers, most recently used last, within a memory budget: a demo plan is a few

@@ -125,13 +125,15 @@ def data_version(store: Store) -> int:
 
 
 @st.cache_resource(show_spinner="Reading the plan store…", max_entries=8)
-def _plan_data(path: str, version: int, cycle: str | None):
+def plan_data_at(path: str, version: int, cycle: str | None):
+    """``load_plan_data`` of the store at ``path`` as of data ``version`` (cached: the pages
+    and the cycle's model share its frames)."""
     return load_plan_data(open_store(path), cycle)
 
 
 def plan_data(store: Store, cycle: str | None = None):
     """The store's tables in memory for a cycle, cached until the next import or edit."""
-    return _plan_data(str(store.path), data_version(store), cycle or selected_cycle(store))
+    return plan_data_at(str(store.path), data_version(store), cycle or selected_cycle(store))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

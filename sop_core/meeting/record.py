@@ -96,9 +96,10 @@ def _frozen_model(version: PlanVersion) -> Model:
     return prepare(version.plan_data(), bias=bias)
 
 
-def _live_data(store, cycle: str | None) -> PlanData:
-    """The open cycle's inputs: the store's, with its linked assumptions' settings in place."""
-    data = with_baseline(store, load_plan_data(store, cycle))
+def _live_data(store, cycle: str | None, data: PlanData | None = None) -> PlanData:
+    """The open cycle's inputs: the store's (``data``, when read already), with its linked
+    assumptions' settings in place."""
+    data = with_baseline(store, data if data is not None else load_plan_data(store, cycle))
     _levers, overrides = linked_inputs(data.linked, data.families, data.resource_names)
     if not overrides:
         return data
@@ -118,8 +119,12 @@ def _linked_levers(model: Model) -> Levers:
     return levers
 
 
-def model_of_record(store, cycle: str | None = None) -> Model:
+def model_of_record(store, cycle: str | None = None, *, data: PlanData | None = None) -> Model:
     """The prepared model the cycle's plan of record is computed on (frozen when locked).
+
+    Args:
+        data: ``load_plan_data(store, cycle)``, when the caller has read it (the app: its frames
+            are then held once, by the pages and the model); unused for a locked cycle.
 
     Raises:
         PlanError: nothing to plan (no products).
@@ -128,7 +133,7 @@ def model_of_record(store, cycle: str | None = None) -> Model:
     version = load_version(store, cycle) if cycle else None
     if version is not None:
         return _frozen_model(version)
-    data = _live_data(store, cycle)
+    data = _live_data(store, cycle, data)
     return prepare(data, bias=bias_verdicts(data))
 
 
