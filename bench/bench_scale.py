@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -84,16 +85,41 @@ def shown(page, title: str, timeout: float = 300.0) -> float:
     raise TimeoutError(title)
 
 
+class MemoryWatch:
+    """The server's resident memory sampled every 0.2 s, its highest per phase of the run."""
+
+    def __init__(self, pid: int):
+        self.pid, self.phase, self.peaks = pid, "start", {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            try:
+                rss = vm_hwm_mb(self.pid, "VmRSS")
+            except OSError:
+                return
+            self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), rss)
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        return self.peaks
+
+
 def app_figures(db: Path, work: Path, levers: int) -> dict:
     from playwright.sync_api import sync_playwright
 
     proc, url = start("app.py", ROOT, {"SOP_DB": str(db)}, work / "app.log")
     out: dict = {}
+    watch = MemoryWatch(proc.pid)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 900})
             t0 = time.perf_counter()
+            watch.phase = "first page"
             page.goto(url + "/", timeout=300_000)
             shown(page, "Executive summary")
             out["first_title_s"] = time.perf_counter() - t0
@@ -104,6 +130,7 @@ def app_figures(db: Path, work: Path, levers: int) -> dict:
             print(f"  first page {out['first_page_s']:.1f} s (title at {out['first_title_s']:.1f} s)",
                   flush=True)  # fmt: skip
             # a large plan's cash range is drawn in the background after the figures
+            watch.phase = "first page's cash range"
             page.wait_for_selector(PROGRESS, state="detached", timeout=900_000)
             shown(page, "Executive summary")
             out["first_range_s"] = time.perf_counter() - t0
@@ -111,7 +138,8 @@ def app_figures(db: Path, work: Path, levers: int) -> dict:
             nav = page.locator('[data-testid="stSidebarNav"] a')
             titles = [t.strip().splitlines()[-1].strip() for t in nav.all_inner_texts()]
             rounds: list[dict[str, float]] = []
-            for _ in range(2):
+            for k in range(2):
+                watch.phase = ("first", "second")[k] + " visit of every page"
                 times = {}
                 for title in [*titles[1:], titles[0]]:
                     page.locator('[data-testid="stSidebarNav"]').get_by_text(
@@ -133,6 +161,7 @@ def app_figures(db: Path, work: Path, levers: int) -> dict:
             field = page.get_by_label("Price change (%)", exact=True)
             field.wait_for(timeout=120_000)
             wait_idle(page)
+            watch.phase = "lever changes"
             # ±10 %: a step that moves a large company's compact "Closing cash" (£1.2bn)
             values = [10.0 * (1 + i // 2) * (1 if i % 2 else -1) for i in range(levers + 1)]
             ms = [one_change(page, field, "Closing cash", v) for v in values]
@@ -141,6 +170,7 @@ def app_figures(db: Path, work: Path, levers: int) -> dict:
             out["exceptions"] = page.locator('[data-testid="stException"]').count()
             browser.close()
     finally:
+        out["memory_by_phase_mb"] = watch.stop()
         proc.terminate()
         proc.wait(timeout=30)
     log = (work / "app.log").read_text()
@@ -211,6 +241,8 @@ def main(argv=None) -> int:
             lever = out["lever_ms"]
             print(f"  lever change on Scenarios: median {statistics.median(lever):.0f} ms, "
                   f"max {max(lever):.0f} ms ({len(lever)} changes)")  # fmt: skip
+            print("  server memory, highest by phase: " + ", ".join(
+                f"{k} {v:,.0f} MB" for k, v in out["memory_by_phase_mb"].items()))  # fmt: skip
             print(f"  server peak memory: {out['server_peak_mb']:,.0f} MB; "
                   f"exceptions {out['exceptions']}, tracebacks {out['tracebacks']}")  # fmt: skip
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
