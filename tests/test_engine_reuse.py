@@ -88,3 +88,28 @@ def test_the_labour_shared_by_load_follows_the_headcount_on_a_shared_supply_plan
     extra = 2 * model.cost_per_fte[r] * len(model.months)
     assert changed.finance.labour_sku.sum() - base.finance.labour_sku.sum() == pytest.approx(extra)
     _same_figures(changed, _fresh(own, levers))
+
+
+def test_the_model_prepared_while_the_track_record_is_scored_is_the_one_prepared_in_turn(
+    demo_store_file, tmp_path
+):
+    """``service.prepared`` scores the track record in a second thread: the same model, array for
+    array, as the baseline checked, the verdicts scored and ``prepare`` run one after another."""
+    from sop_core.plan.model import prepare
+    from sop_core.plan.service import bias_verdicts, prepared, with_baseline
+    from sop_core.store.plandata import load_plan_data
+
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_store_file, db)
+    with Store(db) as store:
+        data = load_plan_data(store)
+        live, bias, model = prepared(store, data)
+        in_turn = with_baseline(store, data)
+        expected_bias = bias_verdicts(in_turn)
+        expected = prepare(in_turn, bias=expected_bias)
+    assert bias is not None and bias.equals(expected_bias)
+    assert (model.bias_verdict != 0).any()  # the demo has biased sources: the verdicts count
+    for name, value in vars(expected).items():
+        if isinstance(value, np.ndarray) and value.dtype.kind in "fiub":
+            np.testing.assert_array_equal(getattr(model, name), value, err_msg=name)
+    assert live.baseline.equals(in_turn.baseline)

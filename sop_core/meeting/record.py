@@ -29,7 +29,7 @@ from sop_core.plan.levers import Levers, describe_levers, parse_levers, validate
 from sop_core.plan.links import apply_settings, linked_inputs
 from sop_core.plan.model import Model, prepare
 from sop_core.plan.result import PlanResult
-from sop_core.plan.service import bias_verdicts, with_baseline
+from sop_core.plan.service import prepared
 from sop_core.store.plandata import PlanData, current_cycle, load_plan_data
 
 __all__ = [
@@ -96,10 +96,8 @@ def _frozen_model(version: PlanVersion) -> Model:
     return prepare(version.plan_data(), bias=bias)
 
 
-def _live_data(store, cycle: str | None, data: PlanData | None = None) -> PlanData:
-    """The open cycle's inputs: the store's (``data``, when read already), with its linked
-    assumptions' settings in place."""
-    data = with_baseline(store, data if data is not None else load_plan_data(store, cycle))
+def _linked_settings(data: PlanData) -> PlanData:
+    """The open cycle's inputs with its linked assumptions' settings in place."""
     _levers, overrides = linked_inputs(data.linked, data.families, data.resource_names)
     if not overrides:
         return data
@@ -133,8 +131,8 @@ def model_of_record(store, cycle: str | None = None, *, data: PlanData | None = 
     version = load_version(store, cycle) if cycle else None
     if version is not None:
         return _frozen_model(version)
-    data = _live_data(store, cycle, data)
-    return prepare(data, bias=bias_verdicts(data))
+    data = data if data is not None else load_plan_data(store, cycle)
+    return prepared(store, data, settle=_linked_settings)[2]
 
 
 def _drift(version: PlanVersion, result: PlanResult) -> tuple[str, ...]:
@@ -216,9 +214,8 @@ def capture_version(store, cycle: str, *, lock_note: str | None = None) -> PlanV
     Raises:
         PlanError: nothing to plan (no products).
     """
-    data = _live_data(store, cycle)
-    bias = bias_verdicts(data)
-    record = plan_of_record(store, cycle, model=prepare(data, bias=bias))
+    data, bias, model = prepared(store, load_plan_data(store, cycle), settle=_linked_settings)
+    record = plan_of_record(store, cycle, model=model)
     return version_from_data(
         data,
         bias=bias,

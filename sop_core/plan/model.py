@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -322,6 +322,17 @@ def _choices(frame: pd.DataFrame) -> dict[str, dict]:
             "describe": choice.describe(),
         }
     return out
+
+
+def with_bias(model: Model, bias: pd.DataFrame | None) -> Model:
+    """The model with ``bias`` in place (as ``prepare(data, bias=bias)`` gives it), for a model
+    prepared while the track record was still being scored."""
+    return replace(
+        model,
+        bias_verdict=_bias_codes(bias, model.families),
+        source_log_mean=_source_record(bias, model.families, "log_ratio_mean"),
+        source_log_sd=_source_record(bias, model.families, "log_ratio_sd"),
+    )
 
 
 def _bias_codes(bias: pd.DataFrame | None, families: tuple[str, ...]) -> np.ndarray:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 
@@ -13,10 +16,17 @@ from sop_core.forecasting.trackrecord import (
     source_spread,
     track_record,
 )
-from sop_core.plan.model import Model, prepare
+from sop_core.plan.model import Model, prepare, with_bias
 from sop_core.store.plandata import PlanData, load_plan_data
 
-__all__ = ["with_baseline", "bias_verdicts", "model_for_data", "model_for_store"]
+__all__ = [
+    "with_baseline",
+    "bias_scores",
+    "bias_verdicts",
+    "prepared",
+    "model_for_data",
+    "model_for_store",
+]
 
 
 def _needs_baseline(data: PlanData) -> bool:
@@ -61,27 +71,59 @@ def with_baseline(store, data: PlanData) -> PlanData:
     return data if baseline is None else data.with_baseline(baseline)
 
 
-def bias_verdicts(data: PlanData) -> pd.DataFrame | None:
-    """Each source's bias verdict by family from the track record (None: nothing to score), with
-    its spread (``trackrecord.source_spread``: ``log_ratio_mean``, ``log_ratio_sd``, NaN where
-    the source has no scored point), the uncertainty of the months it drives in the demand
-    ranges."""
-    if data.cycle is None or data.tables["actuals"].empty:
-        return None  # no past cycle can be scored
+def _scorable(data: PlanData) -> bool:
+    return data.cycle is not None and not data.tables["actuals"].empty
+
+
+def bias_scores(data: PlanData) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The track record of the cycle's past forecasts and each source's spread by family: the
+    part of ``bias_verdicts`` the tolerance does not change (needs a cycle and actuals)."""
     actuals, products = data.tables["actuals"], data.tables["products"]
     points = scored_points(actuals, data.tables["forecasts"], current_cycle=data.cycle)
     track = track_record(
         actuals, data.tables["forecasts"], products, current_cycle=data.cycle, points=points
     )
-    bias = source_bias(track, data.settings.tolerance_pct)
     spread = source_spread(points, products)[["source", "family", "log_ratio_mean", "log_ratio_sd"]]
+    return track, spread
+
+
+def bias_verdicts(
+    data: PlanData, scores: tuple[pd.DataFrame, pd.DataFrame] | None = None
+) -> pd.DataFrame | None:
+    """Each source's bias verdict by family from the track record (None: nothing to score), with
+    its spread (``trackrecord.source_spread``: ``log_ratio_mean``, ``log_ratio_sd``, NaN where
+    the source has no scored point), the uncertainty of the months it drives in the demand
+    ranges. ``scores``: ``bias_scores(data)``, when worked out already."""
+    if not _scorable(data):
+        return None  # no past cycle can be scored
+    track, spread = scores if scores is not None else bias_scores(data)
+    bias = source_bias(track, data.settings.tolerance_pct)
     return bias.merge(spread, on=["source", "family"], how="left")
+
+
+def prepared(
+    store, data: PlanData, settle: Callable[[PlanData], PlanData] | None = None
+) -> tuple[PlanData, pd.DataFrame | None, Model]:
+    """The data with its baseline (fitted where needed) and ``settle``'s changes to it, its bias
+    verdicts, and the model prepared from them.
+
+    The track record is scored in a second thread while the baseline is checked and the arrays
+    are prepared: neither needs the other (its verdicts go into the model at the end,
+    ``model.with_bias``), and for a large company each is seconds.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sop-scores") as pool:
+        scores = pool.submit(bias_scores, data) if _scorable(data) else None
+        live = with_baseline(store, data)
+        if settle is not None:
+            live = settle(live)
+        model = prepare(live)
+        bias = bias_verdicts(live, scores.result()) if scores is not None else None
+    return live, bias, with_bias(model, bias)
 
 
 def model_for_data(store, data: PlanData) -> Model:
     """The plan data prepared, with the baseline fitted where needed and the bias verdicts scored."""
-    data = with_baseline(store, data)
-    return prepare(data, bias=bias_verdicts(data))
+    return prepared(store, data)[2]
 
 
 def model_for_store(store, cycle: str | None = None) -> Model:
