@@ -397,3 +397,30 @@ def test_track_record_of_given_points_is_the_same(track):
         points=points,
     )
     pd.testing.assert_frame_equal(again, track)
+
+
+def test_a_past_baseline_beyond_the_scored_lags_scores_the_same():
+    """A stored past baseline covers its whole horizon; only lags 1 to 3 are scored, so the rows
+    outside them (dropped before the sums) change nothing, and the lag 1 and 3 rows stay."""
+    wider = pd.concat(
+        [
+            BASELINE_HISTORY,
+            pd.DataFrame(
+                [
+                    ("2024-01", "A", "2023-12", 9_999),  # lag 0: before its cycle
+                    ("2024-01", "A", "2024-04", 9_999),  # lag 4
+                    ("2024-02", "B", "2024-06", 9_999),  # lag 5
+                ],
+                columns=["cycle", "sku", "month", "units"],
+            ),
+        ],
+        ignore_index=True,
+    )
+    narrow = scored_points(
+        ACTUALS, FORECASTS, current_cycle="2024-04", baseline_history=BASELINE_HISTORY
+    )
+    wide = scored_points(ACTUALS, FORECASTS, current_cycle="2024-04", baseline_history=wider)
+    pd.testing.assert_frame_equal(wide, narrow)
+    stat = wide[wide["source"] == "statistical"]
+    assert sorted(stat["lag"].unique()) == [1, 2, 3]
+    assert 9_999 not in set(stat["forecast"])

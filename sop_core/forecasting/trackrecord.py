@@ -102,6 +102,19 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame.drop(columns=["_s", "_f"]).reset_index(drop=True)
 
 
+def _within_lags(frame: pd.DataFrame, max_lag: int) -> np.ndarray:
+    """Rows whose month is 1 to ``max_lag`` months ahead of their cycle (lag as
+    ``_scored_points`` counts it), each distinct cycle and month compared once."""
+    ci, cycles = pd.factorize(frame["cycle"].astype(str))
+    mi, months = pd.factorize(frame["month"].astype(str))
+    lag = np.array([[month_diff(m, c) + 1 for m in months] for c in cycles], dtype=float)
+    ok = ((lag >= 1) & (lag <= max_lag)).reshape(len(cycles), len(months))
+    rows = np.zeros(len(frame), dtype=bool)
+    known = (ci >= 0) & (mi >= 0)  # a row without a cycle or month is scored nowhere
+    rows[known] = ok[ci[known], mi[known]]
+    return rows
+
+
 def _scored_points(
     actuals: pd.DataFrame,
     forecasts: pd.DataFrame,
@@ -114,7 +127,10 @@ def _scored_points(
     past = forecasts["cycle"].astype(str) < str(current_cycle)
     parts = [forecasts.loc[past.to_numpy(), ["cycle", "month", "sku", "source", "units"]]]
     if baseline_history is not None and len(baseline_history):
-        stat = baseline_history.loc[:, ["cycle", "month", "sku", "units"]].assign(
+        # Only the months a lag scores: a past cycle's baseline covers its whole horizon (11.4
+        # million rows at 100,000 skus, of which 3 months a cycle are scored).
+        scored = _within_lags(baseline_history, max_lag)
+        stat = baseline_history.loc[scored, ["cycle", "month", "sku", "units"]].assign(
             source=STATISTICAL
         )
         parts.append(stat)
