@@ -127,14 +127,18 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def server_idle(pid: int, since: float, window: float = 1.0, timeout: float = 300.0) -> float:
-    """Seconds from ``since`` until the server process used under 5 % of a core over
-    ``window`` seconds (the start of that quiet window)."""
+def server_idle(pid: int, since: float, quiet: float = 1.0, timeout: float = 300.0) -> float:
+    """Seconds from ``since`` to the end of the server process's last busy tenth of a second
+    (over 10 % of a core) before ``quiet`` seconds without one."""
+    busy_until, used = since, _cpu_seconds(pid)
     while time.perf_counter() - since < timeout:
-        start, used = time.perf_counter(), _cpu_seconds(pid)
-        time.sleep(window)
-        if _cpu_seconds(pid) - used < 0.05 * window:
-            return start - since
+        time.sleep(0.1)
+        now, cpu = time.perf_counter(), _cpu_seconds(pid)
+        if cpu - used > 0.01:
+            busy_until = now
+        used = cpu
+        if now - busy_until >= quiet:
+            return busy_until - since
     return float("inf")
 
 
