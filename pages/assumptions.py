@@ -9,8 +9,8 @@ from sop_core.plan.links import NOT_LINKED, link_options
 from sop_core.store import lock
 from sop_core.views.register import register_counts, register_view
 from sop_core.views.register_charts import assumption_history_chart
-from sop_core.views.review import assumption_tests_for, tests_table
-from ui import auth, editing, flash, plan, state
+from sop_core.views.review import tests_table
+from ui import auth, editing, flash, plan, state, views
 from ui.text import plain
 
 P = "assumptions"
@@ -145,7 +145,7 @@ else:
     )
 
 try:
-    tested = assumption_tests_for(store, plan.record(store, cycle))
+    tested = views.assumption_tests(store, cycle)
 except SopError as exc:  # no plan yet: the register still shows
     tested = None
     st.warning(f"The assumptions could not be tested against the actuals: {exc}")

@@ -8,7 +8,7 @@ from sop_core.errors import SopError
 from sop_core.months import month_label, span_label
 from sop_core.views import review as rv
 from sop_core.views.charts import accuracy_chart
-from ui import plan, state
+from ui import plan, state, views
 from ui.text import plain
 from ui.widgets import delta, notice
 
@@ -192,7 +192,7 @@ else:
 st.subheader("Assumptions tested against the actuals")
 try:
     record = plan.record(store, cycle)
-    tests = rv.assumption_tests_for(store, record)
+    tests = views.assumption_tests(store, cycle)
 except SopError as exc:
     tests = None
     notice(f"The assumptions could not be tested: {exc}")
@@ -214,7 +214,13 @@ if tests is not None:
 # --- decisions against outcomes --------------------------------------------------------------
 st.subheader("Decisions against outcomes")
 try:
-    outcomes = rv.decision_outcomes(store, record=True, plan_of=plan_of)
+    outcomes = rv.decision_outcomes(
+        store,
+        record=True,
+        plan_of=plan_of,
+        actuals=state.plan_data(store, cycle).actuals,  # held already: not read again
+        financial=financial,
+    )
 except SopError as exc:
     outcomes = None
     notice(f"The decisions could not be judged: {exc}")

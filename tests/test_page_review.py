@@ -95,6 +95,29 @@ def test_the_review_page_shows_each_locked_plan_against_the_actuals(demo_db):
     assert set(table["month"]) == {"Aug 2026", "Sep 2026", "Oct 2026"}
 
 
+def test_the_assumptions_page_tests_the_plan_against_the_actuals_once_per_data_version(
+    demo_db, monkeypatch
+):
+    with Store(demo_db) as store:
+        expected = rv.tests_table(rv.assumption_tests_for(store, rv.plan_of_record(store)), "GBP")
+    from ui import views
+
+    calls = []
+    real = views.assumption_tests_for
+    monkeypatch.setattr(
+        views, "assumption_tests_for", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    views._assumption_tests.clear()
+    at = _run(str(ROOT / "pages" / "assumptions.py"))
+    table = _table(at, "assumption", "assumed", "measured")
+    pd.testing.assert_frame_equal(table.reset_index(drop=True), expected)
+    at.run()  # the next visit: the same table, not tested again
+    assert not at.exception and len(calls) == 1
+    pd.testing.assert_frame_equal(
+        _table(at, "assumption", "assumed", "measured").reset_index(drop=True), expected
+    )
+
+
 def test_the_summary_opens_with_last_month_against_the_plan(demo_db):
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()

@@ -6,10 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from sop_core.forecasting.trackrecord import forecast_value_added, source_bias, track_record
+from sop_core.views.review import assumption_tests_for
+from ui import plan
 from ui.connection import open_store
 from ui.state import data_version, plan_data, selected_cycle
 
-__all__ = ["track_tables", "baseline_history"]
+__all__ = ["track_tables", "baseline_history", "assumption_tests"]
 
 # Stored order: the track record sums it by keys, so a sort buys nothing.
 SQL_BASELINE_HISTORY = "SELECT cycle, sku, month, units FROM baseline WHERE cycle < ?"
@@ -38,6 +40,23 @@ def _track(path: str, version: int, cycle: str | None, _data, _history):
         baseline_history=_history,
     )
     return track, source_bias(track, _data.settings.tolerance_pct), forecast_value_added(track)
+
+
+@st.cache_data(show_spinner="Testing the plan's assumptions against the actuals…", max_entries=8)
+def _assumption_tests(path: str, version: int, cycle: str | None, _record, _data):
+    return assumption_tests_for(
+        open_store(path), _record, actuals=_data.actuals, forecasts=_data.forecasts
+    )
+
+
+def assumption_tests(store, cycle: str | None = None) -> pd.DataFrame:
+    """``views.review.assumption_tests_for`` of the cycle's plan of record, on the actuals and
+    forecasts the pages hold (``state.plan_data``), cached per data version: a large company's
+    tables are millions of rows, read and sorted again on every visit before."""
+    cycle = cycle or selected_cycle(store)
+    version = data_version(store)
+    record = plan.record(store, cycle, version=version)
+    return _assumption_tests(str(store.path), version, cycle, record, plan_data(store, cycle))
 
 
 def track_tables(store, cycle: str | None = None):
