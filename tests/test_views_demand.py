@@ -80,3 +80,33 @@ def test_a_supplier_limit_says_whether_it_costs_sales():
     ]
     assert limits.loc["A", "short_units"] == 34.0 and limits.loc["A", "unshipped_units"] == 4.0
     assert not limits.loc["B", "binding"] and limits.loc["B", "unshipped_units"] == 0.0
+
+
+def test_the_actuals_line_counts_the_chosen_products_only_at_their_plan_prices():
+    from dataclasses import replace
+
+    import pandas as pd
+
+    data, result = _plan()
+    actuals = pd.DataFrame(
+        [
+            ("2025-11", "A", 3.0),
+            ("2025-11", "B", 2.0),
+            ("2025-11", "Z", 500.0),  # not a product of the plan: on no line
+            ("2025-12", "A", 5.0),
+        ],
+        columns=["month", "sku", "units"],
+    )
+    data = replace(data, tables={**data.tables, "actuals": actuals})
+    assert _line(demand_series(data, result), "Actuals") == {"2025-11": 5.0, "2025-12": 5.0}
+    assert _line(demand_series(data, result, family="F1"), "Actuals") == {
+        "2025-11": 3.0,
+        "2025-12": 5.0,
+    }
+    # A at 10, B at 20
+    money = demand_series(data, result, at_prices=True)
+    rows = money[money["series"] == "Actuals"]
+    assert dict(zip(rows["month"], rows["revenue"], strict=True)) == {
+        "2025-11": 3 * 10 + 2 * 20,
+        "2025-12": 5 * 10,
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sop_core.codes import positions
 from sop_core.views.supply import sku_columns
 
 __all__ = ["demand_series", "SERIES", "find_products", "PRODUCT_CHOICES", "family_demand_units"]
@@ -73,13 +74,17 @@ def demand_series(
     m = result.model
     skus = m.skus
     cols = np.flatnonzero(skus == sku) if sku is not None else sku_columns(m, family)
-    chosen = set(skus[cols])
     weight = m.unit_price[cols] if at_prices else np.ones(len(cols))
     parts = []
-    actuals = data.actuals[data.actuals["sku"].isin(chosen)]
+    # each actual's sku by its position (millions of rows: looked up once per distinct sku)
+    si = positions(pd.Index(skus, dtype=object), data.actuals["sku"], month=False)
+    inside = np.zeros(len(skus) + 1, dtype=bool)  # the last: a sku not in the plan (-1)
+    inside[cols] = True
+    rows = inside[si]
+    actuals = data.actuals[rows]
     if at_prices and len(actuals):
-        price = pd.Series(m.unit_price, index=pd.Index(skus, dtype=object))
-        actuals = actuals.assign(units=actuals["units"] * actuals["sku"].map(price).to_numpy())
+        price = m.unit_price[si[rows]]
+        actuals = actuals.assign(units=actuals["units"].to_numpy(dtype=float) * price)
     if len(actuals):
         hist = (
             actuals.groupby("month", as_index=False)["units"]
