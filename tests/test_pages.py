@@ -418,3 +418,25 @@ def test_demand_review_shades_the_baseline_band(demo_db):
     at.selectbox(key="demand_sku").select(sku).run()
     assert not at.exception
     assert "80 % band, where 8 months in 10 should fall" in " ".join(c.value for c in at.caption)
+
+
+def test_the_demand_reviews_track_record_reads_only_the_scored_months_of_past_baselines(demo_db):
+    import pandas as pd
+
+    from sop_core.forecasting.baseline import baseline_history
+    from sop_core.forecasting.trackrecord import track_record
+    from sop_core.store.plandata import current_cycle, load_plan_data
+    from ui import views
+
+    with Store(demo_db) as store:
+        cycle = current_cycle(store)
+        data = load_plan_data(store, cycle)
+        full = baseline_history(store, cycle, compute_missing=False)
+        expected = track_record(
+            data.actuals, data.forecasts, data.products, current_cycle=cycle, baseline_history=full
+        )
+        read = views.baseline_history(store, cycle)
+        track, _bias, _fva = views.track_tables(store, cycle)
+    assert 0 < len(read) < len(full)  # a past cycle's whole horizon is stored; 3 months scored
+    pd.testing.assert_frame_equal(track, expected)
+    assert (track.loc[track["source"] == "statistical", "n_points"] > 0).any()

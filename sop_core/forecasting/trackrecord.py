@@ -47,6 +47,8 @@ __all__ = [
 ]
 
 ALL_FAMILIES = "All"
+# lags 1 to 3 are scored unless asked otherwise (``max_lag``)
+SCORED_LAGS = 3
 STATISTICAL = "statistical"
 NO_FAMILY = "(not in products)"
 SOURCE_ORDER = (STATISTICAL, *FORECAST_SOURCES)
@@ -172,7 +174,7 @@ def scored_points(
     *,
     current_cycle: str,
     baseline_history: pd.DataFrame | None = None,
-    max_lag: int = 3,
+    max_lag: int = SCORED_LAGS,
 ) -> pd.DataFrame:
     """Every scored forecast: one row per source, cycle, sku and month, with columns
     ``source, cycle, sku, month, forecast, actual, lag, error`` (the rows ``track_record`` sums;
@@ -187,7 +189,7 @@ def track_record(
     *,
     current_cycle: str,
     baseline_history: pd.DataFrame | None = None,
-    max_lag: int = 3,
+    max_lag: int = SCORED_LAGS,
     points: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Accuracy and bias of every forecast source in the cycles before ``current_cycle``.
