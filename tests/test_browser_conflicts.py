@@ -114,6 +114,10 @@ def test_a_second_step_owner_save_is_refused_with_who_and_when(served, browser):
 
 def _set_consensus(page, method: str, reason: str) -> None:
     page.locator(".st-key-demand_consensus_method").get_by_text(method, exact=True).click()
+    # The choice reruns the page (its preview follows it): a reason typed while that run
+    # redraws the form can be lost, as it would be for a person typing that fast (seen once in
+    # CI, where Bob's run also prepared the plan again after Ann's write).
+    _idle(page)
     page.locator(".st-key-demand_consensus_reason input").fill(reason)
     page.locator(".st-key-demand_consensus_set button").click()
 
