@@ -52,7 +52,9 @@ x = st.number_input("x", value=0.0, step=1.0, key="x")
 st.metric("y", f"{x:.0f}")
 """
 # Stamps the Enter keydown (capture phase, before Streamlit sees it) and the first DOM
-# mutation after it that shows a new value in the metric whose label starts with ``label``.
+# mutation after it that shows a new value in the metric labelled ``label``: the last one so
+# labelled, because the summary's what-if figures come after its own "Closing cash" and last
+# month's "Closing cash, Oct 2026" (the bench read those before, and waited for ever).
 ARM = """
 ({label, old}) => {
   window.__dt = null;
@@ -64,14 +66,15 @@ ARM = """
     window.__armed = true;
   }
   const read = () => {
+    let found = null;  // the last metric so labelled: the what-if figures come after the page's own
     for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
       const l = m.querySelector('[data-testid="stMetricLabel"]');
-      if (l && l.textContent.trim().startsWith(label)) {
+      if (l && l.textContent.trim() === label) {
         const v = m.querySelector('[data-testid="stMetricValue"]');
-        return v ? v.textContent : null;
+        found = v ? v.textContent : null;
       }
     }
-    return null;
+    return found;
   };
   const obs = new MutationObserver(() => {
     if (window.__t0 === null) return;
@@ -86,14 +89,15 @@ ARM = """
 """
 READ = """
 (label) => {
+  let found = null;
   for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
     const l = m.querySelector('[data-testid="stMetricLabel"]');
-    if (l && l.textContent.trim().startsWith(label)) {
+    if (l && l.textContent.trim() === label) {
       const v = m.querySelector('[data-testid="stMetricValue"]');
-      return v ? v.textContent : null;
+      found = v ? v.textContent : null;
     }
   }
-  return null;
+  return found;
 }
 """
 
