@@ -1,7 +1,8 @@
-"""What the browser tests share: Debian's chromium and its flags, a free loopback port, waiting for a server and for a page."""
+"""What the browser tests share: Debian's chromium and its flags, a free loopback port, waiting for a server and for a page, reading the store a served app holds."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -79,3 +80,18 @@ def goto_when_up(page, url: str, timeout: float = 60) -> None:
             if time.time() > deadline:
                 raise
             time.sleep(0.5)
+
+
+@contextmanager
+def store_copy(db: Path):
+    """A ``Store`` on a copy of the file (and its write-ahead log) that a served app holds:
+    DuckDB lets one program write the file."""
+    from sop_core.store.db import Store
+
+    copy = db.with_name(f"read_{time.time_ns()}.duckdb")
+    shutil.copy(db, copy)
+    wal = db.with_name(db.name + ".wal")
+    if wal.exists():
+        shutil.copy(wal, copy.with_name(copy.name + ".wal"))
+    with Store(copy) as store:
+        yield store

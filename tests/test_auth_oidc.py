@@ -19,7 +19,14 @@ import pytest
 
 from sop_core.meeting import roles
 from sop_core.store.db import Store
-from tests._browser import CHROMIUM, chromium, free_port, wait_for_port, wait_idle
+from tests._browser import (
+    CHROMIUM,
+    chromium,
+    free_port,
+    store_copy,
+    wait_for_port,
+    wait_idle,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
@@ -176,12 +183,7 @@ def _audit(db: Path, until=lambda log: True, timeout: float = 30):
     show a refusal before the app's write of it is committed."""
     deadline = time.monotonic() + timeout
     while True:
-        copy = db.with_name(f"read_{time.time_ns()}.duckdb")
-        shutil.copy(db, copy)
-        wal = db.with_name(db.name + ".wal")
-        if wal.exists():
-            shutil.copy(wal, copy.with_name(copy.name + ".wal"))
-        with Store(copy) as store:
+        with store_copy(db) as store:
             log = store.audit_log()
         if until(log) or time.monotonic() > deadline:
             return log

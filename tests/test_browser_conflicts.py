@@ -7,13 +7,18 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from sop_core.store.db import Store
-from tests._browser import CHROMIUM, chromium, free_port, wait_for_port, wait_idle
+from tests._browser import (
+    CHROMIUM,
+    chromium,
+    free_port,
+    store_copy,
+    wait_for_port,
+    wait_idle,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -70,13 +75,7 @@ def _person(browser, url: str, name: str):
 
 
 def _stored(db: Path, sql: str):
-    # The app holds the store; read a copy of the file (DuckDB allows one writer process).
-    copy = db.with_name(f"read_{time.time_ns()}.duckdb")
-    shutil.copy(db, copy)
-    wal = db.with_name(db.name + ".wal")
-    if wal.exists():
-        shutil.copy(wal, copy.with_name(copy.name + ".wal"))
-    with Store(copy) as store:
+    with store_copy(db) as store:  # the app holds the store
         return store.scalar(sql)
 
 
