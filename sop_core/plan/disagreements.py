@@ -395,10 +395,10 @@ def _causes(model: Model, supply, demand: np.ndarray) -> np.ndarray:
     if cut_by_capacity.any() and len(routing.sku):
         with np.errstate(divide="ignore", invalid="ignore"):
             util = np.where(supply.capacity > 0, supply.load / supply.capacity, np.inf)
-        starts = np.flatnonzero(np.diff(routing.sku, prepend=-1))  # each routed sku's first pair
-        ordinal = np.full(routing.n_skus, -1)
+        starts = routing.starts
+        ordinal = np.full(routing.n_skus, -1)  # sku -> its place among the routed skus
         ordinal[routing.sku[starts]] = np.arange(len(starts))
-        owner = np.cumsum(np.diff(routing.sku, prepend=-1) != 0) - 1  # pair -> routed sku
+        owner = ordinal[routing.sku]  # pair -> its sku's place
         idx = np.flatnonzero(cut_by_capacity)
         idx = idx[ordinal[si[idx]] >= 0]  # a sku without routings is cut by nothing here
         months, month_of = np.unique(mi[idx], return_inverse=True)

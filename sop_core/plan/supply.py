@@ -58,8 +58,8 @@ class Routing:
         )
 
     @cached_property
-    def _starts(self) -> np.ndarray:
-        # first pair of each routed sku (pairs are sorted by sku)
+    def starts(self) -> np.ndarray:
+        """The first pair of each routed sku (pairs are sorted by sku): ``reduceat`` offsets."""
         return np.flatnonzero(np.diff(self.sku, prepend=-1))
 
     def load(self, units: np.ndarray) -> np.ndarray:
@@ -78,7 +78,7 @@ class Routing:
         ``(S,)``, or ``(N, R)`` to ``(N, S)`` (one row per demand sample)."""
         out = np.full((*per_resource.shape[:-1], self.n_skus), default)
         if len(self.sku):
-            starts = self._starts
+            starts = self.starts
             out[..., self.sku[starts]] = np.minimum.reduceat(
                 per_resource[..., self.resource], starts, axis=-1
             )
