@@ -104,17 +104,19 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame.drop(columns=["_s", "_f"]).reset_index(drop=True)
 
 
-def _within_lags(frame: pd.DataFrame, max_lag: int) -> np.ndarray:
-    """Rows whose month is 1 to ``max_lag`` months ahead of their cycle (lag as
-    ``_scored_points`` counts it), each distinct cycle and month compared once."""
+def _lags(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's lag, ``month_diff(month, cycle) + 1``, worked out once per distinct cycle and
+    month (millions of rows hold a few dozen of each); 0 (scored nowhere) where either is
+    missing."""
     ci, cycles = pd.factorize(frame["cycle"].astype(str))
     mi, months = pd.factorize(frame["month"].astype(str))
-    lag = np.array([[month_diff(m, c) + 1 for m in months] for c in cycles], dtype=float)
-    ok = ((lag >= 1) & (lag <= max_lag)).reshape(len(cycles), len(months))
-    rows = np.zeros(len(frame), dtype=bool)
-    known = (ci >= 0) & (mi >= 0)  # a row without a cycle or month is scored nowhere
-    rows[known] = ok[ci[known], mi[known]]
-    return rows
+    table = np.array(
+        [[month_diff(m, c) + 1 for m in months] for c in cycles], dtype=np.int64
+    ).reshape(len(cycles), len(months))
+    lags = np.zeros(len(frame), dtype=np.int64)
+    known = (ci >= 0) & (mi >= 0)
+    lags[known] = table[ci[known], mi[known]]
+    return lags
 
 
 def _scored_points(
@@ -131,7 +133,8 @@ def _scored_points(
     if baseline_history is not None and len(baseline_history):
         # Only the months a lag scores: a past cycle's baseline covers its whole horizon (11.4
         # million rows at 100,000 skus, of which 3 months a cycle are scored).
-        scored = _within_lags(baseline_history, max_lag)
+        lag = _lags(baseline_history)
+        scored = (lag >= 1) & (lag <= max_lag)
         stat = baseline_history.loc[scored, ["cycle", "month", "sku", "units"]].assign(
             source=STATISTICAL
         )
@@ -146,12 +149,7 @@ def _scored_points(
             columns=["source", "cycle", "sku", "month", "forecast", "actual", "lag", "error"]
         )
     fc = fc.groupby(["source", "cycle", "sku", "month"], as_index=False)["units"].sum()
-    # one month_diff per distinct (month, cycle) pair, not per row
-    pairs = fc[["month", "cycle"]].drop_duplicates()
-    pairs["lag"] = [
-        month_diff(m, c) + 1 for m, c in zip(pairs["month"], pairs["cycle"], strict=True)
-    ]
-    fc = fc.merge(pairs, on=["month", "cycle"], how="left")
+    fc["lag"] = _lags(fc)
     fc = fc[(fc["lag"] >= 1) & (fc["lag"] <= max_lag)]
 
     # Only the months some forecast scored here is for: years of a large company's actuals
