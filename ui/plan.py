@@ -226,8 +226,8 @@ def ranges(
     and levers).
 
     Drawn at once under a spinner, unless ``wait`` is False and the paths hold more than
-    ``BACKGROUND_CELLS`` sku-months: then drawn in the background, and None until they are
-    (``ranges_progress`` says how far; ``widgets.wait_for_ranges`` shows it).
+    ``BACKGROUND_CELLS`` sku-months in all: then drawn in the background, and None until they
+    are (``ranges_progress`` says how far; ``wait_for_ranges`` shows it).
 
     Raises:
         SopError: the ranges cannot be drawn (also when a background drawing failed).
