@@ -14,7 +14,7 @@ import weakref
 import numpy as np
 import pandas as pd
 
-__all__ = ["MEMO_ROWS", "month_labels", "positions"]
+__all__ = ["MEMO_ROWS", "factorized", "month_labels", "positions", "rows_in"]
 
 # Columns of at least this many rows keep their factorization (int32 codes: 4 bytes a row).
 MEMO_ROWS = 500_000
@@ -32,7 +32,9 @@ def _forget(key: int) -> None:
         _memo.pop(key, None)
 
 
-def _factorized(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+def factorized(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Each row's code (-1 where missing) and the distinct values the codes index, kept while a
+    large column lives."""
     array = column.array
     key = id(array)
     with _memo_lock:
@@ -56,8 +58,13 @@ def _factorized(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
 def positions(index: pd.Index, column: pd.Series, *, month: bool) -> np.ndarray:
     """Each value's position in ``index`` (-1 if absent or missing); ``month``: the values are
     months or dates, placed by their YYYY-MM."""
-    codes, uniques = _factorized(column)
+    codes, uniques = factorized(column)
     labels = pd.Series(uniques)
     labels = month_labels(labels) if month else labels.astype(str).to_numpy(dtype=object)
     found = np.append(index.get_indexer(labels), -1)  # code -1 (missing) -> -1
     return found[codes]
+
+
+def rows_in(column: pd.Series, wanted: list[str], *, month: bool = False) -> np.ndarray:
+    """Which rows hold one of ``wanted`` (by YYYY-MM with ``month``), as a boolean array."""
+    return positions(pd.Index(wanted, dtype=object), column, month=month) >= 0

@@ -386,6 +386,32 @@ def test_a_large_plans_cash_range_is_drawn_in_the_background_and_shown_when_read
     assert not at.get("progress") and not plan._drawing
 
 
+def test_a_background_drawing_starts_when_the_page_run_ends(demo_db, monkeypatch):
+    # the rest of the page does not share the cores with the drawing
+    from ui import plan
+
+    monkeypatch.setattr(plan, "BACKGROUND_CELLS", 0)
+    events = []
+    real_draw, real_start = plan.app_ranges, plan.start_held
+
+    def drawing(point, **kwargs):
+        events.append("drawing")
+        return real_draw(point, **kwargs)
+
+    def start_held():
+        events.append("page run ended")
+        real_start()
+
+    monkeypatch.setattr(plan, "app_ranges", drawing)
+    monkeypatch.setattr(plan, "start_held", start_held)
+    at = _app()
+    for future in list(plan._drawing.values()):
+        future.result(timeout=60)
+    assert not at.exception
+    assert events == ["page run ended", "drawing"]
+    assert not plan._held and not plan._drawing
+
+
 def test_a_background_drawing_that_fails_says_why_on_the_page(demo_db, monkeypatch):
     from sop_core.errors import PlanError
     from ui import plan

@@ -185,6 +185,10 @@ BACKGROUND_CELLS = 20_000_000
 _drawing: dict[tuple, Future] = {}
 _drawn_paths: dict[tuple, tuple[int, int]] = {}  # (paths planned, samples) while drawing
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sop-ranges")
+# Drawings asked for during a page run, started when the run ends (``start_held``, app.py): the
+# rest of the page would otherwise share the cores with them (a large plan's root causes,
+# figures and tables: about a second at 100,000 skus).
+_held: list[tuple[tuple, object, Future]] = []
 
 
 def _keep(key: tuple, drawn: PlanRanges) -> None:
@@ -209,6 +213,26 @@ def _draw(key: tuple, point) -> PlanRanges:
     return drawn
 
 
+def _draw_into(key: tuple, point, future: Future) -> None:
+    if not future.set_running_or_notify_cancel():
+        return
+    try:
+        drawn = _draw(key, point)
+    except BaseException as exc:  # kept in the future: the pages say why
+        future.set_exception(exc)
+    else:
+        future.set_result(drawn)
+
+
+def start_held() -> None:
+    """Start the background drawings the page run asked for: called when the run ends."""
+    with _ranges_lock:
+        held = list(_held)
+        _held.clear()
+    for key, point, future in held:
+        _pool.submit(_draw_into, key, point, future)
+
+
 def _ranges_key(store, levers, cycle, version) -> tuple:
     cycle = cycle or selected_cycle(store)
     return (str(store.path), _version(store, version), cycle, levers_key(levers))
@@ -226,8 +250,9 @@ def ranges(
     and levers).
 
     Drawn at once under a spinner, unless ``wait`` is False and the paths hold more than
-    ``BACKGROUND_CELLS`` sku-months in all: then drawn in the background, and None until they
-    are (``ranges_progress`` says how far; ``wait_for_ranges`` shows it).
+    ``BACKGROUND_CELLS`` sku-months in all: then drawn in the background from the end of the
+    page run (``start_held``), and None until they are (``ranges_progress`` says how far;
+    ``wait_for_ranges`` shows it).
 
     Raises:
         SopError: the ranges cannot be drawn (also when a background drawing failed).
@@ -254,7 +279,8 @@ def ranges(
     with _ranges_lock:
         if key not in _drawing and key not in _ranges:
             _drawn_paths[key] = (0, samples)
-            _drawing[key] = _pool.submit(_draw, key, point)
+            _drawing[key] = future = Future()
+            _held.append((key, point, future))
     return None
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from sop_core.codes import month_labels, positions
+from sop_core.codes import month_labels, positions, rows_in
 from sop_core.errors import PlanError
 from sop_core.forecasting.consensus import get_choice_from_row
 from sop_core.forecasting.trackrecord import ALL_FAMILIES
@@ -27,6 +27,8 @@ VERDICT_CODES = {"inflating": 1, "sandbagging": -1}
 
 
 def _numbers(series: pd.Series) -> np.ndarray:
+    if pd.api.types.is_float_dtype(series.dtype):  # a store's column: no parsing
+        return series.to_numpy(dtype=float, na_value=np.nan)
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
 
 
@@ -68,8 +70,7 @@ def _source_grids(
     if cycle is None or forecasts.empty:
         return out
     source = forecasts["source"]
-    in_cycle = (forecasts["cycle"].astype(str).str.slice(0, 7) == cycle).to_numpy(dtype=bool)
-    wanted = in_cycle & source.isin(list(out)).to_numpy(dtype=bool)
+    wanted = rows_in(forecasts["cycle"], [cycle], month=True) & rows_in(source, list(out))
     if not wanted.any():
         return out
     mi = positions(months, forecasts["month"], month=True)

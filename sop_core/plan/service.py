@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from sop_core.codes import positions
+from sop_core.codes import positions, rows_in
 from sop_core.forecasting.baseline import ensure_baseline
 from sop_core.forecasting.trackrecord import (
     scored_points,
@@ -35,10 +35,9 @@ def _needs_baseline(data: PlanData) -> bool:
     n_needed = data.tables["products"]["sku"].nunique() * len(data.months)
     if data.cycle is None or fc.empty:
         return n_needed > 0
-    wanted = (
-        (fc["cycle"].astype(str).str.slice(0, 7) == data.cycle)
-        & fc["source"].isin(["consensus", "sales"])
-    ).to_numpy()
+    wanted = rows_in(fc["cycle"], [data.cycle], month=True) & rows_in(
+        fc["source"], ["consensus", "sales"]
+    )
     # Codes, not strings, and no filtered copy of the frame: millions of forecast rows for a
     # large company.
     skus = pd.Index(data.tables["products"]["sku"].astype(str).unique())
