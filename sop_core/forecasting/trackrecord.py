@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sop_core.codes import take_rows
 from sop_core.contract import FORECAST_SOURCES
 from sop_core.months import month_diff
 
@@ -128,8 +129,8 @@ def _scored_points(
 ) -> pd.DataFrame:
     """One row per (source, cycle, sku, month) with forecast, actual, lag and error."""
     # Past cycles only, before any conversion: the current cycle is most of a large company's rows.
-    past = forecasts["cycle"].astype(str) < str(current_cycle)
-    parts = [forecasts.loc[past.to_numpy(), ["cycle", "month", "sku", "source", "units"]]]
+    past = (forecasts["cycle"].astype(str) < str(current_cycle)).to_numpy(dtype=bool)
+    parts = [take_rows(forecasts, past, ["cycle", "month", "sku", "source", "units"])]
     if baseline_history is not None and len(baseline_history):
         # Only the months a lag scores: a past cycle's baseline covers its whole horizon (11.4
         # million rows at 100,000 skus, of which 3 months a cycle are scored).
