@@ -37,3 +37,17 @@ def test_a_large_columns_codes_are_kept_while_it_lives(monkeypatch):
     small = pd.Series(["x", "y"], dtype="str")  # below MEMO_ROWS: not kept
     assert codes.factorized(small)[0] is not codes.factorized(small)[0]
     assert np.array_equal(codes.factorized(small)[0], [0, 1])
+
+
+@pytest.mark.parametrize("memo_rows", [3, 1_000])  # through Arrow, and through pandas
+def test_take_rows_gives_the_rows_asked_for_numbered_from_zero(monkeypatch, memo_rows):
+    monkeypatch.setattr(codes, "MEMO_ROWS", memo_rows)
+    frame = pd.DataFrame(
+        {"sku": pd.Series(["a", "b", None, "d"], dtype="str"), "units": [1.0, np.nan, 3.0, 4.0]},
+        index=[10, 11, 12, 13],
+    )
+    taken = codes.take_rows(frame, np.array([False, True, True, False]), ["sku", "units"])
+    assert taken.index.tolist() == [0, 1]
+    assert taken["sku"].tolist()[0] == "b" and pd.isna(taken["sku"].tolist()[1])
+    assert np.isnan(taken["units"].iloc[0]) and taken["units"].iloc[1] == 3.0
+    assert str(taken["sku"].dtype) == str(frame["sku"].dtype)
