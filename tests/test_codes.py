@@ -43,7 +43,7 @@ def test_a_large_columns_codes_are_kept_while_it_lives(monkeypatch):
 def test_take_rows_gives_the_rows_asked_for_numbered_from_zero(monkeypatch, memo_rows):
     monkeypatch.setattr(codes, "MEMO_ROWS", memo_rows)
     frame = pd.DataFrame(
-        {"sku": pd.Series(["a", "b", None, "d"], dtype="str"), "units": [1.0, np.nan, 3.0, 4.0]},
+        {"sku": pd.array(["a", "b", None, "d"], dtype="str"), "units": [1.0, np.nan, 3.0, 4.0]},
         index=[10, 11, 12, 13],
     )
     taken = codes.take_rows(frame, np.array([False, True, True, False]), ["sku", "units"])
