@@ -593,3 +593,26 @@ def test_opening_the_next_cycle_carries_the_band(tmp_path):
         )
         assert len(copied) == 3 * 17 and copied[["p10", "p90"]].notna().all().all()
         pd.testing.assert_frame_equal(copied, original)
+
+
+def test_the_plan_takes_a_complete_stored_baseline_without_checking_the_forecasts(
+    tmp_path, monkeypatch
+):
+    from sop_core.plan import service
+    from sop_core.store.plandata import load_plan_data
+
+    with _store(tmp_path) as store:
+        ensure_baseline(store, "2024-07", with_band=True)  # stored for every sku and month
+        data = load_plan_data(store, "2024-07")
+
+        def coverage(_data):  # the forecasts' coverage is not worked out
+            raise AssertionError("the forecasts' coverage was checked")
+
+        monkeypatch.setattr(service, "_needs_baseline", coverage)
+        assert service.with_baseline(store, data) is data  # the data as read
+        # a sku missing from the stored baseline: the coverage decides again
+        with store.transaction() as cur:
+            cur.execute("DELETE FROM baseline WHERE sku = 'P3'")
+        data = load_plan_data(store, "2024-07")
+        with pytest.raises(AssertionError, match="coverage was checked"):
+            service.with_baseline(store, data)

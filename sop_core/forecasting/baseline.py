@@ -920,6 +920,25 @@ def ensure_baseline(
     ``stored``: the cycle's stored baseline with its band (``sku, month, units, p10, p90``, any
     order), when the caller has already read it (``load_plan_data``): not read again.
     """
+    kept = complete_baseline(
+        store, cycle, with_band=with_band, require_band=require_band, stored=stored
+    )
+    if kept is not None:
+        return kept
+    columns = ["sku", "month", "units", "p10", "p90"] if with_band else ["sku", "month", "units"]
+    frame = run_forecast(store, cycle, progress=False)
+    return frame.loc[:, columns].reset_index(drop=True)
+
+
+def complete_baseline(
+    store,
+    cycle: str,
+    *,
+    with_band: bool = False,
+    require_band: bool = True,
+    stored: pd.DataFrame | None = None,
+) -> pd.DataFrame | None:
+    """``ensure_baseline``'s stored baseline when it is complete (nothing to fit), else None."""
     skus = _products_skus(store)
     _, plan_months, past = _cycle_jobs(store, store.query(SQL_LAST_ACTUAL_MONTH))
     _, months = past.get(cycle, (None, plan_months))
@@ -930,10 +949,7 @@ def ensure_baseline(
     else:
         stored = stored.loc[:, columns]
     banded = not with_band or not require_band or not stored[["p10", "p90"]].isna().any().any()
-    if banded and _complete(stored, skus, months):
-        return stored
-    frame = run_forecast(store, cycle, progress=False)
-    return frame.loc[:, columns].reset_index(drop=True)
+    return stored if banded and _complete(stored, skus, months) else None
 
 
 def baseline_history(

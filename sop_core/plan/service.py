@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sop_core.codes import positions, rows_in
-from sop_core.forecasting.baseline import ensure_baseline
+from sop_core.forecasting.baseline import complete_baseline, ensure_baseline
 from sop_core.forecasting.trackrecord import (
     scored_points,
     source_bias,
@@ -50,23 +50,26 @@ def _needs_baseline(data: PlanData) -> bool:
     return covered < n_needed
 
 
+# the plan's baseline: with its band as stored (NaN where it has none: refitting a large
+# company's baseline for its band would take an hour)
+_BAND = {"with_band": True, "require_band": False}
+
+
 def with_baseline(store, data: PlanData) -> PlanData:
     """The data with its cycle's statistical baseline, fitted (and stored) where a sku-month of
     the horizon has neither a consensus nor a sales forecast."""
+    read = data.cycle is not None and {"p10", "p90"} <= set(data.baseline.columns)
+    # A stored baseline that covers every sku-month leaves nothing to fit, whatever the
+    # forecasts cover: the data as read (the check costs less than the forecasts' coverage).
+    if read and complete_baseline(store, data.cycle, stored=data.baseline, **_BAND) is not None:
+        return data
     if not _needs_baseline(data):
         return data
     # without a cycle (no forecasts at all) the baseline is kept under the first plan month;
     # with its band as stored, the spread of the demand ranges (plan.ranges)
     cycle = data.cycle or data.months[0]
-    read = data.cycle is not None and {"p10", "p90"} <= set(data.baseline.columns)
-    baseline = ensure_baseline(
-        store,
-        cycle,
-        with_band=True,
-        require_band=False,
-        # the cycle's baseline as load_plan_data read it
-        stored=data.baseline if read else None,
-    )
+    # the cycle's baseline as load_plan_data read it
+    baseline = ensure_baseline(store, cycle, stored=data.baseline if read else None, **_BAND)
     return data if baseline is None else data.with_baseline(baseline)
 
 
