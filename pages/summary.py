@@ -134,16 +134,21 @@ if waiting is not None:
 
 whatif.compact_panel(store, cycle)
 
-with st.expander("History: the last 12 months of actuals"):
-    trailing = trailing_revenue(data.products, data.actuals, 12)
-    change = None
-    if trailing["previous"]:
-        change = (
-            fmt.pct((trailing["revenue"] / trailing["previous"] - 1) * 100, signed=True)
-            + " vs prior 12 months"
+# worked out when opened: a large company's years of actuals are millions of rows
+history = st.expander(
+    "History: the last 12 months of actuals", key="summary_history", on_change="rerun"
+)
+if history.open:
+    with history:
+        trailing = trailing_revenue(data.products, data.actuals, 12)
+        change = None
+        if trailing["previous"]:
+            change = (
+                fmt.pct((trailing["revenue"] / trailing["previous"] - 1) * 100, signed=True)
+                + " vs prior 12 months"
+            )
+        st.metric(
+            f"Revenue at list price, {trailing['first_month']} to {trailing['last_month']}",
+            fmt.money(trailing["revenue"], cur),
+            delta(change),
         )
-    st.metric(
-        f"Revenue at list price, {trailing['first_month']} to {trailing['last_month']}",
-        fmt.money(trailing["revenue"], cur),
-        delta(change),
-    )

@@ -466,3 +466,22 @@ def test_the_demand_reviews_track_record_reads_only_the_scored_months_of_past_ba
     assert 0 < len(read) < len(full)  # a past cycle's whole horizon is stored; 3 months scored
     pd.testing.assert_frame_equal(track, expected)
     assert (track.loc[track["source"] == "statistical", "n_points"] > 0).any()
+
+
+def test_the_summarys_history_is_worked_out_when_opened(demo_db):
+    from sop_core.store.plandata import load_plan_data
+    from sop_core.views.overview import trailing_revenue
+
+    at = _app()
+    label = "History: the last 12 months of actuals"
+    assert label in [e.label for e in at.expander]
+    assert not [m for m in at.metric if m.label.startswith("Revenue at list price")]
+    at.session_state["summary_history"] = True  # the leader opens it
+    at.run()
+    assert not at.exception
+    with Store(demo_db, create=False) as store:
+        data = load_plan_data(store)
+    expected = trailing_revenue(data.products, data.actuals, 12)
+    (shown,) = [m for m in at.metric if m.label.startswith("Revenue at list price")]
+    assert shown.label.endswith(f"{expected['first_month']} to {expected['last_month']}")
+    assert shown.value == fmt.money(expected["revenue"], "GBP")

@@ -16,7 +16,6 @@ hour of a short resource is worth in that month's contribution.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linprog
 from scipy.sparse import csc_matrix
 
 from sop_core.errors import PlanError
@@ -42,6 +41,9 @@ def margin_month(
     Raises:
         PlanError: the solver fails (it should not: making nothing is always feasible).
     """
+    # imported on first use: a fifth of a second of every start of the app otherwise
+    from scipy.optimize import linprog
+
     n_resources = routing.n_resources
     shadow = np.zeros(n_resources)
     upper = np.maximum(np.asarray(upper, dtype=float), 0.0)
