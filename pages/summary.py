@@ -18,7 +18,7 @@ from sop_core.views.ranges import (
     lowest_cash_sentence,
 )
 from sop_core.views.review import MEASURE_LABELS, last_month_against_plan, show_measure
-from ui import plan, state, whatif
+from ui import plan, state, views, whatif
 from ui.text import plain
 from ui.widgets import agenda_rows, delta, headline_metrics, notice
 
@@ -152,3 +152,6 @@ if history.open:
             fmt.money(trailing["revenue"], cur),
             delta(change),
         )
+
+# The meeting goes on to the Demand review: its track record is scored in the background from now.
+views.score_in_background(store, cycle)

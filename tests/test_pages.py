@@ -461,11 +461,35 @@ def test_the_demand_reviews_track_record_reads_only_the_scored_months_of_past_ba
         expected = track_record(
             data.actuals, data.forecasts, data.products, current_cycle=cycle, baseline_history=full
         )
-        read = views.baseline_history(store, cycle)
+        read = store.arrow(views.SQL_BASELINE_HISTORY, [cycle]).to_pandas()
         track, _bias, _fva = views.track_tables(store, cycle)
     assert 0 < len(read) < len(full)  # a past cycle's whole horizon is stored; 3 months scored
     pd.testing.assert_frame_equal(track, expected)
     assert (track.loc[track["source"] == "statistical", "n_points"] > 0).any()
+
+
+def test_the_summary_starts_the_track_record_that_the_demand_review_shows(demo_db, monkeypatch):
+    from ui import views
+
+    scored = []
+    real = views._score
+
+    def score(store, cycle, data):
+        scored.append(cycle)
+        return real(store, cycle, data)
+
+    monkeypatch.setattr(views, "_score", score)
+    views._tracks.clear()
+    at = _app()  # the Executive summary
+    assert not at.exception
+    (started,) = views._tracks.values()  # scoring from the summary, before any visit
+    track, bias, _fva = started.result(timeout=60)
+    at.switch_page("pages/demand.py").run()
+    assert not at.exception
+    assert len(scored) == 1  # the Demand review shows it without scoring again
+    shown = _table(at, "Bias, 1 month ahead (%)")
+    sales = track[(track["source"] == "sales") & (track["family"] == "All") & (track["lag"] == 1)]
+    assert shown.loc["Sales", "Bias, 1 month ahead (%)"] == round(sales["bias_pct"].iloc[0], 1)
 
 
 def test_the_summarys_history_is_worked_out_when_opened(demo_db):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import pandas as pd
 import streamlit as st
 
@@ -16,7 +20,7 @@ from ui import plan
 from ui.connection import open_store
 from ui.state import data_version, plan_data, selected_cycle
 
-__all__ = ["track_tables", "baseline_history", "assumption_tests"]
+__all__ = ["track_tables", "score_in_background", "assumption_tests"]
 
 # Only the months the track record scores (lags 1 to SCORED_LAGS: the cycle's own month and the
 # next two), in stored order (it sums by keys, so a sort buys nothing): a past cycle's baseline
@@ -28,28 +32,51 @@ WHERE cycle < ? AND month >= cycle
 """
 
 
-# Held once, not pickled per page run (nothing changes it).
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _baseline_history(path: str, version: int, cycle: str) -> pd.DataFrame:
-    return open_store(path).arrow(SQL_BASELINE_HISTORY, [cycle]).to_pandas()
+# The track record of a data version and cycle, scored once in a worker thread and shared by
+# every session: at 100,000 skus it takes about 4 s, so the Executive summary, where the meeting
+# opens, starts it when its own figures are out (``score_in_background``); the Demand review
+# waits for it under its spinner if it is not done yet. A failure stays with its key, so that
+# each visit says why (until the data changes).
+MAX_TRACKS = 4
+_tracks: OrderedDict[tuple, Future] = OrderedDict()
+_tracks_lock = threading.Lock()
+_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sop-track")
 
 
-def baseline_history(store, cycle: str | None = None) -> pd.DataFrame:
-    """The statistical baselines of past cycles (what forecast value added compares against)."""
-    cycle = cycle or selected_cycle(store)
-    return _baseline_history(str(store.path), data_version(store), cycle or "")
-
-
-@st.cache_data(show_spinner="Scoring past forecasts…", max_entries=8)
-def _track(path: str, version: int, cycle: str | None, _data, _history):
+def _score(store, cycle: str | None, data):
+    # the statistical baselines of past cycles (what forecast value added compares against)
+    history = store.arrow(SQL_BASELINE_HISTORY, [cycle or ""]).to_pandas()
     track = track_record(
-        _data.actuals,
-        _data.forecasts,
-        _data.products,
+        data.actuals,
+        data.forecasts,
+        data.products,
         current_cycle=cycle,
-        baseline_history=_history,
+        baseline_history=history,
     )
-    return track, source_bias(track, _data.settings.tolerance_pct), forecast_value_added(track)
+    return track, source_bias(track, data.settings.tolerance_pct), forecast_value_added(track)
+
+
+def _track(store, cycle: str | None) -> Future:
+    cycle = cycle or selected_cycle(store)
+    key = (str(store.path), data_version(store), cycle)
+    with _tracks_lock:
+        future = _tracks.get(key)
+        if future is not None:
+            _tracks.move_to_end(key)
+            return future
+    data = plan_data(store, cycle)  # the frames the pages hold (cached per data version)
+    with _tracks_lock:
+        future = _tracks.get(key)
+        if future is None:
+            future = _tracks[key] = _pool.submit(_score, store, cycle, data)
+            while len(_tracks) > MAX_TRACKS:
+                _tracks.popitem(last=False)
+    return future
+
+
+def score_in_background(store, cycle: str | None = None) -> None:
+    """Start scoring the cycle's track record (``track_tables``) if nothing has yet."""
+    _track(store, cycle)
 
 
 @st.cache_data(show_spinner="Testing the plan's assumptions against the actuals…", max_entries=8)
@@ -70,7 +97,11 @@ def assumption_tests(store, cycle: str | None = None) -> pd.DataFrame:
 
 
 def track_tables(store, cycle: str | None = None):
-    """(track record by source/family/lag, bias verdicts pooled over lags 1-3, forecast value added)."""
-    cycle = cycle or selected_cycle(store)
-    data = plan_data(store, cycle)
-    return _track(str(store.path), data_version(store), cycle, data, baseline_history(store, cycle))
+    """(track record by source/family/lag, bias verdicts pooled over lags 1-3, forecast value
+    added), scored once per data version and cycle (the same frames for every session: not to be
+    changed in place)."""
+    future = _track(store, cycle)
+    if not future.done():
+        with st.spinner("Scoring past forecasts…"):
+            return future.result()
+    return future.result()
