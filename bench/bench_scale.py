@@ -44,7 +44,13 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 # Running, or a cached computation's spinner still up: the page is not finished.
-RUNNING = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
+# The app's script state (set at once, unlike the running sign, which shows after a delay),
+# the running sign, a spinner, a skeleton.
+RUNNING = (
+    '[data-testid="stApp"][data-test-script-state="running"], '
+    '[data-testid="stApp"][data-test-script-state="rerunRequested"], '
+    '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
+)
 FIGURE = '[data-testid="stMetric"]:has-text("Revenue vs budget")'
 PROGRESS = '[data-testid="stProgress"]'  # ranges drawn in the background (ui.plan)
 
