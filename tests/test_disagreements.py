@@ -410,6 +410,15 @@ def test_a_consensus_set_with_a_reason_resolves_the_forecast_disagreement():
     )
     causes = result.root_causes.set_index("cause")
     assert causes.loc["bias|sales|F1", "status"] == "resolved"
+    # who, when and why: the root cause's last row's
+    assert causes.loc["bias|sales|F1", "resolved_by"] == "Sam (Sales)"
+    assert causes.loc["bias|sales|F1", "resolved_at"] == pd.Timestamp("2026-01-09 10:30")
+    assert causes.loc["bias|sales|F1", "resolution"] == f1["resolution"].iloc[0]
+    assert causes.loc["bias|sales|F1", ["money_at_stake", "rows", "severity"]].tolist() == [
+        0.0,
+        1,
+        "low",
+    ]
     assert causes.loc["bias|sales|F1", "title"] == (
         "Sales forecast for F1 inflated Jan 2026: resolved by the consensus"
     )
