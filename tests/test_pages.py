@@ -492,6 +492,39 @@ def test_the_summary_starts_the_track_record_that_the_demand_review_shows(demo_d
     assert shown.loc["Sales", "Bias, 1 month ahead (%)"] == round(sales["bias_pct"].iloc[0], 1)
 
 
+def test_a_large_plans_ranges_wait_for_the_track_record_being_scored(demo_db, monkeypatch):
+    # the meeting goes from the summary to the Demand review: its scoring has the cores first
+    import threading
+
+    from ui import plan, views
+
+    monkeypatch.setattr(plan, "BACKGROUND_CELLS", 0)
+    release, events = threading.Event(), []
+    real_score, real_draw = views._score, plan.app_ranges
+
+    def score(store, cycle, data):
+        assert release.wait(60)
+        events.append("track record scored")
+        return real_score(store, cycle, data)
+
+    def drawing(point, **kwargs):
+        events.append("ranges drawn")
+        return real_draw(point, **kwargs)
+
+    monkeypatch.setattr(views, "_score", score)
+    monkeypatch.setattr(plan, "app_ranges", drawing)
+    views._tracks.clear()
+    try:
+        at = _app()
+        assert not at.exception
+        (drawing_future,) = plan._drawing.values()
+        assert not drawing_future.done() and events == []  # the drawing waits
+    finally:
+        release.set()
+    drawing_future.result(timeout=60)
+    assert events == ["track record scored", "ranges drawn"]
+
+
 def test_the_summarys_history_is_worked_out_when_opened(demo_db):
     from sop_core.store.plandata import load_plan_data
     from sop_core.views.overview import trailing_revenue

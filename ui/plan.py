@@ -24,6 +24,7 @@ from sop_core.plan.levers import (
 from sop_core.plan.ranges import PlanRanges
 from sop_core.plan.sensitivity import sensitivity as plan_sensitivity
 from sop_core.views.ranges import app_ranges, app_samples
+from ui import background
 from ui.connection import open_store
 from ui.state import data_version, plan_data_at, selected_cycle
 
@@ -214,6 +215,7 @@ def _draw(key: tuple, point) -> PlanRanges:
 
 
 def _draw_into(key: tuple, point, future: Future) -> None:
+    background.after_urgent()  # a track record being scored goes first
     if not future.set_running_or_notify_cancel():
         return
     try:

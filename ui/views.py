@@ -16,7 +16,7 @@ from sop_core.forecasting.trackrecord import (
     track_record,
 )
 from sop_core.views.review import assumption_tests_for
-from ui import plan
+from ui import background, plan
 from ui.connection import open_store
 from ui.state import data_version, plan_data, selected_cycle
 
@@ -68,7 +68,7 @@ def _track(store, cycle: str | None) -> Future:
     with _tracks_lock:
         future = _tracks.get(key)
         if future is None:
-            future = _tracks[key] = _pool.submit(_score, store, cycle, data)
+            future = _tracks[key] = background.urgent(_pool.submit(_score, store, cycle, data))
             while len(_tracks) > MAX_TRACKS:
                 _tracks.popitem(last=False)
     return future
