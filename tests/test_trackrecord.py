@@ -424,3 +424,49 @@ def test_a_past_baseline_beyond_the_scored_lags_scores_the_same():
     stat = wide[wide["source"] == "statistical"]
     assert sorted(stat["lag"].unique()) == [1, 2, 3]
     assert 9_999 not in set(stat["forecast"])
+
+
+def test_the_imported_sources_points_are_scored_once_while_their_frames_live(monkeypatch):
+    # the plan scores them for its bias verdicts; the Demand review adds the baseline's
+    monkeypatch.setattr(trackrecord, "MEMO_ROWS", 1)
+    actuals, forecasts = ACTUALS.copy(), FORECASTS.copy()
+    scorings = []
+    real = trackrecord._points
+
+    def counted(parts, *args):
+        scorings.append(sorted(set().union(*(set(p["source"]) for p in parts if len(p)))))
+        return real(parts, *args)
+
+    monkeypatch.setattr(trackrecord, "_points", counted)
+    first = scored_points(actuals, forecasts, current_cycle="2024-04")
+    with_baseline = track_record(
+        actuals, forecasts, PRODUCTS, current_cycle="2024-04", baseline_history=BASELINE_HISTORY
+    )
+    # the imported sources once, then the statistical baseline alone
+    imported = sorted(set(FORECASTS.loc[FORECASTS["cycle"] < "2024-04", "source"]))
+    assert imported == ["marketing", "sales"]
+    assert scorings == [imported, ["statistical"]]
+    first["forecast"] = -1.0  # a caller's change reaches no later caller
+    again = scored_points(actuals, forecasts, current_cycle="2024-04")
+    assert (again["forecast"] >= 0).all() and len(scorings) == 2
+    # the same figures as the hand-computed fixture (fresh frames, nothing kept)
+    expected = track_record(
+        ACTUALS.copy(),
+        FORECASTS.copy(),
+        PRODUCTS,
+        current_cycle="2024-04",
+        baseline_history=BASELINE_HISTORY,
+    )
+    pd.testing.assert_frame_equal(with_baseline, expected)
+
+
+def test_a_source_sorting_after_the_baseline_is_scored_with_it_in_order():
+    forecasts = FORECASTS.assign(
+        source=FORECASTS["source"].replace({"marketing": "zeta", "sales": "statistical"})
+    )
+    points = scored_points(
+        ACTUALS, forecasts, current_cycle="2024-04", baseline_history=BASELINE_HISTORY
+    )
+    keys = list(zip(points["source"], points["cycle"], points["sku"], points["month"], strict=True))
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)  # one row per key, in key order
+    assert "zeta" in set(points["source"])

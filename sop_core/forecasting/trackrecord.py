@@ -24,10 +24,13 @@ pooled (``"All"``) figures.
 
 from __future__ import annotations
 
+import threading
+import weakref
+
 import numpy as np
 import pandas as pd
 
-from sop_core.codes import take_rows
+from sop_core.codes import MEMO_ROWS, take_rows
 from sop_core.contract import FORECAST_SOURCES
 from sop_core.months import month_diff
 
@@ -128,18 +131,69 @@ def _scored_points(
     max_lag: int,
 ) -> pd.DataFrame:
     """One row per (source, cycle, sku, month) with forecast, actual, lag and error."""
+    imported = _imported_points(actuals, forecasts, current_cycle, max_lag)
+    if baseline_history is None or not len(baseline_history):
+        return imported.copy(deep=False)  # the kept frame stays as it is
+    # Only the months a lag scores: a past cycle's baseline covers its whole horizon (11.4
+    # million rows at 100,000 skus, of which 3 months a cycle are scored).
+    lag = _lags(baseline_history)
+    scored = (lag >= 1) & (lag <= max_lag)
+    stat = baseline_history.loc[scored, ["cycle", "month", "sku", "units"]].assign(
+        source=STATISTICAL
+    )
+    sources = set(imported["source"].unique())
+    if sources and max(sources) >= STATISTICAL:  # one sorting with or after it: scored together
+        return _points(
+            [_past_forecasts(forecasts, current_cycle), stat], actuals, current_cycle, max_lag
+        )
+    # The sum by source first: the statistical baseline's points come after the imported ones,
+    # each scored alone as together (the same rows, in the same order).
+    statistical = _points([stat], actuals, current_cycle, max_lag)
+    if not len(imported):
+        return statistical
+    if not len(statistical):
+        return imported.copy(deep=False)
+    return pd.concat([imported, statistical], ignore_index=True)
+
+
+def _past_forecasts(forecasts: pd.DataFrame, current_cycle: str) -> pd.DataFrame:
     # Past cycles only, before any conversion: the current cycle is most of a large company's rows.
     past = (forecasts["cycle"].astype(str) < str(current_cycle)).to_numpy(dtype=bool)
-    parts = [take_rows(forecasts, past, ["cycle", "month", "sku", "source", "units"])]
-    if baseline_history is not None and len(baseline_history):
-        # Only the months a lag scores: a past cycle's baseline covers its whole horizon (11.4
-        # million rows at 100,000 skus, of which 3 months a cycle are scored).
-        lag = _lags(baseline_history)
-        scored = (lag >= 1) & (lag <= max_lag)
-        stat = baseline_history.loc[scored, ["cycle", "month", "sku", "units"]].assign(
-            source=STATISTICAL
-        )
-        parts.append(stat)
+    return take_rows(forecasts, past, ["cycle", "month", "sku", "source", "units"])
+
+
+# The imported sources' points, kept while the frames they come from live: the plan scores them
+# for its bias verdicts, and the Demand review's track record (with the statistical baseline's
+# points) takes them from here instead of scoring 1.2 million forecasts again at 100,000 skus.
+_IMPORTED: dict[tuple, tuple[weakref.ref, weakref.ref, pd.DataFrame]] = {}
+_imported_lock = threading.Lock()
+
+
+def _forget(key: tuple) -> None:
+    with _imported_lock:
+        _IMPORTED.pop(key, None)
+
+
+def _imported_points(
+    actuals: pd.DataFrame, forecasts: pd.DataFrame, current_cycle: str, max_lag: int
+) -> pd.DataFrame:
+    key = (id(forecasts), id(actuals), str(current_cycle), max_lag)
+    with _imported_lock:
+        hit = _IMPORTED.get(key)
+    if hit is not None and hit[0]() is forecasts and hit[1]() is actuals:
+        return hit[2]
+    points = _points([_past_forecasts(forecasts, current_cycle)], actuals, current_cycle, max_lag)
+    if len(forecasts) >= MEMO_ROWS:
+        forget = lambda _ref, key=key: _forget(key)  # noqa: E731
+        with _imported_lock:
+            _IMPORTED[key] = (weakref.ref(forecasts, forget), weakref.ref(actuals, forget), points)
+    return points
+
+
+def _points(
+    parts: list[pd.DataFrame], actuals: pd.DataFrame, current_cycle: str, max_lag: int
+) -> pd.DataFrame:
+    """``_scored_points`` of forecast rows (``cycle, month, sku, source, units``)."""
     non_empty = [p for p in parts if len(p)]
     fc = pd.concat(non_empty, ignore_index=True) if non_empty else parts[0].copy()
     fc = fc.astype({"cycle": str, "month": str, "sku": str, "source": str})
