@@ -470,3 +470,19 @@ def test_a_source_sorting_after_the_baseline_is_scored_with_it_in_order():
     keys = list(zip(points["source"], points["cycle"], points["sku"], points["month"], strict=True))
     assert keys == sorted(keys) and len(set(keys)) == len(keys)  # one row per key, in key order
     assert "zeta" in set(points["source"])
+
+
+def test_a_points_family_is_its_skus_last_products_row_or_not_in_products():
+    products = pd.DataFrame({"sku": ["A", "B", "A"], "family": ["F1", "F2", "F3"]})
+    actuals = pd.DataFrame({"month": ["2024-01"] * 3, "sku": ["A", "B", "Z"], "units": [10.0] * 3})
+    forecasts = _fc([("2024-01", "2024-01", s, "sales", 12.0) for s in ("A", "B", "Z")])
+    track = track_record(actuals, forecasts, products, current_cycle="2024-02")
+    one = track[(track["source"] == "sales") & (track["lag"] == 1) & (track["n_points"] > 0)]
+    by_family = dict(zip(one["family"], one["n_points"], strict=True))
+    # A's last row says F3; Z is in no products row; All pools the three
+    assert by_family == {"All": 3, "F2": 1, "F3": 1, trackrecord.NO_FAMILY: 1}
+    spread = source_spread(
+        scored_points(actuals, forecasts, current_cycle="2024-02"), products
+    ).set_index(["source", "family"])
+    assert spread.loc[("sales", "F3"), "n_points"] == 1
+    assert spread.loc[("sales", trackrecord.NO_FAMILY), "n_points"] == 1

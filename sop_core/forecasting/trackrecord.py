@@ -30,7 +30,7 @@ import weakref
 import numpy as np
 import pandas as pd
 
-from sop_core.codes import MEMO_ROWS, take_rows
+from sop_core.codes import MEMO_ROWS, positions, take_rows
 from sop_core.contract import FORECAST_SOURCES
 from sop_core.months import month_diff
 
@@ -235,6 +235,22 @@ def scored_points(
     return _scored_points(actuals, forecasts, current_cycle, baseline_history, max_lag)
 
 
+def _family_of(products: pd.DataFrame) -> pd.Series:
+    """Each sku's family (of a sku listed twice, its last row's), indexed by sku."""
+    family_of = pd.Series(
+        products["family"].astype(str).to_numpy(), index=products["sku"].astype(str).to_numpy()
+    )
+    return family_of[~family_of.index.duplicated(keep="last")]
+
+
+def _families(sku: pd.Series, family_of: pd.Series) -> pd.Series:
+    """Each row's family by its sku, ``NO_FAMILY`` for a sku not in products: each distinct sku
+    looked up once (``codes.positions``), not each of a million rows mapped."""
+    found = np.append(family_of.to_numpy(dtype=object), np.nan)
+    values = found[positions(family_of.index, sku, month=False)]
+    return pd.Series(values, index=sku.index, dtype=family_of.dtype).fillna(NO_FAMILY)
+
+
 def track_record(
     actuals: pd.DataFrame,
     forecasts: pd.DataFrame,
@@ -266,11 +282,8 @@ def track_record(
     if points is None:
         points = _scored_points(actuals, forecasts, current_cycle, baseline_history, max_lag)
     # A Series, not a dict: mapping by index is vectorised (a dict is looked up row by row).
-    family_of = pd.Series(
-        products["family"].astype(str).to_numpy(), index=products["sku"].astype(str).to_numpy()
-    )
-    family_of = family_of[~family_of.index.duplicated(keep="last")]
-    points = points.assign(family=points["sku"].map(family_of).fillna(NO_FAMILY))
+    family_of = _family_of(products)
+    points = points.assign(family=_families(points["sku"], family_of))
     points["abs_error"] = points["error"].abs()
 
     def summarise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -337,11 +350,7 @@ def source_spread(
     ].copy()
     if rows.empty:
         return pd.DataFrame(columns=SPREAD_COLUMNS)
-    family_of = pd.Series(
-        products["family"].astype(str).to_numpy(), index=products["sku"].astype(str).to_numpy()
-    )
-    family_of = family_of[~family_of.index.duplicated(keep="last")]
-    rows["family"] = rows["sku"].map(family_of).fillna(NO_FAMILY)
+    rows["family"] = _families(rows["sku"], _family_of(products))
     rows["w"] = rows["actual"].astype(float)
     rows["l"] = np.log(rows["actual"].astype(float) / rows["forecast"].astype(float))
     rows["wl"] = rows["w"] * rows["l"]
