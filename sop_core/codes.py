@@ -15,12 +15,54 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["MEMO_ROWS", "factorized", "month_labels", "positions", "rows_in", "take_rows"]
+__all__ = [
+    "MEMO_ROWS",
+    "Kept",
+    "factorized",
+    "month_labels",
+    "positions",
+    "rows_in",
+    "take_rows",
+]
 
 # Columns of at least this many rows keep their factorization (int32 codes: 4 bytes a row).
 MEMO_ROWS = 500_000
-_memo: dict[int, tuple[weakref.ref, np.ndarray, pd.Index]] = {}
-_memo_lock = threading.Lock()
+
+
+class Kept:
+    """Values worked out from some large objects, kept while every one of them lives: looked up
+    by the objects' identity (and ``extra`` keys), forgotten when one of them is collected."""
+
+    def __init__(self) -> None:
+        self._values: dict[tuple, tuple[tuple[weakref.ref, ...], object]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, objects: tuple, extra: tuple = ()) -> object | None:
+        """The value kept for these very objects, or None."""
+        with self._lock:
+            hit = self._values.get((*map(id, objects), *extra))
+        if hit is None or any(ref() is not o for ref, o in zip(hit[0], objects, strict=True)):
+            return None
+        return hit[1]
+
+    def keep(self, objects: tuple, value: object, extra: tuple = ()) -> None:
+        """Keep ``value`` while every one of ``objects`` lives (not kept for an object without
+        weak references)."""
+        key = (*map(id, objects), *extra)
+
+        def forget(_ref: weakref.ref) -> None:
+            with self._lock:
+                self._values.pop(key, None)
+
+        try:
+            refs = tuple(weakref.ref(o, forget) for o in objects)
+        except TypeError:
+            return
+        with self._lock:
+            self._values[key] = (refs, value)
+
+
+_codes = Kept()  # a large column's array -> its (codes, uniques)
 
 
 def month_labels(series: pd.Series) -> np.ndarray:
@@ -28,31 +70,19 @@ def month_labels(series: pd.Series) -> np.ndarray:
     return series.astype(str).str.slice(0, 7).to_numpy(dtype=object)
 
 
-def _forget(key: int) -> None:
-    with _memo_lock:
-        _memo.pop(key, None)
-
-
 def factorized(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Each row's code (-1 where missing) and the distinct values the codes index, kept while a
     large column lives."""
     array = column.array
-    key = id(array)
-    with _memo_lock:
-        hit = _memo.get(key)
-    if hit is not None and hit[0]() is array:
-        return hit[1], hit[2]
+    hit = _codes.get((array,))
+    if hit is not None:
+        return hit
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     uniques = pd.Index(uniques)
     if len(column) < MEMO_ROWS:
         return codes, uniques
     codes = codes.astype(np.int32)
-    try:
-        ref = weakref.ref(array, lambda _ref, key=key: _forget(key))
-    except TypeError:  # an array type without weak references: not kept
-        return codes, uniques
-    with _memo_lock:
-        _memo[key] = (ref, codes, uniques)
+    _codes.keep((array,), (codes, uniques))
     return codes, uniques
 
 

@@ -51,3 +51,22 @@ def test_take_rows_gives_the_rows_asked_for_numbered_from_zero(monkeypatch, memo
     assert taken["sku"].tolist()[0] == "b" and pd.isna(taken["sku"].tolist()[1])
     assert np.isnan(taken["units"].iloc[0]) and taken["units"].iloc[1] == 3.0
     assert str(taken["sku"].dtype) == str(frame["sku"].dtype)
+
+
+def test_a_kept_value_lives_as_long_as_its_objects():
+    import gc
+
+    class Big:  # any object with weak references
+        pass
+
+    kept = codes.Kept()
+    a, b = Big(), Big()
+    kept.keep((a, b), "value", extra=("2026-01",))
+    assert kept.get((a, b), ("2026-01",)) == "value"
+    assert kept.get((a, b), ("2026-02",)) is None  # another key
+    assert kept.get((b, a), ("2026-01",)) is None
+    del b
+    gc.collect()
+    assert kept._values == {}  # forgotten with one of its objects
+    kept.keep((1,), "not kept")  # an int has no weak references
+    assert kept.get((1,)) is None

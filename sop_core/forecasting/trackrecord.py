@@ -24,13 +24,10 @@ pooled (``"All"``) figures.
 
 from __future__ import annotations
 
-import threading
-import weakref
-
 import numpy as np
 import pandas as pd
 
-from sop_core.codes import MEMO_ROWS, positions, take_rows
+from sop_core.codes import MEMO_ROWS, Kept, positions, take_rows
 from sop_core.contract import FORECAST_SOURCES
 from sop_core.months import month_diff
 
@@ -165,28 +162,19 @@ def _past_forecasts(forecasts: pd.DataFrame, current_cycle: str) -> pd.DataFrame
 # The imported sources' points, kept while the frames they come from live: the plan scores them
 # for its bias verdicts, and the Demand review's track record (with the statistical baseline's
 # points) takes them from here instead of scoring 1.2 million forecasts again at 100,000 skus.
-_IMPORTED: dict[tuple, tuple[weakref.ref, weakref.ref, pd.DataFrame]] = {}
-_imported_lock = threading.Lock()
-
-
-def _forget(key: tuple) -> None:
-    with _imported_lock:
-        _IMPORTED.pop(key, None)
+_IMPORTED = Kept()
 
 
 def _imported_points(
     actuals: pd.DataFrame, forecasts: pd.DataFrame, current_cycle: str, max_lag: int
 ) -> pd.DataFrame:
-    key = (id(forecasts), id(actuals), str(current_cycle), max_lag)
-    with _imported_lock:
-        hit = _IMPORTED.get(key)
-    if hit is not None and hit[0]() is forecasts and hit[1]() is actuals:
-        return hit[2]
+    frames, extra = (forecasts, actuals), (str(current_cycle), max_lag)
+    hit = _IMPORTED.get(frames, extra)
+    if hit is not None:
+        return hit
     points = _points([_past_forecasts(forecasts, current_cycle)], actuals, current_cycle, max_lag)
     if len(forecasts) >= MEMO_ROWS:
-        forget = lambda _ref, key=key: _forget(key)  # noqa: E731
-        with _imported_lock:
-            _IMPORTED[key] = (weakref.ref(forecasts, forget), weakref.ref(actuals, forget), points)
+        _IMPORTED.keep(frames, points, extra)
     return points
 
 
