@@ -8,7 +8,9 @@ Run: ``nice -n 5 .venv/bin/python bench/bench_scale.py --skus 100000 --months 36
    resident memory (``wait4``'s ``ru_maxrss``).
 3. The baselines of every cycle are stored from the generator (fitting 100,000 series is the
    forecasting cluster's job, docs/FORECASTING.md).
-4. ``python -m sop_core plan --level company``: wall time and peak memory.
+4. ``python -m sop_core plan --level company``: wall time and peak memory. It prepares the
+   model of record and keeps it beside the store (``meeting.kept``), as the first process to
+   show new data does.
 5. In this process: ``load_plan_data`` (the store read into frames), median of 5.
 6. The app on that store (``streamlit run app.py``), headless Chromium: the first page (from
    opening the URL to the Executive summary's figures shown and its script run ended, the
@@ -17,6 +19,8 @@ Run: ``nice -n 5 .venv/bin/python bench/bench_scale.py --skus 100000 --months 36
    every page of the sidebar twice (the second round is the "every page after" figure), then 5
    lever changes on the Scenarios page (Enter to the new "Closing cash"), and the server's peak
    memory (``VmHWM``).
+7. Two fresh servers: the first page, then the Demand review at once; with the model kept
+   (by ``plan``), then with no model kept (its file removed: the first process to show new data).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_whatif import one_change, start, wait_idle  # noqa: E402
 from bench.synthetic import company, store_baselines, write_csvs  # noqa: E402
+from sop_core.meeting.kept import SUFFIX  # noqa: E402
 from sop_core.store.db import Store  # noqa: E402
 from sop_core.store.plandata import load_plan_data  # noqa: E402
 
@@ -169,12 +174,17 @@ def server_idle(pid: int, since: float, quiet: float = 1.0, timeout: float = 300
 TRACK_TABLE = "text=How far each source's forecasts were off"  # the Demand review's track record
 
 
-def demand_right_after(db: Path, work: Path) -> dict:
+def demand_right_after(db: Path, work: Path, *, kept: bool = True) -> dict:
     """A fresh server: the first page, then the Demand review at once (its track record is
     scored in the background from the end of the first page, and may not be done yet): seconds
-    from the click to its run ended and its track record shown."""
+    from the click to its run ended and its track record shown.
+
+    ``kept``: with the prepared model kept beside the store (by ``plan`` or an earlier server),
+    else without (the file removed first: the first process to show this data prepares it)."""
     from playwright.sync_api import sync_playwright
 
+    if not kept:
+        db.with_name(db.name + SUFFIX).unlink(missing_ok=True)
     proc, url = start("app.py", ROOT, {"SOP_DB": str(db)}, work / "app_right_after.log")
     try:
         with sync_playwright() as p:
@@ -340,9 +350,10 @@ def main(argv=None) -> int:
                 f"{k} {v:,.0f} MB" for k, v in out["memory_by_phase_mb"].items()))  # fmt: skip
             print(f"  server peak memory: {out['server_peak_mb']:,.0f} MB; "
                   f"exceptions {out['exceptions']}, tracebacks {out['tracebacks']}")  # fmt: skip
-            now = demand_right_after(db, work)
-            print(f"app, a fresh server: first page {now['first_page_s']:.1f} s, then the Demand "
-                  f"review at once: {now['demand_review_s']:.2f} s", flush=True)  # fmt: skip
+            for kept, what in ((True, "its model kept"), (False, "no model kept")):
+                now = demand_right_after(db, work, kept=kept)
+                print(f"app, a fresh server, {what}: first page {now['first_page_s']:.1f} s, then "
+                      f"the Demand review at once: {now['demand_review_s']:.2f} s", flush=True)  # fmt: skip
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"machine: {os.cpu_count()} CPUs, load average {load}")
     finally:

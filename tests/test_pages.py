@@ -542,3 +542,29 @@ def test_the_summarys_history_is_worked_out_when_opened(demo_db):
     (shown,) = [m for m in at.metric if m.label.startswith("Revenue at list price")]
     assert shown.label.endswith(f"{expected['first_month']} to {expected['last_month']}")
     assert shown.value == fmt.money(expected["revenue"], "GBP")
+
+
+def test_the_first_page_keeps_its_model_and_a_fresh_server_reads_it(demo_db, monkeypatch):
+    import time
+
+    import streamlit as st
+
+    from sop_core.meeting import kept, record
+
+    at = _app()
+    figures = [m.value for m in at.metric]
+    path = demo_db.with_name(demo_db.name + kept.SUFFIX)
+    deadline = time.monotonic() + 60
+    while not path.exists() and time.monotonic() < deadline:  # kept when the run has ended
+        time.sleep(0.1)
+    assert path.exists()
+
+    st.cache_resource.clear()  # a server started afresh: only the file is left
+    st.cache_data.clear()
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("prepared again although it was kept")
+
+    monkeypatch.setattr(record, "prepared", not_again)
+    again = _app()
+    assert [m.value for m in again.metric] == figures and figures

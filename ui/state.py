@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from sop_core.errors import SopError, StoreBusy
+from sop_core.store import audit
 from sop_core.store.db import Store, default_db_path
 from sop_core.store.plandata import current_cycle, list_cycles, load_plan_data
 from ui import auth
@@ -31,9 +32,6 @@ __all__ = [
 ]
 
 ALL_FAMILIES = "All families"
-# A refused action is logged but changes nothing, so it does not invalidate the cached reads.
-SQL_VERSION = "SELECT coalesce(max(id), 0) FROM audit_log WHERE action <> 'refused'"
-
 
 _GC_FROZEN = False
 
@@ -121,7 +119,7 @@ def get_store(*, router: bool = False) -> Store:
 
 def data_version(store: Store) -> int:
     """Grows with every import or edit (each writes the audit log): the key of every cached read."""
-    return int(store.scalar(SQL_VERSION))
+    return audit.data_version(store)
 
 
 @st.cache_resource(show_spinner="Reading the plan store…", max_entries=8)

@@ -22,10 +22,9 @@ from sop_core.intake.sources import (
     raw_frame,
     table_for,
 )
+from sop_core.store.audit import data_version
 from sop_core.store.lock import ensure_unlocked
 
-# Every write is audited: the last id tells whether anything was written since.
-SQL_DATA_VERSION = "SELECT coalesce(max(id), 0) FROM audit_log WHERE action <> 'refused'"
 SQL_WRITES_SINCE = """
 SELECT action, entity, user_name FROM audit_log
 WHERE id > ? AND action <> 'refused' ORDER BY id DESC LIMIT 1
@@ -110,7 +109,7 @@ def _import(
     with ExitStack() as stack:
         # Fail fast, before any file is read; replace_tables checks again in its transaction.
         ensure_unlocked(store)
-        version = store.scalar(SQL_DATA_VERSION)
+        version = data_version(store)
         sources = gather(inputs_of(problems), problems, stack)
         if authorize is not None:
             # The tables this import would replace, known from file and sheet names alone:

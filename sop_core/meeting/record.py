@@ -10,6 +10,7 @@ what-if base, the bridge, the board pack and the command line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -17,6 +18,7 @@ import pandas as pd
 
 from sop_core import fmt
 from sop_core.errors import LeverError
+from sop_core.meeting.kept import keep_model, kept_key, read_kept
 from sop_core.meeting.scenarios import (
     get_scenario,
     promoted_scenario,
@@ -117,22 +119,46 @@ def _linked_levers(model: Model) -> Levers:
     return levers
 
 
-def model_of_record(store, cycle: str | None = None, *, data: PlanData | None = None) -> Model:
+def _at_once(job: Callable[[], object]) -> None:
+    job()
+
+
+def model_of_record(
+    store,
+    cycle: str | None = None,
+    *,
+    data: PlanData | None = None,
+    version: int | None = None,
+    keep: Callable[[Callable[[], object]], None] = _at_once,
+) -> Model:
     """The prepared model the cycle's plan of record is computed on (frozen when locked).
+
+    An open cycle's model is read from beside the store when a process prepared it for the same
+    data already (``meeting.kept``), else prepared and kept there.
 
     Args:
         data: ``load_plan_data(store, cycle)``, when the caller has read it (the app: its frames
             are then held once, by the pages and the model); unused for a locked cycle.
+        version: the data version ``data`` was read at (default: the store's now).
+        keep: runs the keeping of a model just prepared (a job taking no argument): at once by
+            default; the app runs it in the background.
 
     Raises:
         PlanError: nothing to plan (no products).
     """
     cycle = cycle or current_cycle(store)
-    version = load_version(store, cycle) if cycle else None
-    if version is not None:
-        return _frozen_model(version)
+    locked = load_version(store, cycle) if cycle else None
+    if locked is not None:
+        return _frozen_model(locked)
+    key = kept_key(store, cycle, version)  # before the data is read: a later write misses it
     data = data if data is not None else load_plan_data(store, cycle)
-    return prepared(store, data, settle=_linked_settings)[2]
+    hit = read_kept(store, key)
+    if hit is not None:
+        return hit.model(_linked_settings(data))
+    live, _bias, model = prepared(store, data, settle=_linked_settings)
+    if key is not None and live.baseline is data.baseline:  # nothing fitted: the data as stored
+        keep(lambda: keep_model(store, key, model))
+    return model
 
 
 def _drift(version: PlanVersion, result: PlanResult) -> tuple[str, ...]:

@@ -302,7 +302,7 @@ def prepare(data: PlanData, *, bias: pd.DataFrame | None = None) -> Model:
         lifecycle=life,
         settings=data.settings,
         cycle=data.cycle,
-        consensus_choices=_choices(data.consensus_choices),
+        consensus_choices=choices_of(data.consensus_choices),
         data=data,
         baseline_p10=p10,
         baseline_p90=p90,
@@ -311,7 +311,7 @@ def prepare(data: PlanData, *, bias: pd.DataFrame | None = None) -> Model:
     )
 
 
-def _choices(frame: pd.DataFrame) -> dict[str, dict]:
+def choices_of(frame: pd.DataFrame) -> dict[str, dict]:
     """The cycle's consensus choices by family, as the disagreements show them."""
     out = {}
     for _, row in frame.iterrows():

@@ -6,7 +6,14 @@ import datetime as _dt
 
 import pandas as pd
 
-__all__ = ["AUDIT_COLUMNS", "audit_entries", "audit_facets"]
+__all__ = [
+    "AUDIT_COLUMNS",
+    "SQL_DATA_VERSION",
+    "audit_entries",
+    "audit_facets",
+    "data_version",
+    "data_stamp",
+]
 
 AUDIT_COLUMNS = [
     "id",
@@ -19,6 +26,9 @@ AUDIT_COLUMNS = [
     "new_value",
     "detail",
 ]
+# Every write is audited: the last id grows with every import or edit (refusals change nothing).
+SQL_DATA_VERSION = "SELECT coalesce(max(id), 0) FROM audit_log WHERE action <> 'refused'"
+SQL_LOGGED_AT = "SELECT logged_at FROM audit_log WHERE id = ?"
 SQL_FACETS = """
 SELECT
     (SELECT list(DISTINCT user_name ORDER BY user_name) FROM audit_log) AS users,
@@ -27,6 +37,20 @@ SELECT
     (SELECT min(logged_at) FROM audit_log) AS first,
     (SELECT max(logged_at) FROM audit_log) AS last
 """
+
+
+def data_version(store) -> int:
+    """Grows with every import or edit (each writes the audit log): 0 for a store never written."""
+    return int(store.scalar(SQL_DATA_VERSION))
+
+
+def data_stamp(store, version: int | None = None) -> str | None:
+    """The store's data ``version`` (default: now) with the time it was written: one store's
+    state, not another's that counts as many writes (a store made again from nothing). None for
+    a store never written."""
+    version = data_version(store) if version is None else int(version)
+    at = store.scalar(SQL_LOGGED_AT, [version]) if version else None
+    return None if at is None else f"{version}@{pd.Timestamp(at).isoformat()}"
 
 
 def _values(items) -> list[str]:

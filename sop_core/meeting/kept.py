@@ -1,0 +1,196 @@
+"""The open cycle's prepared model, kept on disk beside the store for its data version.
+
+Preparing the model of record (the baseline check, the arrays, the track record's bias verdicts)
+takes about 5 s at 100,000 skus, and every process that shows the plan needs it: each server
+that starts (a restart, a second server), each command. The first one to prepare it for a data
+version keeps its arrays in ``<store>.prepared.npz``; the others read them (about 0.2 s) and
+take the rest from the plan data they read anyway (docs/SCALING.md).
+
+What keeps the file true:
+- Its key is the store's data stamp (the audit log's last write and its time: every import or
+  edit writes it), the cycle, and a fingerprint of the code and of numpy and pandas. A file
+  whose key differs is not read, and the next preparation replaces it.
+- It is written only when the store has not moved since the data was read, and only for a
+  model prepared from the data as stored (no baseline fitted on the way).
+- Arrays only, read without pickle: a file that fails to read is ignored (and replaced).
+- One file a store, written to a temporary name and renamed: a reader never sees half of it.
+
+``SOP_KEEP_PREPARED=0`` turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sop_core.plan.lifecycle import Lifecycle
+from sop_core.plan.model import Model, choices_of
+from sop_core.plan.supply import Routing
+from sop_core.store.audit import data_stamp
+from sop_core.store.plandata import PlanData
+
+__all__ = ["ENV", "SUFFIX", "KeptModel", "kept_key", "read_kept", "keep_model", "kept_path"]
+
+log = logging.getLogger(__name__)
+
+ENV = "SOP_KEEP_PREPARED"
+SUFFIX = ".prepared.npz"
+FORMAT = 1
+# Taken from the plan data when the file is read, not kept: the frames and what the data says.
+_FROM_DATA = frozenset({"data", "settings", "cycle", "consensus_choices", "routing"})
+_NESTED = {"lifecycle": Lifecycle}
+
+
+@lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """sop_core's source, numpy's and pandas' versions: a model prepared by other code is not
+    this code's model."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(f"{np.__version__} {pd.__version__}".encode())
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def kept_path(store) -> Path | None:
+    """Where ``store``'s prepared model is kept; None when nothing is (turned off, or a store
+    not in a file)."""
+    if os.environ.get(ENV, "1").strip() == "0":
+        return None
+    path = Path(store.path)
+    if not path.is_file():
+        return None
+    return path.with_name(path.name + SUFFIX)
+
+
+def kept_key(store, cycle: str | None, version: int | None = None) -> str | None:
+    """The key of the cycle's prepared model at data ``version`` (default: the store's now);
+    None when nothing is kept for this store."""
+    if kept_path(store) is None:
+        return None
+    stamp = data_stamp(store, version)
+    if stamp is None:
+        return None
+    return json.dumps(
+        {"format": FORMAT, "code": _code_fingerprint(), "cycle": cycle, "data": stamp},
+        sort_keys=True,
+    )
+
+
+# --- arrays in, arrays out ----------------------------------------------------------------
+def _pack(obj, prefix: str, arrays: dict, manifest: dict) -> None:
+    for f in fields(obj):
+        if not prefix and f.name in _FROM_DATA:
+            continue
+        name, value = prefix + f.name, getattr(obj, f.name)
+        if f.name in _NESTED and not prefix:
+            _pack(value, name + ".", arrays, manifest)
+        elif value is None:
+            manifest["none"].append(name)
+        elif isinstance(value, tuple):
+            if not all(isinstance(v, str) for v in value):
+                raise TypeError(f"{name}: a tuple of other than text")
+            arrays[name] = np.array(value, dtype=str)
+            manifest["tuple"].append(name)
+        elif isinstance(value, np.ndarray) and value.dtype == object:
+            flat = value.ravel()
+            if not all(v is None or isinstance(v, str) for v in flat):
+                raise TypeError(f"{name}: objects other than text")
+            missing = np.fromiter((v is None for v in flat), bool, len(flat)).reshape(value.shape)
+            arrays[name] = np.where(missing, "", value).astype(str)
+            arrays[name + "#none"] = missing
+            manifest["text"].append(name)
+        elif isinstance(value, np.ndarray):
+            arrays[name] = value
+        else:
+            raise TypeError(f"{name}: a {type(value).__name__} is not kept")
+
+
+def _unpack(cls, prefix: str, arrays, manifest: dict, given: dict) -> object:
+    values = {}
+    for f in fields(cls):
+        name = prefix + f.name
+        if f.name in given:
+            values[f.name] = given[f.name]
+        elif f.name in _NESTED and not prefix:
+            values[f.name] = _unpack(_NESTED[f.name], name + ".", arrays, manifest, {})
+        elif name in manifest["none"]:
+            values[f.name] = None
+        elif name in manifest["tuple"]:
+            values[f.name] = tuple(str(v) for v in arrays[name])
+        elif name in manifest["text"]:
+            text = arrays[name].astype(object)
+            text[arrays[name + "#none"]] = None
+            values[f.name] = text
+        else:
+            values[f.name] = arrays[name]
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class KeptModel:
+    """A prepared model read from its file, but for what comes from the plan data."""
+
+    arrays: dict
+    manifest: dict
+
+    def model(self, live: PlanData) -> Model:
+        """The model, with ``live`` (the plan data as ``prepare`` would have it) in place."""
+        given = {
+            "data": live,
+            "settings": live.settings,
+            "cycle": live.cycle,
+            "consensus_choices": choices_of(live.consensus_choices),
+            "routing": Routing.from_dense(self.arrays["hours_per_unit"]),
+        }
+        return _unpack(Model, "", self.arrays, self.manifest, given)
+
+
+def read_kept(store, key: str | None) -> KeptModel | None:
+    """The prepared model kept for ``key``, or None (none kept, another key, a file that does
+    not read)."""
+    path = kept_path(store) if key is not None else None
+    if path is None or not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if str(npz["key"]) != key:
+                return None
+            manifest = json.loads(str(npz["manifest"]))
+            arrays = {name: npz[name] for name in npz.files if name not in ("key", "manifest")}
+    except Exception as exc:  # a file cut short or not ours: prepared again, and replaced
+        log.warning(
+            "The prepared model kept at %s does not read (%s): preparing it again.", path, exc
+        )
+        return None
+    return KeptModel(arrays, manifest)
+
+
+def keep_model(store, key: str | None, model: Model) -> bool:
+    """Keep ``model`` for ``key`` beside the store; False when it is not kept (nothing is kept
+    for this store, the store moved on since ``key``, or the file cannot be written)."""
+    path = kept_path(store) if key is not None else None
+    if path is None or json.loads(key)["data"] != data_stamp(store):
+        return False
+    arrays, manifest = {}, {"none": [], "tuple": [], "text": []}
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        _pack(model, "", arrays, manifest)
+        with open(tmp, "wb") as fh:
+            np.savez(fh, key=np.array(key), manifest=np.array(json.dumps(manifest)), **arrays)
+        os.replace(tmp, path)
+    except (OSError, TypeError, ValueError) as exc:
+        log.warning("The prepared model could not be kept at %s: %s", path, exc)
+        tmp.unlink(missing_ok=True)
+        return False
+    return True
