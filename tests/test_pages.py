@@ -474,9 +474,9 @@ def test_the_summary_starts_the_track_record_that_the_demand_review_shows(demo_d
     scored = []
     real = views._score
 
-    def score(store, cycle, data):
+    def score(store, cycle, *args):
         scored.append(cycle)
-        return real(store, cycle, data)
+        return real(store, cycle, *args)
 
     monkeypatch.setattr(views, "_score", score)
     views._tracks.clear()
@@ -502,10 +502,10 @@ def test_a_large_plans_ranges_wait_for_the_track_record_being_scored(demo_db, mo
     release, events = threading.Event(), []
     real_score, real_draw = views._score, plan.app_ranges
 
-    def score(store, cycle, data):
+    def score(store, cycle, *args):
         assert release.wait(60)
         events.append("track record scored")
-        return real_score(store, cycle, data)
+        return real_score(store, cycle, *args)
 
     def drawing(point, **kwargs):
         events.append("ranges drawn")
@@ -568,3 +568,32 @@ def test_the_first_page_keeps_its_model_and_a_fresh_server_reads_it(demo_db, mon
     monkeypatch.setattr(record, "prepared", not_again)
     again = _app()
     assert [m.value for m in again.metric] == figures and figures
+
+
+def test_a_fresh_server_reads_the_track_record_kept_beside_the_store(demo_db, monkeypatch):
+    import pandas as pd
+
+    from sop_core.meeting import kept
+    from sop_core.store.plandata import current_cycle
+    from ui import views
+
+    views._tracks.clear()
+    with Store(demo_db) as store:
+        scored, _bias, _fva = views.track_tables(store, current_cycle(store))
+        assert demo_db.with_name(demo_db.name + ".track.parquet").exists()
+        views._tracks.clear()  # a server started afresh: only the file is left
+
+        def not_again(*args, **kwargs):
+            raise AssertionError("scored again although it was kept")
+
+        monkeypatch.setattr(views, "track_record", not_again)
+        read, bias, _fva = views.track_tables(store, current_cycle(store))
+        pd.testing.assert_frame_equal(read, scored)
+        assert len(bias)
+        # another data version is not read from the file
+        with store.transaction() as cur:
+            store.audit(cur, "test", "edit", "settings", "x", None, None, None)
+        views._tracks.clear()
+        with pytest.raises(AssertionError, match="scored again"):
+            views.track_tables(store, current_cycle(store))
+    assert kept.read_kept_frame(store, views.TRACK, "another key") is None

@@ -15,6 +15,7 @@ from sop_core.forecasting.trackrecord import (
     source_bias,
     track_record,
 )
+from sop_core.meeting.kept import keep_frame, kept_key, read_kept_frame
 from sop_core.views.review import assumption_tests_for
 from ui import background, plan
 from ui.connection import open_store
@@ -38,27 +39,33 @@ WHERE cycle < ? AND month >= cycle
 # waits for it under its spinner if it is not done yet. A failure stays with its key, so that
 # each visit says why (until the data changes).
 MAX_TRACKS = 4
+TRACK = "track"  # kept beside the store as <store>.track.parquet
 _tracks: OrderedDict[tuple, Future] = OrderedDict()
 _tracks_lock = threading.Lock()
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sop-track")
 
 
-def _score(store, cycle: str | None, data):
-    # the statistical baselines of past cycles (what forecast value added compares against)
-    history = store.arrow(SQL_BASELINE_HISTORY, [cycle or ""]).to_pandas()
-    track = track_record(
-        data.actuals,
-        data.forecasts,
-        data.products,
-        current_cycle=cycle,
-        baseline_history=history,
-    )
+def _score(store, cycle: str | None, data, key: str | None):
+    # read from beside the store when a server scored this data already (meeting.kept)
+    track = read_kept_frame(store, TRACK, key)
+    if track is None:
+        # the statistical baselines of past cycles (what forecast value added compares against)
+        history = store.arrow(SQL_BASELINE_HISTORY, [cycle or ""]).to_pandas()
+        track = track_record(
+            data.actuals,
+            data.forecasts,
+            data.products,
+            current_cycle=cycle,
+            baseline_history=history,
+        )
+        keep_frame(store, TRACK, key, track)
     return track, source_bias(track, data.settings.tolerance_pct), forecast_value_added(track)
 
 
 def _track(store, cycle: str | None) -> Future:
     cycle = cycle or selected_cycle(store)
-    key = (str(store.path), data_version(store), cycle)
+    version = data_version(store)
+    key = (str(store.path), version, cycle)
     with _tracks_lock:
         future = _tracks.get(key)
         if future is not None:
@@ -68,7 +75,10 @@ def _track(store, cycle: str | None) -> Future:
     with _tracks_lock:
         future = _tracks.get(key)
         if future is None:
-            future = _tracks[key] = background.urgent(_pool.submit(_score, store, cycle, data))
+            kept = kept_key(store, cycle, version)
+            future = _tracks[key] = background.urgent(
+                _pool.submit(_score, store, cycle, data, kept)
+            )
             while len(_tracks) > MAX_TRACKS:
                 _tracks.popitem(last=False)
     return future

@@ -15,6 +15,10 @@ What keeps the file true:
 - Arrays only, read without pickle: a file that fails to read is ignored (and replaced).
 - One file a store, written to a temporary name and renamed: a reader never sees half of it.
 
+Frames worked out from the same data (the Demand review's track record: seconds at 100,000
+skus) are kept the same way, as ``<store>.<name>.parquet`` with the key in its metadata
+(``keep_frame``, ``read_kept_frame``).
+
 ``SOP_KEEP_PREPARED=0`` turns it off.
 """
 
@@ -31,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sop_core.plan.lifecycle import Lifecycle
 from sop_core.plan.model import Model, choices_of
@@ -38,7 +44,17 @@ from sop_core.plan.supply import Routing
 from sop_core.store.audit import data_stamp
 from sop_core.store.plandata import PlanData
 
-__all__ = ["ENV", "SUFFIX", "KeptModel", "kept_key", "read_kept", "keep_model", "kept_path"]
+__all__ = [
+    "ENV",
+    "SUFFIX",
+    "KeptModel",
+    "kept_key",
+    "kept_path",
+    "read_kept",
+    "keep_model",
+    "read_kept_frame",
+    "keep_frame",
+]
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +78,15 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()[:20]
 
 
-def kept_path(store) -> Path | None:
-    """Where ``store``'s prepared model is kept; None when nothing is (turned off, or a store
-    not in a file)."""
+def kept_path(store, suffix: str = SUFFIX) -> Path | None:
+    """Where ``store``'s prepared model (or what ``suffix`` names) is kept; None when nothing
+    is (turned off, or a store not in a file)."""
     if os.environ.get(ENV, "1").strip() == "0":
         return None
     path = Path(store.path)
     if not path.is_file():
         return None
-    return path.with_name(path.name + SUFFIX)
+    return path.with_name(path.name + suffix)
 
 
 def kept_key(store, cycle: str | None, version: int | None = None) -> str | None:
@@ -176,21 +192,62 @@ def read_kept(store, key: str | None) -> KeptModel | None:
     return KeptModel(arrays, manifest)
 
 
-def keep_model(store, key: str | None, model: Model) -> bool:
-    """Keep ``model`` for ``key`` beside the store; False when it is not kept (nothing is kept
-    for this store, the store moved on since ``key``, or the file cannot be written)."""
-    path = kept_path(store) if key is not None else None
+def _write(store, key: str | None, suffix: str, write) -> bool:
+    """``write(file)`` to the file ``suffix`` names, then renamed into place; False when it is
+    not kept (nothing is kept for this store, the store moved on since ``key``, or the file
+    cannot be written)."""
+    path = kept_path(store, suffix) if key is not None else None
     if path is None or json.loads(key)["data"] != data_stamp(store):
         return False
-    arrays, manifest = {}, {"none": [], "tuple": [], "text": []}
     tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
-        _pack(model, "", arrays, manifest)
         with open(tmp, "wb") as fh:
-            np.savez(fh, key=np.array(key), manifest=np.array(json.dumps(manifest)), **arrays)
+            write(fh)
         os.replace(tmp, path)
-    except (OSError, TypeError, ValueError) as exc:
-        log.warning("The prepared model could not be kept at %s: %s", path, exc)
+    except (OSError, TypeError, ValueError, pa.ArrowException) as exc:
+        log.warning("Could not keep %s: %s", path, exc)
         tmp.unlink(missing_ok=True)
         return False
     return True
+
+
+def keep_model(store, key: str | None, model: Model) -> bool:
+    """Keep ``model`` for ``key`` beside the store; False when it is not kept."""
+
+    def write(fh) -> None:
+        arrays, manifest = {}, {"none": [], "tuple": [], "text": []}
+        _pack(model, "", arrays, manifest)
+        np.savez(fh, key=np.array(key), manifest=np.array(json.dumps(manifest)), **arrays)
+
+    return _write(store, key, SUFFIX, write)
+
+
+def _frame_suffix(name: str) -> str:
+    return f".{name}.parquet"
+
+
+def keep_frame(store, name: str, key: str | None, frame: pd.DataFrame) -> bool:
+    """Keep ``frame`` as ``name`` for ``key`` beside the store; False when it is not kept."""
+
+    def write(fh) -> None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        meta = {**(table.schema.metadata or {}), b"sop_key": key.encode()}
+        pq.write_table(table.replace_schema_metadata(meta), fh)
+
+    return _write(store, key, _frame_suffix(name), write)
+
+
+def read_kept_frame(store, name: str, key: str | None) -> pd.DataFrame | None:
+    """The frame kept as ``name`` for ``key``, or None (none kept, another key, a file that
+    does not read)."""
+    path = kept_path(store, _frame_suffix(name)) if key is not None else None
+    if path is None or not path.exists():
+        return None
+    try:
+        table = pq.read_table(path)
+        if (table.schema.metadata or {}).get(b"sop_key") != key.encode():
+            return None
+        return table.to_pandas()
+    except Exception as exc:  # a file cut short or not ours: worked out again, and replaced
+        log.warning("The frame kept at %s does not read (%s): working it out again.", path, exc)
+        return None
