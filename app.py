@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import auth, plan, state
+from ui import auth, background, plan, state
 
 st.set_page_config(page_title="S&OP cockpit", page_icon=":material/insights:", layout="wide")
 # On a 1280 × 720 projector the default 6rem above the title costs a tenth of the screen; a
@@ -111,7 +111,8 @@ with state.store_busy_notice():
     page = st.navigation(PAGES, expanded=True)  # every page in view: the meeting moves between them
     state.sidebar(store)
     try:
-        page.run()
+        with background.page_run():  # a large plan's drawing of ranges pauses meanwhile
+            page.run()
     finally:  # a large plan's ranges, asked for by the page, are drawn from now on
         plan.start_held()
 state.freeze_gc_once()  # after the first run, so the modules the pages import are in it

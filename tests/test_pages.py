@@ -597,3 +597,29 @@ def test_a_fresh_server_reads_the_track_record_kept_beside_the_store(demo_db, mo
         with pytest.raises(AssertionError, match="scored again"):
             views.track_tables(store, current_cycle(store))
     assert kept.read_kept_frame(store, views.TRACK, "another key") is None
+
+
+def test_a_page_run_counts_as_urgent_and_a_drawing_waits_for_it_between_paths(demo_db, monkeypatch):
+    from ui import background, plan
+
+    seen, waits = [], []
+    real_record, real_after = plan.record, background.after_urgent
+
+    def record(*args, **kwargs):
+        seen.append(background._pending)
+        return real_record(*args, **kwargs)
+
+    def after(*args, **kwargs):
+        waits.append(1)
+        return real_after(*args, **kwargs)
+
+    monkeypatch.setattr(plan, "record", record)
+    monkeypatch.setattr(plan, "BACKGROUND_CELLS", 0)
+    monkeypatch.setattr(background, "after_urgent", after)
+    at = _app()
+    for future in list(plan._drawing.values()):
+        future.result(timeout=60)
+    assert not at.exception
+    assert seen and min(seen) >= 1  # the summary's run was counted while it ran
+    assert background._pending == 0  # and no longer once it ended
+    assert len(waits) >= 2  # before the drawing, and after its paths

@@ -207,6 +207,7 @@ def _draw(key: tuple, point) -> PlanRanges:
 
     def progress(done: int, total: int) -> None:
         _drawn_paths[key] = (done, total)
+        background.after_urgent()  # a page being run goes first (one path at most waits)
 
     drawn = app_ranges(point, progress=progress)
     _keep(key, drawn)
@@ -287,7 +288,8 @@ def ranges(
     if pending is not None:
         if not wait and not pending.done():
             return None
-        return pending.result()  # the drawing's figures, or the reason it failed
+        with background.yielding():  # the drawing pauses for page runs, but not for this one
+            return pending.result()  # the drawing's figures, or the reason it failed
     point = result(store, levers, cycle, version=version)
     samples = app_samples(point)
     if wait or point.model.demand.size * samples <= BACKGROUND_CELLS:
