@@ -15,7 +15,8 @@ from sop_core.forecasting.baseline import run_forecast
 from sop_core.intake.importer import import_paths
 from sop_core.meeting import roles
 from sop_core.meeting.cycles import cycle_command
-from sop_core.meeting.record import plan_for_store
+from sop_core.meeting.kept import is_kept
+from sop_core.meeting.record import model_of_record, plan_for_store
 from sop_core.months import parse_month
 from sop_core.plan.goalseek import goal_seek, parse_target
 from sop_core.plan.levers import parse_lever_key
@@ -23,6 +24,7 @@ from sop_core.plan.ranges import DEFAULT_SAMPLES, DEFAULT_SEED, MAX_SAMPLES, pla
 from sop_core.plan.sensitivity import sensitivity
 from sop_core.safetext import write_csv
 from sop_core.store.db import Store, resolve_db_path
+from sop_core.store.plandata import current_cycle
 from sop_core.views.review import review
 
 __all__ = ["main", "build_parser"]
@@ -268,12 +270,25 @@ def _cmd_forecast(args) -> str:
             workers=args.workers,
             user=_user(),
         )
+        kept = _keep_plan(store, args.cycle)
     if args.out:
         _write_csv(frame[list(FORECAST_OUT_COLUMNS)], args.out)
     return (
         f"Baseline for {frame['sku'].nunique()} skus x {frame['month'].nunique()} months stored"
         + (f", written to {args.out}" if args.out else "")
+        + ("; the plan prepared on it is kept beside the store" if kept else "")
     )
+
+
+def _keep_plan(store, cycle: str | None) -> bool:
+    """After a forecast of the current cycle: its plan prepared and kept beside the store
+    (``meeting.kept``), so that the next server or command starts from it (seconds at scale,
+    against the fit's minutes)."""
+    current = current_cycle(store)
+    if cycle not in (None, current):
+        return False
+    model_of_record(store, current)
+    return is_kept(store, current)
 
 
 def _plan_result(args, store):

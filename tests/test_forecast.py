@@ -616,3 +616,27 @@ def test_the_plan_takes_a_complete_stored_baseline_without_checking_the_forecast
         data = load_plan_data(store, "2024-07")
         with pytest.raises(AssertionError, match="coverage was checked"):
             service.with_baseline(store, data)
+
+
+def test_cli_forecast_of_the_current_cycle_leaves_its_plan_prepared_beside_the_store(
+    tmp_path, monkeypatch
+):
+    from sop_core.meeting import kept, record
+
+    _store(tmp_path).close()
+    proc = subprocess.run(
+        [sys.executable, "-m", "sop_core", "forecast", "--db", str(tmp_path / "t.duckdb"),
+         "--no-progress"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "the plan prepared on it is kept beside the store" in proc.stdout
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("prepared again although the forecast kept it")
+
+    monkeypatch.setattr(record, "prepared", not_again)
+    with Store(tmp_path / "t.duckdb") as store:
+        assert kept.is_kept(store, record.current_cycle(store))
+        model = record.model_of_record(store)
+    assert model.baseline.shape == (18, 3) and not np.isnan(model.baseline).all()

@@ -50,6 +50,7 @@ __all__ = [
     "KeptModel",
     "kept_key",
     "kept_path",
+    "is_kept",
     "read_kept",
     "keep_model",
     "read_kept_frame",
@@ -170,6 +171,18 @@ class KeptModel:
             "routing": Routing.from_dense(self.arrays["hours_per_unit"]),
         }
         return _unpack(Model, "", self.arrays, self.manifest, given)
+
+
+def is_kept(store, cycle: str | None) -> bool:
+    """True when the cycle's prepared model for the store's data as it is now is kept."""
+    key, path = kept_key(store, cycle), kept_path(store)
+    if key is None or path is None or not path.exists():
+        return False
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return str(npz["key"]) == key
+    except Exception:  # a file that does not read is not kept
+        return False
 
 
 def read_kept(store, key: str | None) -> KeptModel | None:
