@@ -110,3 +110,29 @@ def test_the_actuals_line_counts_the_chosen_products_only_at_their_plan_prices()
         "2025-11": 3 * 10 + 2 * 20,
         "2025-12": 5 * 10,
     }
+
+
+def test_the_actuals_line_sorts_its_months_counts_a_blank_as_nothing_and_keeps_the_latest():
+    from dataclasses import replace
+
+    import pandas as pd
+
+    data, result = _plan()
+    actuals = pd.DataFrame(
+        [
+            ("2025-12", "A", 5.0),
+            ("2025-10", "A", float("nan")),  # a blank: the month shows, at 0
+            ("2025-11", "B", 2.0),
+            ("2025-11", "A", 3.0),
+        ],
+        columns=["month", "sku", "units"],
+    )
+    data = replace(data, tables={**data.tables, "actuals": actuals})
+    rows = demand_series(data, result)
+    rows = rows[rows["series"] == "Actuals"]
+    assert rows["month"].tolist() == ["2025-10", "2025-11", "2025-12"]
+    assert rows["units"].tolist() == [0.0, 5.0, 5.0]
+    assert _line(demand_series(data, result, history_months=2), "Actuals") == {
+        "2025-11": 5.0,
+        "2025-12": 5.0,
+    }

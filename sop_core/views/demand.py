@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sop_core.codes import positions
+from sop_core.codes import factorized, positions
 from sop_core.views.supply import sku_columns
 
 __all__ = ["demand_series", "SERIES", "find_products", "PRODUCT_CHOICES", "family_demand_units"]
@@ -74,24 +74,27 @@ def demand_series(
     m = result.model
     skus = m.skus
     cols = np.flatnonzero(skus == sku) if sku is not None else sku_columns(m, family)
-    weight = m.unit_price[cols] if at_prices else np.ones(len(cols))
+    if len(cols) and cols[-1] - cols[0] + 1 == len(cols):
+        cols = slice(int(cols[0]), int(cols[-1]) + 1)  # a family is one block: views, not copies
+    weight = m.unit_price[cols] if at_prices else np.ones(len(m.unit_price[cols]))
     parts = []
     # each actual's sku by its position (millions of rows: looked up once per distinct sku)
     si = positions(pd.Index(skus, dtype=object), data.actuals["sku"], month=False)
     inside = np.zeros(len(skus) + 1, dtype=bool)  # the last: a sku not in the plan (-1)
     inside[cols] = True
-    rows = inside[si]
-    actuals = data.actuals[rows]
-    if at_prices and len(actuals):
-        price = m.unit_price[si[rows]]
-        actuals = actuals.assign(units=actuals["units"].to_numpy(dtype=float) * price)
-    if len(actuals):
-        hist = (
-            actuals.groupby("month", as_index=False)["units"]
-            .sum()
-            .sort_values("month")
-            .tail(history_months)
-        )
+    # summed by the month's code (kept while the frame lives), not grouped by text: a million
+    # rows of one family, every visit
+    codes, labels = factorized(data.actuals["month"])
+    rows = inside[si] & (codes >= 0)
+    if rows.any():
+        units = np.nan_to_num(np.asarray(data.actuals["units"], dtype=float)[rows], nan=0.0)
+        if at_prices:
+            units = units * m.unit_price[si[rows]]
+        code = codes[rows]
+        sums = np.bincount(code, weights=units, minlength=len(labels))
+        seen = np.bincount(code, minlength=len(labels)) > 0
+        hist = pd.DataFrame({"month": np.asarray(labels, dtype=object)[seen], "units": sums[seen]})
+        hist = hist.sort_values("month").tail(history_months)
         parts.append(hist.assign(series="Actuals"))
     months = np.asarray(m.months, dtype=object)
 
