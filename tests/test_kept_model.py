@@ -143,3 +143,17 @@ def test_a_store_made_again_from_nothing_does_not_read_the_old_stores_model(db, 
     with db.transaction() as cur:
         cur.execute("UPDATE audit_log SET logged_at = logged_at - INTERVAL 1 DAY")
     assert kept.kept_key(db, record.current_cycle(db)) != old
+
+
+def test_a_model_kept_over_other_months_than_the_data_read_now_is_not_read(db, monkeypatch):
+    """A store with no actuals, cycle or plan_start takes its horizon from today's date."""
+    from dataclasses import replace
+
+    from sop_core.store.plandata import load_plan_data
+
+    record.model_of_record(db)
+    calls = _prepared_calls(monkeypatch)
+    data = load_plan_data(db)
+    later = replace(data, months=(*data.months[1:], "2099-01"))
+    assert record.model_of_record(db, data=later).months == later.months
+    assert calls == [1]

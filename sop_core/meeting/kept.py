@@ -161,6 +161,12 @@ class KeptModel:
     arrays: dict
     manifest: dict
 
+    @property
+    def months(self) -> tuple[str, ...]:
+        """The horizon it was prepared over (a store with no actuals, cycle or plan_start takes
+        its horizon from today's date: the data read now may cover other months)."""
+        return tuple(str(m) for m in self.arrays["months"])
+
     def model(self, live: PlanData) -> Model:
         """The model, with ``live`` (the plan data as ``prepare`` would have it) in place."""
         given = {

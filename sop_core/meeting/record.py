@@ -153,7 +153,7 @@ def model_of_record(
     key = kept_key(store, cycle, version)  # before the data is read: a later write misses it
     data = data if data is not None else load_plan_data(store, cycle)
     hit = read_kept(store, key)
-    if hit is not None:
+    if hit is not None and hit.months == tuple(data.months):
         return hit.model(_linked_settings(data))
     live, _bias, model = prepared(store, data, settle=_linked_settings)
     if key is not None and live.baseline is data.baseline:  # nothing fitted: the data as stored
