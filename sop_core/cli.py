@@ -12,7 +12,7 @@ from sop_core.bootstrap import init_store
 from sop_core.errors import SopError
 from sop_core.forecasting import cluster
 from sop_core.forecasting.baseline import run_forecast
-from sop_core.intake.importer import import_paths
+from sop_core.intake.importer import REFIT_TABLES, import_paths
 from sop_core.meeting import roles
 from sop_core.meeting.cycles import cycle_command
 from sop_core.meeting.kept import is_kept
@@ -256,8 +256,16 @@ def _cmd_init(args) -> str:
 
 def _cmd_import(args) -> str:
     with _open_store(args) as store:
+        # the plan was kept for the data before, and nothing imported can leave its baseline
+        # stale or incomplete: kept again for the data after, as a forecast would
+        was_kept = is_kept(store, current_cycle(store))
         report = import_paths(store, [Path(p) for p in args.paths], user=_user())
-    return "Imported: " + ", ".join(f"{t} {old} -> {new} rows" for t, (old, new) in report.items())
+        kept = was_kept and not REFIT_TABLES & set(report) and _keep_plan(store, None)
+    return (
+        "Imported: "
+        + ", ".join(f"{t} {old} -> {new} rows" for t, (old, new) in report.items())
+        + ("; the plan prepared on it is kept beside the store" if kept else "")
+    )
 
 
 def _cmd_forecast(args) -> str:

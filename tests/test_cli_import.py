@@ -68,3 +68,47 @@ def test_unusable_paths_exit_non_zero_without_traceback(db, tmp_path, args, expe
     assert "Traceback" not in proc.stderr
     if args[0] == "init":
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_an_import_that_leaves_the_baseline_whole_keeps_the_plan_it_had_kept(
+    demo_store_file, tmp_path, monkeypatch
+):
+    import shutil
+
+    import pandas as pd
+
+    from sop_core.meeting import kept, record
+    from sop_core.store.db import Store
+
+    path = tmp_path / "plan.duckdb"
+    shutil.copy(demo_store_file, path)
+    with Store(path) as store:
+        model = record.model_of_record(store)  # kept for the data now
+        before, months = model.cash_items.sum(), set(model.months)
+        cash = store.read_table("cash_items")
+    in_horizon = int(cash["month"].astype(str).str[:7].isin(months).sum())
+    assert 0 < in_horizon < len(cash)
+    cash["amount"] = cash["amount"].astype(float) + 1000.0
+    folder = tmp_path / "cash"
+    folder.mkdir()
+    cash.to_csv(folder / "cash_items.csv", index=False)
+    proc = run("import", "--db", str(path), str(folder))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.rstrip().endswith("; the plan prepared on it is kept beside the store")
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("prepared again although the import kept it")
+
+    monkeypatch.setattr(record, "prepared", not_again)
+    with Store(path) as store:
+        assert kept.is_kept(store, record.current_cycle(store))
+        after = record.model_of_record(store).cash_items.sum()
+    assert after == pytest.approx(before + 1000.0 * in_horizon)  # the items of the horizon
+
+    # a table that can leave the baseline stale: nothing prepared, nothing said
+    products = tmp_path / "products"
+    products.mkdir()
+    pd.read_csv(ROOT / "sop_core/demo/products.csv").to_csv(products / "products.csv", index=False)
+    proc = run("import", "--db", str(path), str(products))
+    assert proc.returncode == 0, proc.stderr
+    assert "kept beside the store" not in proc.stdout
