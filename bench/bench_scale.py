@@ -312,7 +312,8 @@ def main(argv=None) -> int:
         )
         print("  rows: " + ", ".join(f"{k} {v:,}" for k, v in rows.items()), flush=True)
         del tables
-        db.unlink(missing_ok=True)
+        for old in (db, db.with_name(db.name + SUFFIX), db.with_name(db.name + ".track.parquet")):
+            old.unlink(missing_ok=True)  # a kept plan of an earlier run would not be read anyway
         timed_cli("init", "--db", str(db))
         wall, peak = timed_cli("import", "--db", str(db), str(csvs))
         print(f"import: {wall:.1f} s, peak {peak:,.0f} MB", flush=True)
