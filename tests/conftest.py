@@ -112,6 +112,13 @@ def demo_db(demo_store_file: Path, tmp_path: Path, monkeypatch) -> Path:
     return path
 
 
+@pytest.fixture
+def demo_store(demo_db: Path) -> Iterator[Store]:
+    """``demo_db``, the demo store's private copy, open; closed afterwards."""
+    with Store(demo_db) as store:
+        yield store
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """Each phase's report kept on the test (``item.report_call``): a fixture's teardown can then

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,33 +15,24 @@ import pytest
 
 from sop_core.forecasting.baseline import FitProgress
 from sop_core.forecasting.refit import refit_stale, stale_cycles
-from sop_core.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CYCLES = [f"2026-{m:02d}" for m in range(5, 12)]
 
 
-@pytest.fixture
-def demo(demo_store_file, tmp_path):
-    path = tmp_path / "demo.duckdb"
-    shutil.copy(demo_store_file, path)
-    with Store(path) as store:
-        yield store
-
-
-def test_a_fitted_store_has_nothing_stale_and_a_forgotten_cycle_is(demo):
-    assert stale_cycles(demo) == []
-    assert refit_stale(demo, user="t") == []
-    with demo.transaction() as cur:
+def test_a_fitted_store_has_nothing_stale_and_a_forgotten_cycle_is(demo_store):
+    assert stale_cycles(demo_store) == []
+    assert refit_stale(demo_store, user="t") == []
+    with demo_store.transaction() as cur:
         cur.execute("DELETE FROM baseline WHERE cycle = '2026-07'")
         cur.execute("DELETE FROM baseline WHERE cycle = '2026-09' AND sku = 'CTL-HPC-01'")
-    assert stale_cycles(demo) == ["2026-07", "2026-09"]
+    assert stale_cycles(demo_store) == ["2026-07", "2026-09"]
     seen: list[FitProgress] = []
-    assert refit_stale(demo, user="t", workers=1, on_progress=seen.append) == [
+    assert refit_stale(demo_store, user="t", workers=1, on_progress=seen.append) == [
         "2026-07",
         "2026-09",
     ]
-    assert stale_cycles(demo) == []
+    assert stale_cycles(demo_store) == []
     assert [p.done for p in seen] == list(range(1, 2 * 42 + 1))  # 42 skus, two cycles
     assert seen[-1].total == 84 and seen[-1].remaining == 0
     assert seen[0].remaining == pytest.approx(seen[0].elapsed * 83)
@@ -52,8 +42,8 @@ class Cancelled(Exception):
     pass
 
 
-def test_cancelling_stops_the_workers_at_once_and_stores_nothing(demo):
-    with demo.transaction() as cur:
+def test_cancelling_stops_the_workers_at_once_and_stores_nothing(demo_store):
+    with demo_store.transaction() as cur:
         cur.execute("DELETE FROM baseline")
     seen: list[FitProgress] = []
 
@@ -62,11 +52,11 @@ def test_cancelling_stops_the_workers_at_once_and_stores_nothing(demo):
         raise Cancelled
 
     with pytest.raises(Cancelled):
-        refit_stale(demo, user="t", workers=2, on_progress=cancel)
+        refit_stale(demo_store, user="t", workers=2, on_progress=cancel)
     assert len(seen) == 1 and seen[0].done < seen[0].total == 7 * 42
     assert multiprocessing.active_children() == []  # terminated, not waited for
-    assert demo.scalar("SELECT count(*) FROM baseline") == 0
-    assert stale_cycles(demo) == CYCLES
+    assert demo_store.scalar("SELECT count(*) FROM baseline") == 0
+    assert stale_cycles(demo_store) == CYCLES
 
 
 KILLED_PARENT = """
