@@ -289,9 +289,9 @@ def _cmd_forecast(args) -> str:
 
 
 def _keep_plan(store, cycle: str | None) -> bool:
-    """After a forecast of the current cycle: its plan prepared and kept beside the store
-    (``meeting.kept``), so that the next server or command starts from it (seconds at scale,
-    against the fit's minutes)."""
+    """After a forecast of the current cycle (``cycle`` None or it), or an import that left its
+    baseline whole: its plan prepared and kept beside the store (``meeting.kept``), so that the
+    next server or command starts from it. True when it is kept."""
     current = current_cycle(store)
     if cycle not in (None, current):
         return False

@@ -72,10 +72,10 @@ def _track(store, cycle: str | None) -> Future:
             _tracks.move_to_end(key)
             return future
     data = plan_data(store, cycle)  # the frames the pages hold (cached per data version)
+    kept = kept_key(store, cycle, version)  # a query: not under the lock
     with _tracks_lock:
         future = _tracks.get(key)
         if future is None:
-            kept = kept_key(store, cycle, version)
             future = _tracks[key] = background.urgent(
                 _pool.submit(_score, store, cycle, data, kept)
             )

@@ -179,36 +179,43 @@ class KeptModel:
         return _unpack(Model, "", self.arrays, self.manifest, given)
 
 
+def _read(store, key: str | None, suffix: str, read):
+    """``read(path)`` of the file ``suffix`` names (None there for another key), or None: none
+    kept, or a file that does not read (cut short or not ours: worked out again, and replaced)."""
+    path = kept_path(store, suffix) if key is not None else None
+    if path is None or not path.exists():
+        return None
+    try:
+        return read(path)
+    except Exception as exc:
+        log.warning("What is kept at %s does not read (%s): working it out again.", path, exc)
+        return None
+
+
 def is_kept(store, cycle: str | None) -> bool:
     """True when the cycle's prepared model for the store's data as it is now is kept."""
-    key, path = kept_key(store, cycle), kept_path(store)
-    if key is None or path is None or not path.exists():
-        return False
-    try:
+    key = kept_key(store, cycle)
+
+    def read(path: Path) -> bool | None:
         with np.load(path, allow_pickle=False) as npz:
-            return str(npz["key"]) == key
-    except Exception:  # a file that does not read is not kept
-        return False
+            return str(npz["key"]) == key or None
+
+    return bool(_read(store, key, SUFFIX, read))
 
 
 def read_kept(store, key: str | None) -> KeptModel | None:
     """The prepared model kept for ``key``, or None (none kept, another key, a file that does
     not read)."""
-    path = kept_path(store) if key is not None else None
-    if path is None or not path.exists():
-        return None
-    try:
+
+    def read(path: Path) -> KeptModel | None:
         with np.load(path, allow_pickle=False) as npz:
             if str(npz["key"]) != key:
                 return None
             manifest = json.loads(str(npz["manifest"]))
             arrays = {name: npz[name] for name in npz.files if name not in ("key", "manifest")}
-    except Exception as exc:  # a file cut short or not ours: prepared again, and replaced
-        log.warning(
-            "The prepared model kept at %s does not read (%s): preparing it again.", path, exc
-        )
-        return None
-    return KeptModel(arrays, manifest)
+        return KeptModel(arrays, manifest)
+
+    return _read(store, key, SUFFIX, read)
 
 
 def _write(store, key: str | None, suffix: str, write) -> bool:
@@ -259,14 +266,11 @@ def keep_frame(store, name: str, key: str | None, frame: pd.DataFrame) -> bool:
 def read_kept_frame(store, name: str, key: str | None) -> pd.DataFrame | None:
     """The frame kept as ``name`` for ``key``, or None (none kept, another key, a file that
     does not read)."""
-    path = kept_path(store, _frame_suffix(name)) if key is not None else None
-    if path is None or not path.exists():
-        return None
-    try:
+
+    def read(path: Path) -> pd.DataFrame | None:
         table = pq.read_table(path)
         if (table.schema.metadata or {}).get(b"sop_key") != key.encode():
             return None
         return table.to_pandas()
-    except Exception as exc:  # a file cut short or not ours: worked out again, and replaced
-        log.warning("The frame kept at %s does not read (%s): working it out again.", path, exc)
-        return None
+
+    return _read(store, key, _frame_suffix(name), read)

@@ -74,9 +74,9 @@ def demand_series(
     m = result.model
     skus = m.skus
     cols = np.flatnonzero(skus == sku) if sku is not None else sku_columns(m, family)
+    weight = m.unit_price[cols] if at_prices else np.ones(len(cols))
     if len(cols) and cols[-1] - cols[0] + 1 == len(cols):
         cols = slice(int(cols[0]), int(cols[-1]) + 1)  # a family is one block: views, not copies
-    weight = m.unit_price[cols] if at_prices else np.ones(len(m.unit_price[cols]))
     parts = []
     # each actual's sku by its position (millions of rows: looked up once per distinct sku)
     si = positions(pd.Index(skus, dtype=object), data.actuals["sku"], month=False)
